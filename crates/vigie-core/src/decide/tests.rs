@@ -1,0 +1,209 @@
+use std::collections::HashSet;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::actor::Role;
+use crate::command::{NewCommentInput, NewTicketInput, TicketPatchInput};
+use crate::event::replay;
+use crate::ticket::Priority;
+
+struct Directory {
+    teams: HashSet<&'static str>,
+    agents: HashSet<&'static str>,
+}
+
+impl DirectoryLookup for Directory {
+    fn team_exists(&self, team: &TeamId) -> bool {
+        self.teams.contains(team.as_str())
+    }
+    fn agent_exists(&self, agent: &AgentId) -> bool {
+        self.agents.contains(agent.as_str())
+    }
+    fn customer_tier(&self, customer: &CustomerId) -> Option<CustomerTier> {
+        (customer.as_str() == "bigco").then_some(CustomerTier::Strategic)
+    }
+}
+
+fn directory() -> Directory {
+    Directory { teams: ["front_office", "back_office"].into(), agents: ["ana", "bob"].into() }
+}
+
+fn at(minutes: i64) -> Timestamp {
+    Timestamp::from_second(1_770_000_000 + minutes * 60).expect("valid instant")
+}
+
+fn actor(role: Role, teams: &[&str]) -> Actor {
+    Actor {
+        name: format!("{role}-token"),
+        role,
+        teams: teams.iter().map(|t| TeamId::parse(*t).expect("valid id")).collect(),
+    }
+}
+
+fn new_ticket(team: Option<&str>, customer: &str) -> NewTicket {
+    NewTicketInput {
+        subject: "Parcel lost".into(),
+        body: "Where is it?".into(),
+        channel: "email".into(),
+        category: "delivery".into(),
+        priority: "P3".into(),
+        customer_id: customer.into(),
+        team: team.map(str::to_owned),
+        ..Default::default()
+    }
+    .parse()
+    .expect("valid ticket")
+}
+
+fn created(team: Option<&str>) -> Ticket {
+    let id = TicketId::from_number(1);
+    create(id, new_ticket(team, "acme"), &actor(Role::Lead, &[]), at(0), &directory()).expect("created").ticket
+}
+
+fn patch_of(input: TicketPatchInput) -> TicketPatch {
+    input.parse().expect("valid patch")
+}
+
+#[test]
+fn create_takes_the_customers_tier_and_starts_new() {
+    let decision = create(
+        TicketId::from_number(7),
+        new_ticket(Some("front_office"), "bigco"),
+        &actor(Role::Agent, &["front_office"]),
+        at(0),
+        &directory(),
+    )
+    .expect("created");
+    assert_eq!(decision.ticket.customer_tier, CustomerTier::Strategic);
+    assert_eq!(decision.ticket.status, Status::New);
+    assert_eq!(decision.ticket.version, 1);
+    assert_eq!(decision.events.len(), 1);
+    assert_eq!(decision.events[0].kind.name(), "ticket_created");
+}
+
+#[test]
+fn create_refusals_name_the_field() {
+    let dir = directory();
+    let refused = |team: Option<&str>, who: &Actor| {
+        create(TicketId::from_number(1), new_ticket(team, "acme"), who, at(0), &dir).expect_err("refused")
+    };
+    let agent = actor(Role::Agent, &["front_office"]);
+    assert_eq!(
+        refused(Some("nowhere"), &agent),
+        CommandError::Invalid(ValidationErrors::one("team", "`nowhere` does not exist"))
+    );
+    assert_eq!(
+        refused(Some("back_office"), &agent),
+        CommandError::Invalid(ValidationErrors::one("team", "must be one of your teams"))
+    );
+    assert!(matches!(refused(None, &agent), CommandError::Invalid(_)));
+    assert_eq!(refused(None, &actor(Role::Viewer, &[])), CommandError::Forbidden("viewers cannot create tickets"));
+}
+
+#[test]
+fn patch_checks_version_lifecycle_and_scope() {
+    let ticket = created(Some("front_office"));
+    let lead = actor(Role::Lead, &[]);
+    let dir = directory();
+    let solve = patch_of(TicketPatchInput { status: Some("solved".into()), ..Default::default() });
+
+    assert_eq!(
+        patch(&ticket, ExpectedVersion::Exactly(9), &solve, &lead, at(5), &dir),
+        Err(CommandError::StaleVersion { current: 1 })
+    );
+    let solved = patch(&ticket, ExpectedVersion::Exactly(1), &solve, &lead, at(5), &dir).expect("solved").ticket;
+    assert_eq!(solved.version, 2);
+    assert_eq!(solved.resolved_at, Some(at(5)));
+
+    let back_to_pending = patch_of(TicketPatchInput { status: Some("pending_customer".into()), ..Default::default() });
+    assert_eq!(
+        patch(&solved, ExpectedVersion::Any, &back_to_pending, &lead, at(6), &dir),
+        Err(CommandError::IllegalTransition { from: Status::Solved, to: Status::PendingCustomer })
+    );
+    let reopen = patch_of(TicketPatchInput { status: Some("open".into()), ..Default::default() });
+    let reopened = patch(&solved, ExpectedVersion::Any, &reopen, &lead, at(7), &dir).expect("reopened").ticket;
+    assert_eq!(reopened.resolved_at, None);
+
+    let close = patch_of(TicketPatchInput { status: Some("closed".into()), ..Default::default() });
+    let closed = patch(&solved, ExpectedVersion::Any, &close, &lead, at(8), &dir).expect("closed").ticket;
+    assert_eq!(closed.resolved_at, Some(at(5)), "closing keeps the resolution time");
+    assert_eq!(patch(&closed, ExpectedVersion::Any, &reopen, &lead, at(9), &dir), Err(CommandError::Closed));
+
+    let other_agent = actor(Role::Agent, &["back_office"]);
+    assert_eq!(patch(&ticket, ExpectedVersion::Any, &solve, &other_agent, at(5), &dir), Err(CommandError::NotFound));
+}
+
+#[test]
+fn unchanged_patch_records_nothing() {
+    let ticket = created(Some("front_office"));
+    let same = patch_of(TicketPatchInput { priority: Some("P3".into()), ..Default::default() });
+    let decision =
+        patch(&ticket, ExpectedVersion::Any, &same, &actor(Role::Lead, &[]), at(1), &directory()).expect("accepted");
+    assert!(decision.events.is_empty());
+    assert_eq!(decision.ticket, ticket);
+}
+
+#[test]
+fn first_public_agent_comment_is_the_first_response() {
+    let ticket = created(Some("front_office"));
+    let agent = actor(Role::Agent, &["front_office"]);
+    let internal = NewCommentInput { body: "checking".into(), public: false }.parse().expect("valid");
+    let public = NewCommentInput { body: "On it".into(), public: true }.parse().expect("valid");
+    let after_note = comment(&ticket, &internal, &agent, at(3)).expect("noted").ticket;
+    assert_eq!(after_note.first_response_at, None);
+    let answered = comment(&after_note, &public, &agent, at(4)).expect("answered").ticket;
+    assert_eq!(answered.first_response_at, Some(at(4)));
+    let again = comment(&answered, &public, &agent, at(9)).expect("answered again").ticket;
+    assert_eq!(again.first_response_at, Some(at(4)));
+    assert_eq!(again.version, 4);
+}
+
+fn arb_patch() -> impl Strategy<Value = TicketPatchInput> {
+    let status = prop::option::of(prop::sample::select(Status::ALL.to_vec()).prop_map(|s| s.as_str().to_owned()));
+    let priority = prop::option::of(prop::sample::select(Priority::ALL.to_vec()).prop_map(|p| p.as_str().to_owned()));
+    let team = prop::option::of(prop::option::of(prop::sample::select(vec!["front_office", "back_office"])));
+    let assignee = prop::option::of(prop::option::of(prop::sample::select(vec!["ana", "bob"])));
+    let flags = (prop::option::of(any::<bool>()), prop::option::of(any::<bool>()));
+    let csat = prop::option::of(prop::option::of(1i64..=5));
+    (status, priority, team, assignee, flags, csat).prop_map(|(status, priority, team, assignee, flags, csat)| {
+        TicketPatchInput {
+            status,
+            priority,
+            team: team.map(|t| t.map(str::to_owned)),
+            assignee: assignee.map(|a| a.map(str::to_owned)),
+            legal_risk: flags.0,
+            blocking: flags.1,
+            csat,
+            ..Default::default()
+        }
+    })
+}
+
+proptest! {
+    /// The projection kept by `decide` always equals the replay of the recorded events, and the
+    /// version counts the commands that changed something.
+    #[test]
+    fn replaying_the_log_gives_the_projection(patches in prop::collection::vec(arb_patch(), 0..30)) {
+        let lead = actor(Role::Lead, &[]);
+        let dir = directory();
+        let first = create(TicketId::from_number(1), new_ticket(Some("front_office"), "acme"), &lead, at(0), &dir)
+            .expect("created");
+        let mut log = first.events;
+        let mut ticket = first.ticket;
+        let mut n_changes = 1;
+        for (idx, input) in patches.into_iter().enumerate() {
+            let minutes = i64::try_from(idx).expect("small") + 1;
+            if let Ok(decision) = patch(&ticket, ExpectedVersion::Any, &patch_of(input), &lead, at(minutes), &dir) {
+                if !decision.events.is_empty() {
+                    n_changes += 1;
+                }
+                log.extend(decision.events);
+                ticket = decision.ticket;
+            }
+        }
+        prop_assert_eq!(replay(&log).expect("replays"), Some(ticket.clone()));
+        prop_assert_eq!(ticket.version, n_changes);
+        prop_assert_eq!(ticket.resolved_at.is_some(), !ticket.status.is_open());
+    }
+}

@@ -1,0 +1,212 @@
+//! Events: the record of every change, from which the ticket projection can be rebuilt.
+//!
+//! [`apply`] is the only function that changes a ticket; [`crate::decide`] computes the events
+//! of a command and then applies them, so replaying the log always gives the stored ticket.
+
+use jiff::Timestamp;
+
+use crate::ids::{AgentId, TeamId, TicketId};
+use crate::ticket::{CustomerTier, Priority, Status, Ticket};
+
+/// One recorded change of one ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// Global sequence number, assigned by the store at commit: the order of the log.
+    pub seq: i64,
+    pub ticket_id: TicketId,
+    /// The ticket's version once this event is applied.
+    pub version: i64,
+    pub at: Timestamp,
+    /// Who caused it (a token's name, or `system`).
+    pub actor: String,
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    /// The ticket as first recorded (version 1).
+    TicketCreated(Box<Ticket>),
+    /// A move in the lifecycle. Entering solved or closed sets `resolved_at` (if unset);
+    /// reopening clears it.
+    StatusChanged { from: Status, to: Status },
+    /// Other fields changed, each with its old and new value.
+    FieldsChanged(Vec<FieldChange>),
+    /// A comment; `first_response` when it was the first public answer to the customer.
+    CommentAdded { public: bool, body: String, first_response: bool },
+}
+
+impl EventKind {
+    /// The stable name of the kind, as stored and served (`ticket_created`...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::TicketCreated(_) => "ticket_created",
+            EventKind::StatusChanged { .. } => "status_changed",
+            EventKind::FieldsChanged(_) => "fields_changed",
+            EventKind::CommentAdded { .. } => "comment_added",
+        }
+    }
+}
+
+/// The fields a [`FieldChange`] can name, spelled as in the API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketField {
+    Priority,
+    Category,
+    Team,
+    Assignee,
+    CustomerTier,
+    LegalRisk,
+    Blocking,
+    Tags,
+    Csat,
+}
+
+/// One field's old and new value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldChange {
+    Priority { from: Priority, to: Priority },
+    Category { from: String, to: String },
+    Team { from: Option<TeamId>, to: Option<TeamId> },
+    Assignee { from: Option<AgentId>, to: Option<AgentId> },
+    CustomerTier { from: CustomerTier, to: CustomerTier },
+    LegalRisk { from: bool, to: bool },
+    Blocking { from: bool, to: bool },
+    Tags { from: Vec<String>, to: Vec<String> },
+    Csat { from: Option<u8>, to: Option<u8> },
+}
+
+/// A field value in a generic shape, for printing a change (JSON, CSV, a history page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldValue {
+    Null,
+    Text(String),
+    Bool(bool),
+    Int(i64),
+    List(Vec<String>),
+}
+
+impl FieldChange {
+    pub fn field(&self) -> TicketField {
+        match self {
+            FieldChange::Priority { .. } => TicketField::Priority,
+            FieldChange::Category { .. } => TicketField::Category,
+            FieldChange::Team { .. } => TicketField::Team,
+            FieldChange::Assignee { .. } => TicketField::Assignee,
+            FieldChange::CustomerTier { .. } => TicketField::CustomerTier,
+            FieldChange::LegalRisk { .. } => TicketField::LegalRisk,
+            FieldChange::Blocking { .. } => TicketField::Blocking,
+            FieldChange::Tags { .. } => TicketField::Tags,
+            FieldChange::Csat { .. } => TicketField::Csat,
+        }
+    }
+
+    /// The old and new values in the generic shape.
+    pub fn values(&self) -> (FieldValue, FieldValue) {
+        fn text(value: impl ToString) -> FieldValue {
+            FieldValue::Text(value.to_string())
+        }
+        fn optional(value: Option<impl ToString>) -> FieldValue {
+            value.map_or(FieldValue::Null, text)
+        }
+        match self {
+            FieldChange::Priority { from, to } => (text(from), text(to)),
+            FieldChange::Category { from, to } => (text(from), text(to)),
+            FieldChange::Team { from, to } => (optional(from.as_ref()), optional(to.as_ref())),
+            FieldChange::Assignee { from, to } => (optional(from.as_ref()), optional(to.as_ref())),
+            FieldChange::CustomerTier { from, to } => (text(from), text(to)),
+            FieldChange::LegalRisk { from, to } | FieldChange::Blocking { from, to } => {
+                (FieldValue::Bool(*from), FieldValue::Bool(*to))
+            }
+            FieldChange::Tags { from, to } => (FieldValue::List(from.clone()), FieldValue::List(to.clone())),
+            FieldChange::Csat { from, to } => (
+                from.map_or(FieldValue::Null, |v| FieldValue::Int(v.into())),
+                to.map_or(FieldValue::Null, |v| FieldValue::Int(v.into())),
+            ),
+        }
+    }
+}
+
+impl TicketField {
+    pub fn name(self) -> &'static str {
+        match self {
+            TicketField::Priority => "priority",
+            TicketField::Category => "category",
+            TicketField::Team => "team",
+            TicketField::Assignee => "assignee",
+            TicketField::CustomerTier => "customer_tier",
+            TicketField::LegalRisk => "legal_risk",
+            TicketField::Blocking => "blocking",
+            TicketField::Tags => "tags",
+            TicketField::Csat => "csat",
+        }
+    }
+}
+
+/// Why an event cannot be applied: the log and the ticket disagree. Never expected; reported
+/// rather than panicking, so that a damaged log is diagnosed instead of crashing the server.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApplyError {
+    #[error("event {seq} creates ticket {ticket_id}, which already exists")]
+    AlreadyCreated { seq: i64, ticket_id: String },
+    #[error("event {seq} changes ticket {ticket_id}, which was never created")]
+    NotCreated { seq: i64, ticket_id: String },
+}
+
+/// Applies one event to the ticket it belongs to (`None` before its creation).
+pub fn apply(ticket: Option<Ticket>, event: &Event) -> Result<Ticket, ApplyError> {
+    let mut ticket = match (&event.kind, ticket) {
+        (EventKind::TicketCreated(created), None) => return Ok((**created).clone()),
+        (EventKind::TicketCreated(_), Some(_)) => {
+            return Err(ApplyError::AlreadyCreated { seq: event.seq, ticket_id: event.ticket_id.to_string() });
+        }
+        (_, None) => return Err(ApplyError::NotCreated { seq: event.seq, ticket_id: event.ticket_id.to_string() }),
+        (_, Some(ticket)) => ticket,
+    };
+    match &event.kind {
+        EventKind::TicketCreated(_) => {}
+        EventKind::StatusChanged { to, .. } => {
+            ticket.status = *to;
+            if to.is_open() {
+                ticket.resolved_at = None;
+            } else if ticket.resolved_at.is_none() {
+                ticket.resolved_at = Some(event.at);
+            }
+        }
+        EventKind::FieldsChanged(changes) => {
+            for change in changes {
+                apply_field(&mut ticket, change);
+            }
+        }
+        EventKind::CommentAdded { first_response, .. } => {
+            if *first_response && ticket.first_response_at.is_none() {
+                ticket.first_response_at = Some(event.at);
+            }
+        }
+    }
+    ticket.version = event.version;
+    ticket.updated_at = event.at;
+    Ok(ticket)
+}
+
+fn apply_field(ticket: &mut Ticket, change: &FieldChange) {
+    match change {
+        FieldChange::Priority { to, .. } => ticket.priority = *to,
+        FieldChange::Category { to, .. } => ticket.category = to.clone(),
+        FieldChange::Team { to, .. } => ticket.team = to.clone(),
+        FieldChange::Assignee { to, .. } => ticket.assignee = to.clone(),
+        FieldChange::CustomerTier { to, .. } => ticket.customer_tier = *to,
+        FieldChange::LegalRisk { to, .. } => ticket.legal_risk = *to,
+        FieldChange::Blocking { to, .. } => ticket.blocking = *to,
+        FieldChange::Tags { to, .. } => ticket.tags = to.clone(),
+        FieldChange::Csat { to, .. } => ticket.csat = *to,
+    }
+}
+
+/// Rebuilds a ticket from its whole history, in sequence order.
+pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> Result<Option<Ticket>, ApplyError> {
+    let mut ticket = None;
+    for event in events {
+        ticket = Some(apply(ticket, event)?);
+    }
+    Ok(ticket)
+}

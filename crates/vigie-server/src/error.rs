@@ -1,0 +1,209 @@
+//! The one error type of the HTTP API, rendered as RFC 9457 problem+json.
+//!
+//! Every handler returns `Result<_, ApiError>`. The mapping from error to status code is the
+//! single `match` in [`ApiError::status`]; the body carries a stable machine-readable `code`
+//! and never the text of an internal error (that is logged once, here, with the request).
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+use vigie_core::{CommandError, FieldError, ValidationErrors};
+use vigie_store::{StoreError, SubmitError};
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: the request cannot be read (malformed JSON, unknown field, wrong JSON type, bad header).
+    BadRequest {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// 401: no token, or not a valid one.
+    Unauthenticated(&'static str),
+    /// 403: the token's role may not do this.
+    Forbidden(String),
+    /// 404: no such resource (or one the caller may not see).
+    NotFound(String),
+    /// 409: a record with this id already exists.
+    Conflict(String),
+    /// 412: `If-Match` names another version.
+    StaleVersion {
+        current: i64,
+    },
+    /// 413: the body is over the limit.
+    PayloadTooLarge,
+    /// 415: not JSON.
+    UnsupportedMediaType,
+    /// 422: values out of range or not allowed in this state.
+    Unprocessable {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// 428: a change without `If-Match`.
+    PreconditionRequired,
+    /// 500/503: our fault; the cause is logged, not shown.
+    Internal(String),
+    Unavailable(String),
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI reference naming the kind of problem: `/problems/<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code (`validation`, `stale_version`...).
+    pub code: &'static str,
+    /// For validation problems: each field and why it is refused.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProblemField {
+    pub field: String,
+    pub reason: String,
+}
+
+impl ApiError {
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        ApiError::BadRequest { detail: detail.into(), errors: Vec::new() }
+    }
+
+    pub fn bad_field(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        let error = FieldError::new(field, reason);
+        ApiError::BadRequest { detail: format!("{}: {}", error.field, error.reason), errors: vec![error] }
+    }
+
+    pub fn invalid(errors: ValidationErrors) -> Self {
+        ApiError::Unprocessable { detail: errors.to_string(), errors: errors.0 }
+    }
+
+    fn status(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            ApiError::BadRequest { .. } => (StatusCode::BAD_REQUEST, "bad_request", "The request cannot be read"),
+            ApiError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Already exists"),
+            ApiError::StaleVersion { .. } => {
+                (StatusCode::PRECONDITION_FAILED, "stale_version", "The resource has changed")
+            }
+            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Body too large"),
+            ApiError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported media type")
+            }
+            ApiError::Unprocessable { .. } => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "validation", "The request has invalid values")
+            }
+            ApiError::PreconditionRequired => {
+                (StatusCode::PRECONDITION_REQUIRED, "precondition_required", "If-Match is required")
+            }
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, title) = self.status();
+        let (detail, errors) = match self {
+            ApiError::BadRequest { detail, errors } | ApiError::Unprocessable { detail, errors } => (detail, errors),
+            ApiError::Unauthenticated(detail) => (detail.to_owned(), Vec::new()),
+            ApiError::Forbidden(detail) | ApiError::NotFound(detail) | ApiError::Conflict(detail) => {
+                (detail, Vec::new())
+            }
+            ApiError::StaleVersion { current } => {
+                (format!("the ticket is at version {current}; read it again and retry"), Vec::new())
+            }
+            ApiError::PayloadTooLarge => (format!("the body is over {} bytes", crate::MAX_BODY_BYTES), Vec::new()),
+            ApiError::UnsupportedMediaType => ("send the body as application/json".to_owned(), Vec::new()),
+            ApiError::PreconditionRequired => (
+                "send If-Match with the version you read (the ETag), or `*` to change any version".to_owned(),
+                Vec::new(),
+            ),
+            ApiError::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                ("an internal error occurred; it has been logged".to_owned(), Vec::new())
+            }
+            ApiError::Unavailable(cause) => {
+                tracing::warn!(%cause, "unavailable");
+                ("the service is not ready; retry shortly".to_owned(), Vec::new())
+            }
+        };
+        let problem = Problem {
+            kind: format!("/problems/{code}"),
+            title,
+            status: status.as_u16(),
+            detail,
+            code,
+            errors: errors.into_iter().map(|e| ProblemField { field: e.field, reason: e.reason }).collect(),
+        };
+        let body = serde_json::to_vec(&problem).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
+            StoreError::Closed => ApiError::Unavailable("store closed".into()),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<SubmitError> for ApiError {
+    fn from(error: SubmitError) -> Self {
+        match error {
+            SubmitError::Rejected(rejection) => rejection.into(),
+            SubmitError::IdempotencyMismatch => ApiError::Unprocessable {
+                detail: "this Idempotency-Key was already used with a different request".into(),
+                errors: vec![FieldError::new("Idempotency-Key", "was already used with a different request body")],
+            },
+            SubmitError::Store(error) => error.into(),
+        }
+    }
+}
+
+impl From<CommandError> for ApiError {
+    fn from(error: CommandError) -> Self {
+        match error {
+            CommandError::NotFound => ApiError::NotFound("ticket not found".into()),
+            CommandError::Forbidden(why) => ApiError::Forbidden(why.to_owned()),
+            CommandError::StaleVersion { current } => ApiError::StaleVersion { current },
+            CommandError::Invalid(errors) => ApiError::invalid(errors),
+            CommandError::IllegalTransition { from, to } => ApiError::Unprocessable {
+                detail: format!("status cannot go from `{from}` to `{to}`"),
+                errors: vec![FieldError::new(
+                    "status",
+                    format!(
+                        "cannot go from `{from}` to `{to}`; allowed from `{from}`: {}",
+                        allowed_list(vigie_core::lifecycle::allowed_from(from))
+                    ),
+                )],
+            },
+            CommandError::Closed => ApiError::Unprocessable {
+                detail: "the ticket is closed, and closed is final".into(),
+                errors: vec![FieldError::new("status", "is `closed`, which is final")],
+            },
+        }
+    }
+}
+
+fn allowed_list(statuses: Vec<vigie_core::Status>) -> String {
+    if statuses.is_empty() {
+        return "none".to_owned();
+    }
+    statuses.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+}

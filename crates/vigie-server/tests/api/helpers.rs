@@ -1,0 +1,166 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use vigie_core::{Role, TeamId};
+use vigie_server::AppState;
+use vigie_store::{Store, TokenRecord};
+
+/// A fresh app over a fresh SQLite file, with a clock that moves one second per reading.
+pub struct TestApp {
+    pub router: axum::Router,
+    pub store: Store,
+    pub admin: String,
+    pub lead: String,
+    pub agent: String,
+    pub viewer: String,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        self
+    }
+
+    /// Asserts a problem+json reply with this status naming this field.
+    #[track_caller]
+    pub fn problem(self, status: u16, field: Option<&str>) -> Self {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
+            Some("application/problem+json"),
+            "problem replies are problem+json"
+        );
+        assert_eq!(self.body["status"], json!(status));
+        assert!(self.body["type"].is_string() && self.body["title"].is_string() && self.body["detail"].is_string());
+        if let Some(field) = field {
+            let fields: Vec<&str> =
+                self.body["errors"].as_array().into_iter().flatten().filter_map(|e| e["field"].as_str()).collect();
+            assert!(fields.contains(&field), "expected field `{field}` in {}", self.body);
+        }
+        self
+    }
+
+    pub fn etag(&self) -> String {
+        self.headers.get(header::ETAG).and_then(|v| v.to_str().ok()).expect("an ETag").to_owned()
+    }
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = Store::open(dir.path().join("vigie.db").to_str().expect("utf-8 path")).await.expect("store opens");
+        let start = Timestamp::from_second(1_780_000_000).expect("valid instant").as_second();
+        let tick = Arc::new(AtomicI64::new(start));
+        let clock: vigie_server::Clock =
+            Arc::new(move || Timestamp::from_second(tick.fetch_add(1, Ordering::SeqCst)).expect("valid instant"));
+        let state = AppState::new(store.clone(), clock);
+        let router = vigie_server::app(state);
+        let mut app = TestApp {
+            router,
+            store,
+            admin: String::new(),
+            lead: String::new(),
+            agent: String::new(),
+            viewer: String::new(),
+            _dir: dir,
+        };
+        app.admin = app.token(Role::Admin, &[], "root").await;
+        for (id, name) in [("front_office", "Front office"), ("back_office", "Back office")] {
+            app.post("/api/v1/teams", &app.admin.clone(), json!({"id": id, "name": name})).await.expect(201);
+        }
+        app.post("/api/v1/agents", &app.admin.clone(), json!({"id": "ana", "name": "Ana", "teams": ["front_office"]}))
+            .await
+            .expect(201);
+        app.lead = app.token(Role::Lead, &[], "lea").await;
+        app.agent = app.token(Role::Agent, &["front_office"], "ana").await;
+        app.viewer = app.token(Role::Viewer, &[], "vic").await;
+        app
+    }
+
+    pub async fn token(&self, role: Role, teams: &[&str], name: &str) -> String {
+        let secret = vigie_server::auth::new_secret();
+        let record = TokenRecord {
+            hash: vigie_server::auth::hash_secret(&secret),
+            name: name.to_owned(),
+            role,
+            teams: teams.iter().map(|t| TeamId::parse(*t).expect("valid team")).collect(),
+        };
+        self.store.create_token(&record, Timestamp::UNIX_EPOCH).await.expect("token stored");
+        secret
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.expect("the router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
+        Reply { status, headers, body }
+    }
+
+    pub fn request(method: Method, path: &str, token: &str) -> axum::http::request::Builder {
+        let builder = Request::builder().method(method).uri(path);
+        if token.is_empty() { builder } else { builder.header(header::AUTHORIZATION, format!("Bearer {token}")) }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.send(Self::request(Method::GET, path, token).body(Body::empty()).expect("a request")).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.send(
+            Self::request(Method::POST, path, token)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .expect("a request"),
+        )
+        .await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, if_match: Option<&str>, body: Value) -> Reply {
+        let mut builder = Self::request(Method::PATCH, path, token).header(header::CONTENT_TYPE, "application/json");
+        if let Some(version) = if_match {
+            builder = builder.header(header::IF_MATCH, version);
+        }
+        self.send(builder.body(Body::from(body.to_string())).expect("a request")).await
+    }
+
+    pub async fn create(&self, token: &str, overrides: Value) -> Reply {
+        let mut body = ticket_body();
+        if let (Some(target), Some(extra)) = (body.as_object_mut(), overrides.as_object()) {
+            for (key, value) in extra {
+                target.insert(key.clone(), value.clone());
+            }
+        }
+        self.post("/api/v1/tickets", token, body).await
+    }
+
+    pub async fn n_tickets(&self) -> i64 {
+        self.store.count_tickets().await.expect("count")
+    }
+}
+
+pub fn ticket_body() -> Value {
+    json!({
+        "subject": "Charged twice for March",
+        "body": "My card was charged twice.",
+        "channel": "email",
+        "category": "billing",
+        "priority": "P2",
+        "customer_id": "acme",
+        "team": "front_office"
+    })
+}

@@ -1,0 +1,86 @@
+-- The ticket projection: the current state of each ticket, rebuilt from `events` if need be.
+CREATE TABLE tickets (
+    id TEXT PRIMARY KEY NOT NULL,
+    version BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    first_response_at BIGINT,
+    resolved_at BIGINT,
+    status TEXT NOT NULL,
+    is_open BOOLEAN NOT NULL,
+    priority BIGINT NOT NULL,
+    category TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    customer_tier TEXT NOT NULL,
+    team TEXT,
+    assignee TEXT,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    csat BIGINT,
+    tags TEXT NOT NULL,
+    legal_risk BOOLEAN NOT NULL,
+    blocking BOOLEAN NOT NULL
+);
+CREATE INDEX tickets_by_created ON tickets (created_at, id);
+CREATE INDEX tickets_by_queue ON tickets (is_open, priority, created_at, id);
+CREATE INDEX tickets_by_team_queue ON tickets (team, is_open, priority, created_at, id);
+CREATE INDEX tickets_by_team_created ON tickets (team, created_at, id);
+
+-- The event log: every change of every ticket, in commit order.
+CREATE TABLE events (
+    seq BIGINT PRIMARY KEY NOT NULL,
+    ticket_id TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    at BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX events_by_ticket ON events (ticket_id, seq);
+
+-- Counters: PostgreSQL sequences, so that several writers never wait on one row.
+CREATE SEQUENCE ticket_number;
+CREATE SEQUENCE event_seq;
+
+CREATE TABLE teams (
+    id TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    calendar TEXT,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE agents (
+    id TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    teams TEXT NOT NULL,
+    skill_categories TEXT NOT NULL,
+    skill_languages TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE customers (
+    id TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+-- API tokens: only the SHA-256 of the secret is kept.
+CREATE TABLE api_tokens (
+    hash TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    teams TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+
+-- Idempotency keys of creates, per token name: the same key and body give the first result.
+CREATE TABLE idempotency_keys (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (scope, key)
+);

@@ -1,0 +1,310 @@
+//! How core values are written to and read from SQL rows: the one place that knows the
+//! storage spelling (epoch microseconds, `;`-joined lists, the JSON payload of each event).
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use vigie_core::{
+    AgentId, Channel, CustomerId, CustomerTier, Event, EventKind, FieldChange, Priority, Status, TeamId, Ticket,
+    TicketId,
+};
+
+use crate::StoreError;
+
+/// A `tickets` row, column for column.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct TicketRow {
+    pub id: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub first_response_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub status: String,
+    pub is_open: bool,
+    pub priority: i64,
+    pub category: String,
+    pub channel: String,
+    pub customer_id: String,
+    pub customer_tier: String,
+    pub team: Option<String>,
+    pub assignee: Option<String>,
+    pub subject: String,
+    pub body: String,
+    pub csat: Option<i64>,
+    pub tags: String,
+    pub legal_risk: bool,
+    pub blocking: bool,
+}
+
+/// The column list of `tickets`, in [`TicketRow`]'s order.
+pub(crate) const TICKET_COLUMNS: &str = "id, version, created_at, updated_at, first_response_at, resolved_at, \
+     status, is_open, priority, category, channel, customer_id, customer_tier, team, assignee, subject, body, \
+     csat, tags, legal_risk, blocking";
+
+/// An `events` row.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub(crate) struct EventRow {
+    pub seq: i64,
+    pub ticket_id: String,
+    pub version: i64,
+    pub at: i64,
+    pub actor: String,
+    pub kind: String,
+    pub data: String,
+}
+
+pub(crate) fn micros(at: Timestamp) -> i64 {
+    // i64 microseconds cover ±292,000 years; jiff's range is ±9999 years, so this is exact.
+    at.as_microsecond()
+}
+
+/// `at` cut to the microsecond: the precision stored. Applied to every instant on its way in,
+/// so that what a caller is answered equals what a later read returns.
+pub fn to_stored_precision(at: Timestamp) -> Timestamp {
+    Timestamp::from_microsecond(at.as_microsecond()).unwrap_or(at)
+}
+
+pub(crate) fn timestamp(micros: i64) -> Result<Timestamp, StoreError> {
+    Timestamp::from_microsecond(micros).map_err(|e| StoreError::corrupt(format!("timestamp {micros}: {e}")))
+}
+
+pub(crate) fn join_list(items: &[String]) -> String {
+    items.join(";")
+}
+
+pub(crate) fn split_list(text: &str) -> Vec<String> {
+    if text.is_empty() { Vec::new() } else { text.split(';').map(str::to_owned).collect() }
+}
+
+impl TicketRow {
+    pub(crate) fn from_ticket(ticket: &Ticket) -> Self {
+        TicketRow {
+            id: ticket.id.to_string(),
+            version: ticket.version,
+            created_at: micros(ticket.created_at),
+            updated_at: micros(ticket.updated_at),
+            first_response_at: ticket.first_response_at.map(micros),
+            resolved_at: ticket.resolved_at.map(micros),
+            status: ticket.status.as_str().to_owned(),
+            is_open: ticket.status.is_open(),
+            priority: ticket.priority.rank(),
+            category: ticket.category.clone(),
+            channel: ticket.channel.as_str().to_owned(),
+            customer_id: ticket.customer_id.to_string(),
+            customer_tier: ticket.customer_tier.as_str().to_owned(),
+            team: ticket.team.as_ref().map(ToString::to_string),
+            assignee: ticket.assignee.as_ref().map(ToString::to_string),
+            subject: ticket.subject.clone(),
+            body: ticket.body.clone(),
+            csat: ticket.csat.map(i64::from),
+            tags: join_list(&ticket.tags),
+            legal_risk: ticket.legal_risk,
+            blocking: ticket.blocking,
+        }
+    }
+
+    pub(crate) fn into_ticket(self) -> Result<Ticket, StoreError> {
+        let id = self.id.clone();
+        let bad = |what: &str, value: &str| StoreError::corrupt(format!("ticket {id}: bad {what} `{value}`"));
+        Ok(Ticket {
+            id: TicketId::parse(self.id.clone()).map_err(|_| bad("id", &self.id))?,
+            version: self.version,
+            created_at: timestamp(self.created_at)?,
+            updated_at: timestamp(self.updated_at)?,
+            first_response_at: self.first_response_at.map(timestamp).transpose()?,
+            resolved_at: self.resolved_at.map(timestamp).transpose()?,
+            status: Status::parse(&self.status).ok_or_else(|| bad("status", &self.status))?,
+            priority: Priority::from_rank(self.priority).ok_or_else(|| bad("priority", &self.priority.to_string()))?,
+            category: self.category,
+            channel: Channel::parse(&self.channel).ok_or_else(|| bad("channel", &self.channel))?,
+            customer_id: CustomerId::parse(self.customer_id.clone()).map_err(|_| bad("customer", &self.customer_id))?,
+            customer_tier: CustomerTier::parse(&self.customer_tier).ok_or_else(|| bad("tier", &self.customer_tier))?,
+            team: self.team.map(|t| TeamId::parse(t.clone()).map_err(|_| bad("team", &t))).transpose()?,
+            assignee: self.assignee.map(|a| AgentId::parse(a.clone()).map_err(|_| bad("assignee", &a))).transpose()?,
+            subject: self.subject,
+            body: self.body,
+            csat: self.csat.map(|c| u8::try_from(c).map_err(|_| bad("csat", &c.to_string()))).transpose()?,
+            tags: split_list(&self.tags),
+            legal_risk: self.legal_risk,
+            blocking: self.blocking,
+        })
+    }
+}
+
+impl EventRow {
+    pub(crate) fn from_event(event: &Event) -> Self {
+        EventRow {
+            seq: event.seq,
+            ticket_id: event.ticket_id.to_string(),
+            version: event.version,
+            at: micros(event.at),
+            actor: event.actor.clone(),
+            kind: event.kind.name().to_owned(),
+            data: event_data(&event.kind).to_string(),
+        }
+    }
+
+    pub(crate) fn into_event(self) -> Result<Event, StoreError> {
+        let data: Value = serde_json::from_str(&self.data)
+            .map_err(|e| StoreError::corrupt(format!("event {}: data is not JSON: {e}", self.seq)))?;
+        let kind = decode_kind(&self.kind, &data)
+            .ok_or_else(|| StoreError::corrupt(format!("event {}: unreadable `{}` payload", self.seq, self.kind)))?;
+        Ok(Event {
+            seq: self.seq,
+            ticket_id: TicketId::parse(self.ticket_id)
+                .map_err(|e| StoreError::corrupt(format!("event {}: ticket id {e}", self.seq)))?,
+            version: self.version,
+            at: timestamp(self.at)?,
+            actor: self.actor,
+            kind,
+        })
+    }
+}
+
+/// The JSON payload of an event. Also what the API shows as the event's `change`.
+pub fn event_data(kind: &EventKind) -> Value {
+    match kind {
+        EventKind::TicketCreated(ticket) => ticket_snapshot(ticket),
+        EventKind::StatusChanged { from, to } => json!({"from": from.as_str(), "to": to.as_str()}),
+        EventKind::FieldsChanged(changes) => {
+            let fields: serde_json::Map<String, Value> = changes
+                .iter()
+                .map(|change| {
+                    let (from, to) = change.values();
+                    (change.field().name().to_owned(), json!({"from": field_value(from), "to": field_value(to)}))
+                })
+                .collect();
+            Value::Object(fields)
+        }
+        EventKind::CommentAdded { public, body, first_response } => {
+            json!({"public": public, "body": body, "first_response": first_response})
+        }
+    }
+}
+
+fn field_value(value: vigie_core::FieldValue) -> Value {
+    use vigie_core::FieldValue;
+    match value {
+        FieldValue::Null => Value::Null,
+        FieldValue::Text(text) => Value::String(text),
+        FieldValue::Bool(flag) => Value::Bool(flag),
+        FieldValue::Int(number) => Value::from(number),
+        FieldValue::List(items) => Value::from(items),
+    }
+}
+
+fn ticket_snapshot(ticket: &Ticket) -> Value {
+    let time = |t: Option<Timestamp>| t.map(|t| t.to_string());
+    json!({
+        "id": ticket.id.as_str(),
+        "version": ticket.version,
+        "created_at": ticket.created_at.to_string(),
+        "updated_at": ticket.updated_at.to_string(),
+        "first_response_at": time(ticket.first_response_at),
+        "resolved_at": time(ticket.resolved_at),
+        "status": ticket.status.as_str(),
+        "priority": ticket.priority.as_str(),
+        "category": ticket.category,
+        "channel": ticket.channel.as_str(),
+        "customer_id": ticket.customer_id.as_str(),
+        "customer_tier": ticket.customer_tier.as_str(),
+        "team": ticket.team.as_ref().map(TeamId::as_str),
+        "assignee": ticket.assignee.as_ref().map(AgentId::as_str),
+        "subject": ticket.subject,
+        "body": ticket.body,
+        "csat": ticket.csat,
+        "tags": ticket.tags,
+        "legal_risk": ticket.legal_risk,
+        "blocking": ticket.blocking,
+    })
+}
+
+fn decode_kind(kind: &str, data: &Value) -> Option<EventKind> {
+    let text = |key: &str| data.get(key).and_then(Value::as_str);
+    match kind {
+        "ticket_created" => Some(EventKind::TicketCreated(Box::new(decode_snapshot(data)?))),
+        "status_changed" => {
+            Some(EventKind::StatusChanged { from: Status::parse(text("from")?)?, to: Status::parse(text("to")?)? })
+        }
+        "fields_changed" => {
+            let changes = data.as_object()?.iter().map(|(field, change)| decode_change(field, change));
+            Some(EventKind::FieldsChanged(changes.collect::<Option<Vec<_>>>()?))
+        }
+        "comment_added" => Some(EventKind::CommentAdded {
+            public: data.get("public")?.as_bool()?,
+            body: text("body")?.to_owned(),
+            first_response: data.get("first_response")?.as_bool()?,
+        }),
+        _ => None,
+    }
+}
+
+fn decode_change(field: &str, change: &Value) -> Option<FieldChange> {
+    let from = change.get("from")?;
+    let to = change.get("to")?;
+    let text = |v: &Value| v.as_str().map(str::to_owned);
+    let optional_text = |v: &Value| if v.is_null() { Some(None) } else { text(v).map(Some) };
+    let list = |v: &Value| v.as_array()?.iter().map(text).collect::<Option<Vec<_>>>();
+    let csat =
+        |v: &Value| if v.is_null() { Some(None) } else { v.as_u64().and_then(|n| u8::try_from(n).ok()).map(Some) };
+    let team = |v: &Value| optional_text(v)?.map(TeamId::parse).transpose().ok();
+    let agent = |v: &Value| optional_text(v)?.map(AgentId::parse).transpose().ok();
+    Some(match field {
+        "priority" => {
+            FieldChange::Priority { from: Priority::parse(from.as_str()?)?, to: Priority::parse(to.as_str()?)? }
+        }
+        "category" => FieldChange::Category { from: text(from)?, to: text(to)? },
+        "team" => FieldChange::Team { from: team(from)?, to: team(to)? },
+        "assignee" => FieldChange::Assignee { from: agent(from)?, to: agent(to)? },
+        "customer_tier" => FieldChange::CustomerTier {
+            from: CustomerTier::parse(from.as_str()?)?,
+            to: CustomerTier::parse(to.as_str()?)?,
+        },
+        "legal_risk" => FieldChange::LegalRisk { from: from.as_bool()?, to: to.as_bool()? },
+        "blocking" => FieldChange::Blocking { from: from.as_bool()?, to: to.as_bool()? },
+        "tags" => FieldChange::Tags { from: list(from)?, to: list(to)? },
+        "csat" => FieldChange::Csat { from: csat(from)?, to: csat(to)? },
+        _ => return None,
+    })
+}
+
+fn decode_snapshot(data: &Value) -> Option<Ticket> {
+    let text = |key: &str| data.get(key).and_then(Value::as_str);
+    let time = |key: &str| -> Option<Option<Timestamp>> {
+        match data.get(key)? {
+            Value::Null => Some(None),
+            value => value.as_str()?.parse().ok().map(Some),
+        }
+    };
+    let optional = |key: &str| -> Option<Option<String>> {
+        match data.get(key)? {
+            Value::Null => Some(None),
+            value => Some(Some(value.as_str()?.to_owned())),
+        }
+    };
+    Some(Ticket {
+        id: TicketId::parse(text("id")?).ok()?,
+        version: data.get("version")?.as_i64()?,
+        created_at: time("created_at")??,
+        updated_at: time("updated_at")??,
+        first_response_at: time("first_response_at")?,
+        resolved_at: time("resolved_at")?,
+        status: Status::parse(text("status")?)?,
+        priority: Priority::parse(text("priority")?)?,
+        category: text("category")?.to_owned(),
+        channel: Channel::parse(text("channel")?)?,
+        customer_id: CustomerId::parse(text("customer_id")?).ok()?,
+        customer_tier: CustomerTier::parse(text("customer_tier")?)?,
+        team: optional("team")?.map(TeamId::parse).transpose().ok()?,
+        assignee: optional("assignee")?.map(AgentId::parse).transpose().ok()?,
+        subject: text("subject")?.to_owned(),
+        body: text("body")?.to_owned(),
+        csat: match data.get("csat")? {
+            Value::Null => None,
+            value => Some(u8::try_from(value.as_u64()?).ok()?),
+        },
+        tags: data.get("tags")?.as_array()?.iter().map(|t| t.as_str().map(str::to_owned)).collect::<Option<_>>()?,
+        legal_risk: data.get("legal_risk")?.as_bool()?,
+        blocking: data.get("blocking")?.as_bool()?,
+    })
+}

@@ -1,0 +1,799 @@
+//! Every query of the store, written once for both backends (generic over the sqlx database),
+//! and the decision of a batch of ticket commands inside one transaction.
+
+use std::collections::{HashMap, HashSet};
+use std::marker::PhantomData;
+
+use jiff::Timestamp;
+use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArguments, QueryBuilder, Type};
+use vigie_core::decide::{self, DirectoryLookup};
+use vigie_core::directory::{Agent, Customer, Team};
+use vigie_core::{AgentId, CustomerId, CustomerTier, Event, EventKind, Role, TeamId, Ticket, TicketId};
+
+use crate::codec::{EventRow, TICKET_COLUMNS, TicketRow, join_list, micros, split_list};
+use crate::dialect::{Counter, Dialect};
+use crate::{
+    Committed, Cursor, StoreError, Submission, SubmitError, TicketCommand, TicketOrder, TicketPage, TicketQuery,
+    TokenRecord,
+};
+
+/// Tickets per transaction in a bulk load: large enough to amortise the commit, small enough
+/// to stay under SQLite's 32,766 bound parameters (21 per ticket row).
+pub(crate) const LOAD_CHUNK: usize = 1_000;
+
+/// What a ticket insert does when the id is already stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnConflict {
+    /// Fail: the caller meant a new ticket.
+    Fail,
+    /// Replace the row: the caller holds its newer state (decided under the row's lock).
+    Update,
+}
+
+/// The queries, for one database. All the trait bounds sqlx needs are stated once, here.
+pub(crate) struct Queries<DB>(PhantomData<DB>);
+
+/// What one command of a batch comes to.
+pub(crate) type CommandResult = Result<Committed, SubmitError>;
+
+/// Why a whole batch must be rolled back.
+#[derive(Debug)]
+pub(crate) enum BatchError {
+    Database(sqlx::Error),
+    /// Another writer recorded the same idempotency key meanwhile: run the batch again and it
+    /// will see that key.
+    IdempotencyRace,
+    Store(StoreError),
+}
+
+impl From<sqlx::Error> for BatchError {
+    fn from(error: sqlx::Error) -> Self {
+        BatchError::Database(error)
+    }
+}
+
+impl From<StoreError> for BatchError {
+    fn from(error: StoreError) -> Self {
+        BatchError::Store(error)
+    }
+}
+
+#[derive(FromRow)]
+struct IdRow {
+    id: String,
+}
+
+#[derive(FromRow)]
+struct CustomerTierRow {
+    id: String,
+    tier: String,
+}
+
+#[derive(FromRow)]
+struct IdempotencyRow {
+    scope: String,
+    key: String,
+    request_hash: String,
+    ticket_id: String,
+}
+
+#[derive(FromRow)]
+struct TeamRow {
+    id: String,
+    name: String,
+    calendar: Option<String>,
+}
+
+#[derive(FromRow)]
+struct AgentRow {
+    id: String,
+    name: String,
+    teams: String,
+    skill_categories: String,
+    skill_languages: String,
+}
+
+#[derive(FromRow)]
+struct CustomerRow {
+    id: String,
+    name: String,
+    tier: String,
+}
+
+#[derive(FromRow)]
+struct TokenRow {
+    hash: String,
+    name: String,
+    role: String,
+    teams: String,
+}
+
+#[derive(FromRow)]
+struct CountRow {
+    n: i64,
+}
+
+/// The directory as a batch sees it: the records its commands name, read in its transaction.
+struct BatchDirectory {
+    teams: HashSet<String>,
+    agents: HashSet<String>,
+    customers: HashMap<String, CustomerTier>,
+}
+
+impl DirectoryLookup for BatchDirectory {
+    fn team_exists(&self, team: &TeamId) -> bool {
+        self.teams.contains(team.as_str())
+    }
+    fn agent_exists(&self, agent: &AgentId) -> bool {
+        self.agents.contains(agent.as_str())
+    }
+    fn customer_tier(&self, customer: &CustomerId) -> Option<CustomerTier> {
+        self.customers.get(customer.as_str()).copied()
+    }
+}
+
+impl<DB> Queries<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    DB::Arguments: IntoArguments<DB>,
+    for<'q> String: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Option<String>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Decode<'q, DB> + Type<DB>,
+    for<'q> &'q str: ColumnIndex<DB::Row>,
+    usize: ColumnIndex<DB::Row>,
+{
+    pub(crate) async fn ping(conn: &mut DB::Connection) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&mut *conn).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn ticket(conn: &mut DB::Connection, id: &TicketId) -> Result<Option<Ticket>, StoreError> {
+        let sql = format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id = $1");
+        let row: Option<TicketRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.to_string()).fetch_optional(&mut *conn).await?;
+        row.map(TicketRow::into_ticket).transpose()
+    }
+
+    pub(crate) async fn count_tickets(conn: &mut DB::Connection) -> Result<i64, StoreError> {
+        let row: CountRow = sqlx::query_as("SELECT COUNT(*) AS n FROM tickets").fetch_one(&mut *conn).await?;
+        Ok(row.n)
+    }
+
+    pub(crate) async fn list_tickets(conn: &mut DB::Connection, query: &TicketQuery) -> Result<TicketPage, StoreError> {
+        let mut qb = QueryBuilder::<DB>::new(format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE 1 = 1"));
+        let distinct: HashSet<vigie_core::Status> = query.statuses.iter().copied().collect();
+        let open_only = distinct.iter().all(|s| s.is_open())
+            && distinct.len() == vigie_core::Status::ALL.iter().filter(|s| s.is_open()).count();
+        if open_only {
+            // "every open status" is the common case (the queue): use the indexed flag.
+            qb.push(" AND is_open = ").push_bind(true);
+        } else {
+            push_in(&mut qb, "status", query.statuses.iter().map(|s| s.as_str().to_owned()));
+        }
+        push_in(&mut qb, "team", query.teams.iter().map(ToString::to_string));
+        push_in(&mut qb, "priority", query.priorities.iter().map(|p| p.rank()));
+        push_in(&mut qb, "category", query.categories.iter().cloned());
+        push_in(&mut qb, "channel", query.channels.iter().map(|c| c.as_str().to_owned()));
+        push_in(&mut qb, "assignee", query.assignees.iter().cloned());
+        push_in(&mut qb, "customer_id", query.customer_ids.iter().map(ToString::to_string));
+        if let Some(scope) = &query.scope {
+            if scope.is_empty() {
+                qb.push(" AND 1 = 0");
+            } else {
+                push_in(&mut qb, "team", scope.iter().map(ToString::to_string));
+            }
+        }
+        match (query.order, &query.after) {
+            (TicketOrder::Created, Some(after)) => {
+                qb.push(" AND (created_at, id) > (").push_bind(after.created_at);
+                qb.push(", ").push_bind(after.id.clone()).push(")");
+            }
+            (TicketOrder::Queue, Some(after)) => {
+                qb.push(" AND (priority, created_at, id) > (").push_bind(after.priority);
+                qb.push(", ").push_bind(after.created_at);
+                qb.push(", ").push_bind(after.id.clone()).push(")");
+            }
+            (_, None) => {}
+        }
+        qb.push(match query.order {
+            TicketOrder::Created => " ORDER BY created_at, id",
+            TicketOrder::Queue => " ORDER BY priority, created_at, id",
+        });
+        // One more than asked, to know whether there is a next page.
+        qb.push(" LIMIT ").push_bind(i64::from(query.limit) + 1);
+        let rows: Vec<TicketRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+        let mut items = rows.into_iter().map(TicketRow::into_ticket).collect::<Result<Vec<_>, _>>()?;
+        let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(Cursor::of)
+        } else {
+            None
+        };
+        Ok(TicketPage { items, next })
+    }
+
+    pub(crate) async fn ticket_events(conn: &mut DB::Connection, id: &TicketId) -> Result<Vec<Event>, StoreError> {
+        let rows: Vec<EventRow> = sqlx::query_as(
+            "SELECT seq, ticket_id, version, at, actor, kind, data FROM events WHERE ticket_id = $1 ORDER BY seq",
+        )
+        .bind(id.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.into_iter().map(EventRow::into_event).collect()
+    }
+
+    pub(crate) async fn teams(conn: &mut DB::Connection) -> Result<Vec<Team>, StoreError> {
+        let rows: Vec<TeamRow> =
+            sqlx::query_as("SELECT id, name, calendar FROM teams ORDER BY id").fetch_all(&mut *conn).await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(Team {
+                    id: TeamId::parse(row.id).map_err(|e| StoreError::corrupt(format!("team id: {e}")))?,
+                    name: row.name,
+                    calendar: row.calendar,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn agents(conn: &mut DB::Connection) -> Result<Vec<Agent>, StoreError> {
+        let rows: Vec<AgentRow> =
+            sqlx::query_as("SELECT id, name, teams, skill_categories, skill_languages FROM agents ORDER BY id")
+                .fetch_all(&mut *conn)
+                .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(Agent {
+                    id: AgentId::parse(row.id).map_err(|e| StoreError::corrupt(format!("agent id: {e}")))?,
+                    name: row.name,
+                    teams: parse_teams(&row.teams)?,
+                    skill_categories: split_list(&row.skill_categories),
+                    skill_languages: split_list(&row.skill_languages),
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn customers(conn: &mut DB::Connection) -> Result<Vec<Customer>, StoreError> {
+        let rows: Vec<CustomerRow> =
+            sqlx::query_as("SELECT id, name, tier FROM customers ORDER BY id").fetch_all(&mut *conn).await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(Customer {
+                    id: CustomerId::parse(row.id).map_err(|e| StoreError::corrupt(format!("customer id: {e}")))?,
+                    name: row.name,
+                    tier: CustomerTier::parse(&row.tier)
+                        .ok_or_else(|| StoreError::corrupt(format!("customer tier `{}`", row.tier)))?,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) async fn token_by_hash(
+        conn: &mut DB::Connection,
+        hash: &str,
+    ) -> Result<Option<TokenRecord>, StoreError> {
+        let row: Option<TokenRow> = sqlx::query_as("SELECT hash, name, role, teams FROM api_tokens WHERE hash = $1")
+            .bind(hash.to_owned())
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.map(|row| {
+            Ok(TokenRecord {
+                role: Role::parse(&row.role)
+                    .ok_or_else(|| StoreError::corrupt(format!("token role `{}`", row.role)))?,
+                teams: parse_teams(&row.teams)?,
+                hash: row.hash,
+                name: row.name,
+            })
+        })
+        .transpose()
+    }
+
+    pub(crate) async fn insert_team(conn: &mut DB::Connection, team: &Team, now: Timestamp) -> Result<(), StoreError> {
+        let result = sqlx::query("INSERT INTO teams (id, name, calendar, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(team.id.to_string())
+            .bind(team.name.clone())
+            .bind(team.calendar.clone())
+            .bind(micros(now))
+            .execute(&mut *conn)
+            .await;
+        on_unique(result, || format!("team `{}`", team.id))
+    }
+
+    pub(crate) async fn insert_agent(
+        conn: &mut DB::Connection,
+        agent: &Agent,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let teams: Vec<String> = agent.teams.iter().map(ToString::to_string).collect();
+        let result = sqlx::query(
+            "INSERT INTO agents (id, name, teams, skill_categories, skill_languages, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(agent.id.to_string())
+        .bind(agent.name.clone())
+        .bind(join_list(&teams))
+        .bind(join_list(&agent.skill_categories))
+        .bind(join_list(&agent.skill_languages))
+        .bind(micros(now))
+        .execute(&mut *conn)
+        .await;
+        on_unique(result, || format!("agent `{}`", agent.id))
+    }
+
+    pub(crate) async fn insert_customer(
+        conn: &mut DB::Connection,
+        customer: &Customer,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let result = sqlx::query("INSERT INTO customers (id, name, tier, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(customer.id.to_string())
+            .bind(customer.name.clone())
+            .bind(customer.tier.as_str().to_owned())
+            .bind(micros(now))
+            .execute(&mut *conn)
+            .await;
+        on_unique(result, || format!("customer `{}`", customer.id))
+    }
+
+    pub(crate) async fn insert_token(
+        conn: &mut DB::Connection,
+        token: &TokenRecord,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let teams: Vec<String> = token.teams.iter().map(ToString::to_string).collect();
+        let result =
+            sqlx::query("INSERT INTO api_tokens (hash, name, role, teams, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(token.hash.clone())
+                .bind(token.name.clone())
+                .bind(token.role.as_str().to_owned())
+                .bind(join_list(&teams))
+                .bind(micros(now))
+                .execute(&mut *conn)
+                .await;
+        on_unique(result, || "token".to_owned())
+    }
+
+    /// Bulk insert of finished tickets with their creation events (one chunk, in the caller's
+    /// transaction). Ticket numbers are not consumed: loaded tickets keep their own ids.
+    pub(crate) async fn load_tickets(
+        conn: &mut DB::Connection,
+        tickets: &[Ticket],
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        if tickets.is_empty() {
+            return Ok(());
+        }
+        let n_events = i64::try_from(tickets.len()).unwrap_or(i64::MAX);
+        let seqs = DB::next_values(conn, Counter::EventSeq, n_events).await?;
+        let events: Vec<EventRow> = tickets
+            .iter()
+            .zip(seqs)
+            .map(|(ticket, seq)| {
+                EventRow::from_event(&Event {
+                    seq,
+                    ticket_id: ticket.id.clone(),
+                    version: ticket.version,
+                    at: ticket.created_at,
+                    actor: actor.to_owned(),
+                    kind: EventKind::TicketCreated(Box::new(ticket.clone())),
+                })
+            })
+            .collect();
+        let rows: Vec<TicketRow> = tickets.iter().map(TicketRow::from_ticket).collect();
+        // Plain inserts: an id already stored is refused by the primary key, never overwritten.
+        Self::write_tickets(conn, &rows, OnConflict::Fail).await.map_err(|error| match error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict("a ticket with one of these ids".to_owned())
+            }
+            other => StoreError::Database(other),
+        })?;
+        Self::insert_events(conn, &events).await?;
+        // A loaded `T-<n>` (an export of another vigie store) must never be reused by a create.
+        let highest = tickets.iter().filter_map(|t| t.id.as_str().strip_prefix("T-")?.parse::<i64>().ok()).max();
+        if let Some(highest) = highest {
+            DB::advance_to(conn, Counter::TicketNumber, highest).await?;
+        }
+        Ok(())
+    }
+
+    /// Decides and writes a batch of ticket commands in the caller's transaction. Each command
+    /// gets its own result; a refused command writes nothing and does not affect the others.
+    pub(crate) async fn execute_batch(
+        conn: &mut DB::Connection,
+        batch: &[Submission],
+    ) -> Result<Vec<CommandResult>, BatchError> {
+        // 1. Idempotency keys already on record.
+        let keys: Vec<(String, String)> = batch
+            .iter()
+            .filter_map(|s| match &s.command {
+                TicketCommand::Create { idempotency: Some(key), .. } => Some((s.actor.name.clone(), key.key.clone())),
+                _ => None,
+            })
+            .collect();
+        let known_keys = Self::idempotency_keys(conn, &keys).await?;
+
+        // 2. The tickets the batch reads, locked until commit.
+        let mut ticket_ids: Vec<String> = batch
+            .iter()
+            .filter_map(|s| match &s.command {
+                TicketCommand::Patch { ticket_id, .. } | TicketCommand::Comment { ticket_id, .. } => {
+                    Some(ticket_id.to_string())
+                }
+                TicketCommand::Create { .. } => None,
+            })
+            .collect();
+        ticket_ids.extend(known_keys.values().map(|row| row.ticket_id.clone()));
+        let mut tickets: HashMap<String, Ticket> = HashMap::new();
+        for row in Self::tickets_for_update(conn, &ticket_ids).await? {
+            let ticket = row.into_ticket()?;
+            tickets.insert(ticket.id.to_string(), ticket);
+        }
+
+        // 3. The directory records the commands name.
+        let mut directory = Self::batch_directory(conn, batch).await?;
+
+        // 4. Decide each command in order; later commands see earlier ones' results.
+        let n_creates = batch.iter().filter(|s| matches!(s.command, TicketCommand::Create { .. })).count();
+        let mut numbers =
+            DB::next_values(conn, Counter::TicketNumber, i64::try_from(n_creates).unwrap_or(0)).await?.into_iter();
+        let mut new_keys: HashMap<(String, String), (String, String)> = HashMap::new();
+        let mut new_customers: Vec<(String, CustomerTier, i64)> = Vec::new();
+        let mut touched: Vec<String> = Vec::new();
+        let mut created: HashSet<String> = HashSet::new();
+        let mut decided: Vec<CommandResult> = Vec::with_capacity(batch.len());
+        for submission in batch {
+            let actor = &submission.actor;
+            let now = submission.now;
+            let outcome = match &submission.command {
+                TicketCommand::Create { new_ticket, idempotency } => {
+                    let scope_key = idempotency.as_ref().map(|k| (actor.name.clone(), k.key.clone()));
+                    let earlier = scope_key.as_ref().and_then(|sk| {
+                        known_keys
+                            .get(sk)
+                            .map(|row| (row.request_hash.clone(), row.ticket_id.clone()))
+                            .or_else(|| new_keys.get(sk).cloned())
+                    });
+                    match (earlier, idempotency) {
+                        (Some((digest, ticket_id)), Some(key)) => {
+                            if digest != key.request_digest {
+                                Err(SubmitError::IdempotencyMismatch)
+                            } else {
+                                match tickets.get(&ticket_id) {
+                                    Some(ticket) => {
+                                        Ok(Committed { ticket: ticket.clone(), events: Vec::new(), replayed: true })
+                                    }
+                                    None => Err(SubmitError::Store(StoreError::corrupt(format!(
+                                        "idempotency key names ticket {ticket_id}, which does not exist"
+                                    )))),
+                                }
+                            }
+                        }
+                        _ => {
+                            let number = numbers.next().unwrap_or_default();
+                            let id = TicketId::from_number(number);
+                            match decide::create(id, new_ticket.clone(), actor, now, &directory) {
+                                Ok(decision) => {
+                                    let ticket_id = decision.ticket.id.to_string();
+                                    let customer = decision.ticket.customer_id.to_string();
+                                    if !directory.customers.contains_key(&customer) {
+                                        directory.customers.insert(customer.clone(), decision.ticket.customer_tier);
+                                        new_customers.push((customer, decision.ticket.customer_tier, micros(now)));
+                                    }
+                                    if let (Some(sk), Some(key)) = (scope_key, idempotency) {
+                                        new_keys.insert(sk, (key.request_digest.clone(), ticket_id.clone()));
+                                    }
+                                    tickets.insert(ticket_id.clone(), decision.ticket.clone());
+                                    created.insert(ticket_id.clone());
+                                    touched.push(ticket_id);
+                                    Ok(Committed { ticket: decision.ticket, events: decision.events, replayed: false })
+                                }
+                                Err(error) => Err(SubmitError::Rejected(error)),
+                            }
+                        }
+                    }
+                }
+                TicketCommand::Patch { ticket_id, expected, patch } => match tickets.get(ticket_id.as_str()) {
+                    None => Err(SubmitError::Rejected(vigie_core::CommandError::NotFound)),
+                    Some(current) => match decide::patch(current, *expected, patch, actor, now, &directory) {
+                        Ok(decision) => {
+                            if !decision.events.is_empty() {
+                                touched.push(ticket_id.to_string());
+                                tickets.insert(ticket_id.to_string(), decision.ticket.clone());
+                            }
+                            Ok(Committed { ticket: decision.ticket, events: decision.events, replayed: false })
+                        }
+                        Err(error) => Err(SubmitError::Rejected(error)),
+                    },
+                },
+                TicketCommand::Comment { ticket_id, comment } => match tickets.get(ticket_id.as_str()) {
+                    None => Err(SubmitError::Rejected(vigie_core::CommandError::NotFound)),
+                    Some(current) => match decide::comment(current, comment, actor, now) {
+                        Ok(decision) => {
+                            touched.push(ticket_id.to_string());
+                            tickets.insert(ticket_id.to_string(), decision.ticket.clone());
+                            Ok(Committed { ticket: decision.ticket, events: decision.events, replayed: false })
+                        }
+                        Err(error) => Err(SubmitError::Rejected(error)),
+                    },
+                },
+            };
+            decided.push(outcome);
+        }
+
+        // 5. Sequence numbers for the events, in command order.
+        let n_events: usize = decided.iter().map(|d| d.as_ref().map_or(0, |c| c.events.len())).sum();
+        let mut seqs =
+            DB::next_values(conn, Counter::EventSeq, i64::try_from(n_events).unwrap_or(0)).await?.into_iter();
+        let mut event_rows = Vec::with_capacity(n_events);
+        for outcome in decided.iter_mut().flatten() {
+            for event in &mut outcome.events {
+                event.seq = seqs.next().unwrap_or_default();
+                event_rows.push(EventRow::from_event(event));
+            }
+        }
+
+        // 6. Write: customers first (tickets name them), then the projection, the log, the keys.
+        Self::insert_new_customers(conn, &new_customers).await?;
+        // Each touched ticket once, in its final state: new ones inserted (a clash with a stored
+        // id fails the batch rather than overwrite it), existing ones updated.
+        let mut seen = HashSet::new();
+        let (new_rows, changed_rows): (Vec<TicketRow>, Vec<TicketRow>) = touched
+            .iter()
+            .filter(|id| seen.insert(id.as_str()))
+            .filter_map(|id| tickets.get(id).map(TicketRow::from_ticket))
+            .partition(|row| created.contains(&row.id));
+        Self::write_tickets(conn, &new_rows, OnConflict::Fail).await?;
+        Self::write_tickets(conn, &changed_rows, OnConflict::Update).await?;
+        Self::insert_events(conn, &event_rows).await?;
+        Self::insert_idempotency_keys(conn, &new_keys, batch.first().map_or(0, |s| micros(s.now))).await?;
+
+        Ok(decided)
+    }
+
+    async fn idempotency_keys(
+        conn: &mut DB::Connection,
+        keys: &[(String, String)],
+    ) -> Result<HashMap<(String, String), IdempotencyRow>, BatchError> {
+        let mut found = HashMap::new();
+        if keys.is_empty() {
+            return Ok(found);
+        }
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT scope, key, request_hash, ticket_id FROM idempotency_keys WHERE (scope, key) IN (",
+        );
+        let mut separated = qb.separated(", ");
+        for (scope, key) in keys {
+            separated.push("(").push_bind_unseparated(scope.clone()).push_unseparated(", ");
+            separated.push_bind_unseparated(key.clone()).push_unseparated(")");
+        }
+        qb.push(")");
+        let rows: Vec<IdempotencyRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+        for row in rows {
+            found.insert((row.scope.clone(), row.key.clone()), row);
+        }
+        Ok(found)
+    }
+
+    async fn tickets_for_update(conn: &mut DB::Connection, ids: &[String]) -> Result<Vec<TicketRow>, sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::<DB>::new(format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ("));
+        let mut separated = qb.separated(", ");
+        // Sorted, so that concurrent PostgreSQL writers lock rows in the same order.
+        let mut sorted: Vec<&String> = ids.iter().collect::<HashSet<_>>().into_iter().collect();
+        sorted.sort();
+        for id in sorted {
+            separated.push_bind(id.clone());
+        }
+        qb.push(") ORDER BY id").push(DB::LOCK_FOR_UPDATE);
+        qb.build_query_as().fetch_all(&mut *conn).await
+    }
+
+    async fn batch_directory(conn: &mut DB::Connection, batch: &[Submission]) -> Result<BatchDirectory, sqlx::Error> {
+        let mut teams = HashSet::new();
+        let mut agents = HashSet::new();
+        let mut customers = HashSet::new();
+        for submission in batch {
+            match &submission.command {
+                TicketCommand::Create { new_ticket, .. } => {
+                    teams.extend(new_ticket.team.iter().map(ToString::to_string));
+                    agents.extend(new_ticket.assignee.iter().map(ToString::to_string));
+                    customers.insert(new_ticket.customer_id.to_string());
+                }
+                TicketCommand::Patch { patch, .. } => {
+                    if let vigie_core::Patch::Set(team) = &patch.team {
+                        teams.insert(team.to_string());
+                    }
+                    if let vigie_core::Patch::Set(agent) = &patch.assignee {
+                        agents.insert(agent.to_string());
+                    }
+                }
+                TicketCommand::Comment { .. } => {}
+            }
+        }
+        let teams = Self::existing_ids(conn, "teams", teams).await?;
+        let agents = Self::existing_ids(conn, "agents", agents).await?;
+        let mut known_customers = HashMap::new();
+        if !customers.is_empty() {
+            let mut qb = QueryBuilder::<DB>::new("SELECT id, tier FROM customers WHERE id IN (");
+            let mut separated = qb.separated(", ");
+            for id in customers {
+                separated.push_bind(id);
+            }
+            qb.push(")");
+            let rows: Vec<CustomerTierRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+            for row in rows {
+                let tier = CustomerTier::parse(&row.tier).unwrap_or(CustomerTier::Standard);
+                known_customers.insert(row.id, tier);
+            }
+        }
+        Ok(BatchDirectory { teams, agents, customers: known_customers })
+    }
+
+    async fn existing_ids(
+        conn: &mut DB::Connection,
+        table: &'static str,
+        ids: HashSet<String>,
+    ) -> Result<HashSet<String>, sqlx::Error> {
+        if ids.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let mut qb = QueryBuilder::<DB>::new(format!("SELECT id FROM {table} WHERE id IN ("));
+        let mut separated = qb.separated(", ");
+        for id in ids {
+            separated.push_bind(id);
+        }
+        qb.push(")");
+        let rows: Vec<IdRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+        Ok(rows.into_iter().map(|row| row.id).collect())
+    }
+
+    async fn insert_new_customers(
+        conn: &mut DB::Connection,
+        customers: &[(String, CustomerTier, i64)],
+    ) -> Result<(), sqlx::Error> {
+        if customers.is_empty() {
+            return Ok(());
+        }
+        let mut qb = QueryBuilder::<DB>::new("INSERT INTO customers (id, name, tier, created_at) ");
+        qb.push_values(customers, |mut row, (id, tier, at)| {
+            // A customer first seen on a ticket is named by its id until someone names it.
+            row.push_bind(id.clone()).push_bind(id.clone()).push_bind(tier.as_str().to_owned()).push_bind(*at);
+        });
+        qb.push(" ON CONFLICT (id) DO NOTHING");
+        qb.build().execute(&mut *conn).await?;
+        Ok(())
+    }
+
+    async fn write_tickets(
+        conn: &mut DB::Connection,
+        rows: &[TicketRow],
+        on_conflict: OnConflict,
+    ) -> Result<(), sqlx::Error> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut qb = QueryBuilder::<DB>::new(format!("INSERT INTO tickets ({TICKET_COLUMNS}) "));
+        qb.push_values(rows, |mut b, row| {
+            b.push_bind(row.id.clone())
+                .push_bind(row.version)
+                .push_bind(row.created_at)
+                .push_bind(row.updated_at)
+                .push_bind(row.first_response_at)
+                .push_bind(row.resolved_at)
+                .push_bind(row.status.clone())
+                .push_bind(row.is_open)
+                .push_bind(row.priority)
+                .push_bind(row.category.clone())
+                .push_bind(row.channel.clone())
+                .push_bind(row.customer_id.clone())
+                .push_bind(row.customer_tier.clone())
+                .push_bind(row.team.clone())
+                .push_bind(row.assignee.clone())
+                .push_bind(row.subject.clone())
+                .push_bind(row.body.clone())
+                .push_bind(row.csat)
+                .push_bind(row.tags.clone())
+                .push_bind(row.legal_risk)
+                .push_bind(row.blocking);
+        });
+        if on_conflict == OnConflict::Update {
+            qb.push(
+                " ON CONFLICT (id) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at, \
+             first_response_at = excluded.first_response_at, resolved_at = excluded.resolved_at, \
+             status = excluded.status, is_open = excluded.is_open, priority = excluded.priority, \
+             category = excluded.category, channel = excluded.channel, customer_id = excluded.customer_id, \
+             customer_tier = excluded.customer_tier, team = excluded.team, assignee = excluded.assignee, \
+             subject = excluded.subject, body = excluded.body, csat = excluded.csat, tags = excluded.tags, \
+             legal_risk = excluded.legal_risk, blocking = excluded.blocking",
+            );
+        }
+        qb.build().execute(&mut *conn).await?;
+        Ok(())
+    }
+
+    async fn insert_events(conn: &mut DB::Connection, rows: &[EventRow]) -> Result<(), sqlx::Error> {
+        // 7 parameters an event: chunks of 2,000 stay far below both backends' limits.
+        for chunk in rows.chunks(2_000) {
+            let mut qb =
+                QueryBuilder::<DB>::new("INSERT INTO events (seq, ticket_id, version, at, actor, kind, data) ");
+            qb.push_values(chunk, |mut b, row| {
+                b.push_bind(row.seq)
+                    .push_bind(row.ticket_id.clone())
+                    .push_bind(row.version)
+                    .push_bind(row.at)
+                    .push_bind(row.actor.clone())
+                    .push_bind(row.kind.clone())
+                    .push_bind(row.data.clone());
+            });
+            qb.build().execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_idempotency_keys(
+        conn: &mut DB::Connection,
+        keys: &HashMap<(String, String), (String, String)>,
+        at: i64,
+    ) -> Result<(), BatchError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut qb =
+            QueryBuilder::<DB>::new("INSERT INTO idempotency_keys (scope, key, request_hash, ticket_id, created_at) ");
+        qb.push_values(keys, |mut b, ((scope, key), (digest, ticket_id))| {
+            b.push_bind(scope.clone())
+                .push_bind(key.clone())
+                .push_bind(digest.clone())
+                .push_bind(ticket_id.clone())
+                .push_bind(at);
+        });
+        qb.push(" ON CONFLICT (scope, key) DO NOTHING");
+        let inserted = qb.build().execute(&mut *conn).await?;
+        // Fewer rows than keys: a concurrent writer (PostgreSQL) committed one of these keys
+        // after we looked. Roll back and run again; the retry will find it.
+        if usize::try_from(DB::rows_affected(&inserted)).unwrap_or(0) < keys.len() {
+            return Err(BatchError::IdempotencyRace);
+        }
+        Ok(())
+    }
+}
+
+fn push_in<DB, T>(qb: &mut QueryBuilder<DB>, column: &str, values: impl Iterator<Item = T>)
+where
+    DB: Database,
+    for<'q> T: Encode<'q, DB> + Type<DB> + 'q,
+{
+    let mut values = values.peekable();
+    if values.peek().is_none() {
+        return;
+    }
+    qb.push(format!(" AND {column} IN ("));
+    let mut separated = qb.separated(", ");
+    for value in values {
+        separated.push_bind(value);
+    }
+    qb.push(")");
+}
+
+fn parse_teams(text: &str) -> Result<Vec<TeamId>, StoreError> {
+    split_list(text)
+        .into_iter()
+        .map(|team| TeamId::parse(team).map_err(|e| StoreError::corrupt(format!("team id: {e}"))))
+        .collect()
+}
+
+/// Maps a unique-constraint violation to [`StoreError::Conflict`].
+fn on_unique<T>(result: Result<T, sqlx::Error>, what: impl FnOnce() -> String) -> Result<(), StoreError> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(error)) if error.is_unique_violation() => Err(StoreError::Conflict(what())),
+        Err(error) => Err(error.into()),
+    }
+}

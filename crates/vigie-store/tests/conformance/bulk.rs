@@ -1,0 +1,202 @@
+//! Bulk loads, and what survives closing and reopening the store.
+
+use std::collections::HashSet;
+
+use vigie_core::event::replay;
+use vigie_core::{
+    AgentId, Channel, CustomerId, CustomerTier, ExpectedVersion, Priority, Role, Status, Ticket, TicketId,
+    TicketPatchInput,
+};
+use vigie_store::{Cursor, Store, StoreError, SubmitError, TicketOrder, TicketQuery, TokenRecord};
+
+use crate::fixtures::*;
+use crate::harness::TestDb;
+
+/// Tickets as an import would bring them: every status, resolved ones with their resolution.
+fn imported(ids: impl Iterator<Item = String>) -> Vec<Ticket> {
+    ids.enumerate()
+        .map(|(i, id)| {
+            let n = i64::try_from(i).expect("small");
+            let status = Status::ALL[i % Status::ALL.len()];
+            let resolved = !status.is_open();
+            Ticket {
+                id: TicketId::parse(id).expect("a valid id"),
+                version: 1 + n % 3,
+                created_at: at(n),
+                updated_at: at(n + 30),
+                first_response_at: (i % 2 == 0).then(|| at(n + 10)),
+                resolved_at: resolved.then(|| at(n + 20)),
+                status,
+                priority: Priority::ALL[i % Priority::ALL.len()],
+                category: ["billing", "incident", "delivery"][i % 3].to_owned(),
+                channel: Channel::ALL[i % Channel::ALL.len()],
+                customer_id: CustomerId::parse(format!("c{}", i % 50)).expect("a valid id"),
+                customer_tier: CustomerTier::ALL[i % CustomerTier::ALL.len()],
+                team: (i % 4 != 0).then(|| team_id(["alpha", "beta", "gamma"][i % 3])),
+                assignee: (i % 5 == 0).then(|| AgentId::parse("ana").expect("a valid id")),
+                subject: format!("Imported request {i}"),
+                body: format!("Line one of {i}\nline \"two\"; é"),
+                csat: resolved.then(|| u8::try_from(1 + i % 5).expect("small")),
+                tags: if i % 3 == 0 { Vec::new() } else { vec!["imported".to_owned(), format!("batch{}", i / 1000)] },
+                legal_risk: i % 7 == 0,
+                blocking: i % 11 == 0,
+            }
+        })
+        .collect()
+}
+
+const LOADED: usize = 2_500;
+
+pub async fn story_bulk_load(store: &Store) {
+    let tickets = imported((0..LOADED).map(|i| format!("IMP-{i:05}")));
+    store.load_tickets(&tickets, "import").await.expect("the load succeeds");
+    store.load_tickets(&[], "import").await.expect("an empty load is fine");
+    assert_eq!(store.count_tickets().await.expect("count"), i64::try_from(LOADED).expect("small"));
+
+    // Every ticket as loaded, each with its one creation event (across the load's chunks).
+    let mut seqs = HashSet::new();
+    for ticket in &tickets {
+        assert_eq!(&stored(store, &ticket.id).await, ticket);
+        let events = store.ticket_events(&ticket.id).await.expect("events");
+        assert_eq!(events.len(), 1, "{}: one creation event", ticket.id);
+        let event = &events[0];
+        assert_eq!(event.kind.name(), "ticket_created");
+        assert_eq!((event.version, event.at, event.actor.as_str()), (ticket.version, ticket.created_at, "import"));
+        assert!(event.seq > 0);
+        seqs.insert(event.seq);
+        assert_eq!(replay(&events).expect("the log replays").as_ref(), Some(ticket));
+    }
+    assert_eq!(seqs.len(), LOADED, "every loaded event has its own seq");
+
+    // Listing walks them all, in pages.
+    let mut walked = Vec::new();
+    let mut after: Option<Cursor> = None;
+    loop {
+        let query = TicketQuery { limit: 500, after: after.clone(), ..TicketQuery::default() };
+        let page = store.list_tickets(&query).await.expect("list");
+        walked.extend(page.items.into_iter().map(|t| t.id));
+        match page.next {
+            Some(cursor) => after = Some(cursor),
+            None => break,
+        }
+    }
+    let all_ids: Vec<TicketId> = tickets.iter().map(|t| t.id.clone()).collect();
+    assert_eq!(walked, all_ids, "oldest first, every loaded ticket once");
+    let open: Vec<Status> = Status::ALL.iter().copied().filter(|s| s.is_open()).collect();
+    let queue = TicketQuery { statuses: open, order: TicketOrder::Queue, limit: 500, ..TicketQuery::default() };
+    let page = store.list_tickets(&queue).await.expect("list");
+    assert_eq!(page.items.len(), 500);
+    assert!(page.items.iter().all(|t| t.status.is_open()));
+    assert!(page.items.windows(2).all(|w| w[0].priority <= w[1].priority), "queue order starts with P1");
+    let team = TicketQuery { teams: vec![team_id("gamma")], limit: 500, ..TicketQuery::default() };
+    let expected_gamma = tickets.iter().filter(|t| t.team == Some(team_id("gamma"))).count();
+    let mut gamma = 0;
+    let mut after = None;
+    loop {
+        let page = store.list_tickets(&TicketQuery { after, ..team.clone() }).await.expect("list");
+        gamma += page.items.len();
+        assert!(page.items.iter().all(|t| t.team == Some(team_id("gamma"))));
+        after = page.next;
+        if after.is_none() {
+            break;
+        }
+    }
+    assert_eq!(gamma, expected_gamma);
+
+    // Live commands work on loaded tickets.
+    let first = &tickets[1];
+    assert_eq!(first.status, Status::Open);
+    let change = TicketPatchInput { priority: Some("P1".to_owned()), ..TicketPatchInput::default() };
+    let changed = patch(store, &lead(), at(10_000), &first.id, ExpectedVersion::Exactly(first.version), change)
+        .await
+        .expect("a loaded ticket can be changed");
+    assert_eq!(changed.ticket.version, first.version + 1);
+    assert!(changed.events.iter().all(|e| !seqs.contains(&e.seq)), "new events take new seqs");
+    assert_log_matches_projection(store, &first.id).await;
+    let created = create_ok(store, &lead(), at(10_001), ticket_input()).await;
+    assert!(!all_ids.contains(&created.id));
+    assert_eq!(store.count_tickets().await.expect("count"), i64::try_from(LOADED + 1).expect("small"));
+}
+
+/// Regression: loading kept the tickets' own ids without reserving them, and a create upserted
+/// its new row, so creating after loading `T-1`... silently replaced the loaded `T-1` and gave
+/// it a second `ticket_created` event. Loads now advance the ticket counter and creates insert.
+pub async fn story_create_after_load_keeps_loaded_tickets(store: &Store) {
+    // As from an export of another vigie store (SQLite to PostgreSQL, say).
+    let tickets = imported((1..=3).map(|n| format!("T-{n}")));
+    store.load_tickets(&tickets, "import").await.expect("the load succeeds");
+    let result = create(store, &lead(), at(5_000), ticket_input()).await;
+    for ticket in &tickets {
+        assert_eq!(&stored(store, &ticket.id).await, ticket, "a create leaves loaded ticket {} alone", ticket.id);
+        assert_log_matches_projection(store, &ticket.id).await;
+    }
+    let created = result.expect("a create after a load is accepted");
+    assert!(tickets.iter().all(|t| t.id != created.ticket.id), "the new ticket got a free id");
+    assert_eq!(store.count_tickets().await.expect("count"), 4);
+}
+
+/// Regression: a load upserted, so loading an id already stored replaced the ticket and appended
+/// a second `ticket_created` event instead of failing on the primary key; and the backends
+/// disagreed on a load repeating an id in one chunk. Loads now insert: both refuse.
+pub async fn story_load_never_overwrites(store: &Store) {
+    let original = imported(std::iter::once("IMP-1".to_owned()));
+    store.load_tickets(&original, "import").await.expect("the load succeeds");
+    let changed = Ticket { subject: "Another ticket".to_owned(), ..original[0].clone() };
+    let twice = vec![
+        Ticket { id: ticket_id("IMP-2"), ..original[0].clone() },
+        Ticket { id: ticket_id("IMP-2"), ..changed.clone() },
+    ];
+    let repeated = store.load_tickets(&twice, "import").await;
+    assert!(repeated.is_err(), "a load that repeats an id is refused, on every backend");
+    assert_eq!(store.ticket(&ticket_id("IMP-2")).await.expect("read"), None, "a refused load writes nothing");
+    let again = store.load_tickets(std::slice::from_ref(&changed), "import").await;
+    assert!(again.is_err(), "loading an id already stored is refused");
+    assert_eq!(stored(store, &changed.id).await, original[0]);
+    assert_eq!(event_count(store, &changed.id).await, 1);
+}
+
+pub async fn story_reopen(db: &TestDb) {
+    let store = db.open().await;
+    create_team(&store, "alpha", "Alpha", None).await;
+    let token = TokenRecord { hash: "abc123".to_owned(), name: "admin".to_owned(), role: Role::Admin, teams: vec![] };
+    store.create_token(&token, at(0)).await.expect("a new token");
+    let ticket = create_ok(&store, &lead(), at(0), ticket_input()).await;
+    set_status(&store, at(1), &ticket.id, "open").await;
+    comment(&store, &lead(), at(2), &ticket.id, "On it.", true).await.expect("accepted");
+    let loaded = imported((0..10).map(|i| format!("IMP-{i}")));
+    store.load_tickets(&loaded, "import").await.expect("the load succeeds");
+
+    let before_ticket = stored(&store, &ticket.id).await;
+    let before_events = store.ticket_events(&ticket.id).await.expect("events");
+    let before_teams = store.teams().await.expect("teams");
+    let before_customers = store.customers().await.expect("customers");
+    let mut max_seq = before_events.iter().map(|e| e.seq).max().expect("events exist");
+    for t in &loaded {
+        let events = store.ticket_events(&t.id).await.expect("events");
+        max_seq = max_seq.max(events.iter().map(|e| e.seq).max().expect("a loaded ticket has its event"));
+    }
+    store.close().await;
+
+    // A closed store refuses commands rather than losing them.
+    let refused = create(&store, &lead(), at(3), ticket_input()).await;
+    assert!(matches!(refused, Err(SubmitError::Store(StoreError::Closed))), "{refused:?}");
+
+    let store = db.open().await;
+    assert_eq!(stored(&store, &ticket.id).await, before_ticket);
+    assert_eq!(store.ticket_events(&ticket.id).await.expect("events"), before_events);
+    for t in &loaded {
+        assert_eq!(&stored(&store, &t.id).await, t);
+        assert_eq!(event_count(&store, &t.id).await, 1);
+    }
+    assert_eq!(store.count_tickets().await.expect("count"), 11);
+    assert_eq!(store.teams().await.expect("teams"), before_teams);
+    assert_eq!(store.customers().await.expect("customers"), before_customers);
+    assert_eq!(store.token_by_hash("abc123").await.expect("lookup"), Some(token));
+
+    // The counters carry on where they were: no id or seq is handed out twice.
+    let next = create(&store, &lead(), at(4), ticket_input()).await.expect("accepted");
+    assert_ne!(next.ticket.id, ticket.id);
+    assert!(next.events.iter().all(|e| e.seq > max_seq), "seqs carry on after {max_seq}: {:?}", next.events);
+    assert_log_matches_projection(&store, &ticket.id).await;
+    store.close().await;
+}

@@ -1,0 +1,346 @@
+//! The `vigie` binary: glue between the command line and the library crates.
+//!
+//! `serve` runs the HTTP server; `token create` issues an API token; `demo` loads a generated
+//! backlog; `bench-data` loads the W6 benchmark dataset. Each command opens the store named by
+//! `--db` (a file path, `sqlite://PATH` or `postgres://...`).
+
+mod demo;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use jiff::Timestamp;
+use vigie_core::{Role, TeamId};
+use vigie_server::AppState;
+use vigie_store::{Store, StoreError, TokenRecord};
+
+/// vigie: keep a support or back-office backlog under control.
+#[derive(Parser)]
+#[command(name = "vigie", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API server.
+    Serve(ServeArgs),
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Load a realistic generated backlog (teams, agents, customers, tickets) into an empty store.
+    Demo(DemoArgs),
+    /// Load a benchmark dataset into an empty store (see bench/README.md).
+    BenchData(BenchDataArgs),
+}
+
+#[derive(Args)]
+struct DbArg {
+    /// The database: a file path or sqlite://PATH (created if missing), or postgres://...
+    #[arg(long, env = "VIGIE_DB", default_value = "vigie.db")]
+    db: String,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// The address to listen on.
+    #[arg(long, env = "VIGIE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Load demo data first if the store holds no ticket, and print a new admin token.
+    #[arg(long)]
+    demo: bool,
+    /// How many demo tickets to generate with --demo.
+    #[arg(long, default_value_t = 50_000)]
+    demo_tickets: usize,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token; prints it (only it, on one line). Only its hash is stored.
+    Create(TokenCreateArgs),
+}
+
+#[derive(Args)]
+struct TokenCreateArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// admin, lead, agent or viewer.
+    #[arg(long)]
+    role: String,
+    /// A team whose tickets an agent may see and change (repeatable).
+    #[arg(long = "team")]
+    teams: Vec<String>,
+    /// Who uses the token: recorded as the actor of every change made with it.
+    #[arg(long)]
+    name: String,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// How many tickets to generate.
+    #[arg(long, default_value_t = 50_000)]
+    tickets: usize,
+    /// Seed of the generator: the same seed gives the same backlog (relative to now).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+#[derive(Args)]
+struct BenchDataArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// The W6 dataset: N open tickets of team `bench`, by the formula of bench/loadtest/README.md.
+    #[arg(long)]
+    n: usize,
+    /// Write the ticket ids here, one a line, for the load test driver.
+    #[arg(long)]
+    ids_out: PathBuf,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve(args).await,
+        Command::Token { command: TokenCommand::Create(args) } => token_create(args).await,
+        Command::Demo(args) => {
+            let store = open(&args.db.db).await?;
+            load_demo(&store, args.tickets, args.seed).await?;
+            store.close().await;
+            Ok(())
+        }
+        Command::BenchData(args) => bench_data(args).await,
+    }
+}
+
+async fn open(db: &str) -> anyhow::Result<Store> {
+    Store::open(db).await.with_context(|| format!("cannot open the database `{}`", redact(db)))
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("VIGIE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let store = open(&args.db.db).await?;
+    if args.demo {
+        if store.count_tickets().await? == 0 {
+            load_demo(&store, args.demo_tickets, 42).await?;
+        }
+        let secret = issue_token(&store, Role::Admin, Vec::new(), &format!("demo-admin-{}", short_suffix())).await?;
+        eprintln!("demo admin token (keep it): {secret}");
+        eprintln!(
+            "try: curl -H 'Authorization: Bearer {secret}' 'http://{}/api/v1/tickets?status=open&order=queue&limit=5'",
+            args.listen
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr().context("cannot read the listening address")?;
+    tracing::info!(%address, backend = store.backend_name(), "vigie is serving");
+    let state = AppState::new(store, AppState::system_clock());
+    vigie_server::serve(listener, state, shutdown_signal()).await.context("the server stopped with an error")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => {
+                let _ = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+fn short_suffix() -> String {
+    let secret = vigie_server::auth::new_secret();
+    vigie_server::auth::hash_secret(&secret)[..6].to_owned()
+}
+
+async fn token_create(args: TokenCreateArgs) -> anyhow::Result<()> {
+    let Some(role) = Role::parse(&args.role) else {
+        bail!("--role `{}` {}", args.role, Role::expected());
+    };
+    // The name is recorded as the actor of events and scopes idempotency keys: an id, no spaces.
+    if let Err(error) = vigie_core::AgentId::parse(args.name.clone()) {
+        bail!("--name `{}` {error}", args.name);
+    }
+    let mut teams = Vec::new();
+    for team in args.teams {
+        teams.push(TeamId::parse(team.clone()).map_err(|error| anyhow::anyhow!("--team `{team}` {error}"))?);
+    }
+    if role == Role::Agent && teams.is_empty() {
+        bail!("--team is required for an agent token: agents see the tickets of their teams only");
+    }
+    let store = open(&args.db.db).await?;
+    let known = store.teams().await?;
+    if let Some(unknown) = teams.iter().find(|team| !known.iter().any(|k| &k.id == *team)) {
+        bail!("--team `{unknown}` does not exist: create it first (POST /api/v1/teams)");
+    }
+    let secret = issue_token(&store, role, teams, &args.name).await?;
+    store.close().await;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{secret}").context("cannot print the token")?;
+    Ok(())
+}
+
+async fn issue_token(store: &Store, role: Role, teams: Vec<TeamId>, name: &str) -> anyhow::Result<String> {
+    let secret = vigie_server::auth::new_secret();
+    let record = TokenRecord { hash: vigie_server::auth::hash_secret(&secret), name: name.to_owned(), role, teams };
+    store.create_token(&record, Timestamp::now()).await.context("cannot store the token")?;
+    Ok(secret)
+}
+
+async fn load_demo(store: &Store, n_tickets: usize, seed: u64) -> anyhow::Result<()> {
+    let existing = store.count_tickets().await?;
+    if existing > 0 {
+        bail!("the database already holds {existing} tickets: demo data goes into an empty database");
+    }
+    let started = std::time::Instant::now();
+    let data = demo::generate(&demo::DemoConfig { n_tickets, seed, now: Timestamp::now() });
+    let now = Timestamp::now();
+    for team in &data.teams {
+        ignore_conflict(store.create_team(team, now).await)?;
+    }
+    for agent in &data.agents {
+        ignore_conflict(store.create_agent(agent, now).await)?;
+    }
+    for customer in &data.customers {
+        ignore_conflict(store.create_customer(customer, now).await)?;
+    }
+    store.load_tickets(&data.tickets, "demo").await.context("cannot load the demo tickets")?;
+    let n_open = data.tickets.iter().filter(|t| t.status.is_open()).count();
+    eprintln!(
+        "loaded the demo backlog: {} tickets ({n_open} open), {} teams, {} agents, {} customers in {:.1} s",
+        data.tickets.len(),
+        data.teams.len(),
+        data.agents.len(),
+        data.customers.len(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn ignore_conflict(result: Result<(), StoreError>) -> anyhow::Result<()> {
+    match result {
+        Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The W6 dataset of bench/loadtest/README.md: ticket i = 1..N, subject `Preloaded ticket i`,
+/// body `Body of preloaded ticket i.`, priority `1 + (2*i mod 5)` (1 = most urgent; the peer's
+/// fifth level maps to our lowest, P4), created 2026-01-01T00:00:00Z + i seconds, status open,
+/// team `bench`.
+async fn bench_data(args: BenchDataArgs) -> anyhow::Result<()> {
+    use vigie_core::{Channel, CustomerId, CustomerTier, Priority, Status, Ticket, TicketId};
+    let store = open(&args.db.db).await?;
+    let existing = store.count_tickets().await?;
+    if existing > 0 {
+        bail!("the database already holds {existing} tickets: benchmark data goes into an empty database");
+    }
+    let now = Timestamp::now();
+    let team =
+        vigie_core::directory::Team { id: TeamId::parse("bench")?, name: "Benchmark queue".into(), calendar: None };
+    ignore_conflict(store.create_team(&team, now).await)?;
+    let origin: Timestamp = "2026-01-01T00:00:00Z".parse()?;
+    let customer = CustomerId::parse("bench-customer")?;
+    let mut ids = String::with_capacity(args.n * 10);
+    let mut batch = Vec::with_capacity(10_000);
+    for i in 1..=args.n {
+        let number = i64::try_from(i)?;
+        let created_at = origin.checked_add(jiff::SignedDuration::from_secs(number))?;
+        let rank = 1 + (2 * number) % 5;
+        let id = TicketId::parse(format!("W-{i}"))?;
+        ids.push_str(id.as_str());
+        ids.push('\n');
+        batch.push(Ticket {
+            id,
+            version: 1,
+            created_at,
+            updated_at: created_at,
+            first_response_at: None,
+            resolved_at: None,
+            status: Status::Open,
+            priority: Priority::from_rank(rank.min(4)).unwrap_or(Priority::P4),
+            category: "billing".into(),
+            channel: Channel::Email,
+            customer_id: customer.clone(),
+            customer_tier: CustomerTier::Standard,
+            team: Some(team.id.clone()),
+            assignee: None,
+            subject: format!("Preloaded ticket {i}"),
+            body: format!("Body of preloaded ticket {i}."),
+            csat: None,
+            tags: Vec::new(),
+            legal_risk: false,
+            blocking: false,
+        });
+        if batch.len() == batch.capacity() {
+            store.load_tickets(&batch, "bench").await?;
+            batch.clear();
+        }
+    }
+    store.load_tickets(&batch, "bench").await?;
+    store.close().await;
+    std::fs::write(&args.ids_out, ids).with_context(|| format!("cannot write {}", args.ids_out.display()))?;
+    Ok(())
+}
