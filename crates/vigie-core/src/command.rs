@@ -75,11 +75,24 @@ pub enum Patch<T> {
 }
 
 /// Which version of a ticket a change is meant for (`If-Match`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExpectedVersion {
     /// `If-Match: *`: whatever the current version is.
     Any,
     Exactly(i64),
+    /// Any of these versions (`If-Match: "3", "4"`); empty matches nothing (only weak tags
+    /// were given, and `If-Match` compares strongly).
+    OneOf(Vec<i64>),
+}
+
+impl ExpectedVersion {
+    pub fn matches(&self, version: i64) -> bool {
+        match self {
+            ExpectedVersion::Any => true,
+            ExpectedVersion::Exactly(expected) => *expected == version,
+            ExpectedVersion::OneOf(expected) => expected.contains(&version),
+        }
+    }
 }
 
 /// A new ticket as submitted.
@@ -299,6 +312,10 @@ fn check_subject(errors: &mut Vec<FieldError>, subject: String) -> Option<String
         errors.push(FieldError::new("subject", "must be a single line"));
         return None;
     }
+    if trimmed.chars().any(char::is_control) {
+        errors.push(FieldError::new("subject", "must not contain control characters"));
+        return None;
+    }
     if trimmed.chars().count() > MAX_SUBJECT_CHARS {
         errors.push(FieldError::new("subject", format!("must be at most {MAX_SUBJECT_CHARS} characters")));
         return None;
@@ -334,11 +351,17 @@ pub(crate) fn check_name(errors: &mut Vec<FieldError>, field: &str, name: String
         errors.push(FieldError::new(field, "must not be empty"));
         return None;
     }
-    if trimmed.chars().count() > MAX_NAME_CHARS || trimmed.contains(['\n', '\r', '\0']) {
+    if trimmed.chars().count() > MAX_NAME_CHARS || trimmed.chars().any(char::is_control) {
         errors.push(FieldError::new(field, format!("must be one line of at most {MAX_NAME_CHARS} characters")));
         return None;
     }
     Some(trimmed.to_owned())
+}
+
+/// A category as a filter or a value: the reason it is refused, if it is.
+pub fn parse_category(category: String) -> Result<String, String> {
+    let mut errors = Vec::new();
+    check_slug(&mut errors, "category", category).ok_or_else(|| errors.pop().map(|e| e.reason).unwrap_or_default())
 }
 
 /// Categories, tags and skills: short tokens that can be split on `;` in a CSV cell and used

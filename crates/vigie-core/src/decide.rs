@@ -14,7 +14,8 @@ use crate::ticket::{CustomerTier, Status, Ticket};
 /// from the same transaction the command is decided in.
 pub trait DirectoryLookup {
     fn team_exists(&self, team: &TeamId) -> bool;
-    fn agent_exists(&self, agent: &AgentId) -> bool;
+    /// The teams an agent works for; `None` for an agent not on record.
+    fn agent_teams(&self, agent: &AgentId) -> Option<Vec<TeamId>>;
     /// The tier on record for a customer; `None` for a customer not yet on record.
     fn customer_tier(&self, customer: &CustomerId) -> Option<CustomerTier>;
 }
@@ -71,9 +72,9 @@ pub fn create(
         _ => {}
     }
     if let Some(agent) = &new_ticket.assignee
-        && !directory.agent_exists(agent)
+        && let Some(error) = check_assignee(agent, new_ticket.team.as_ref(), directory)
     {
-        errors.push(unknown("assignee", agent));
+        errors.push(error);
     }
     ValidationErrors::finish(errors).map_err(CommandError::Invalid)?;
 
@@ -123,7 +124,7 @@ pub fn patch(
     now: Timestamp,
     directory: &impl DirectoryLookup,
 ) -> Result<Decision, CommandError> {
-    check_access(current, expected, actor)?;
+    check_access(current, &expected, actor)?;
 
     let mut errors = Vec::new();
     let mut changes = Vec::new();
@@ -137,19 +138,31 @@ pub fn patch(
     {
         changes.push(FieldChange::Category { from: current.category.clone(), to: to.clone() });
     }
-    if let Some(to) = resolve(&patch.team, &current.team) {
-        match &to {
+    let team_change = resolve(&patch.team, &current.team);
+    if let Some(to) = &team_change {
+        match to {
             Some(team) if !directory.team_exists(team) => errors.push(unknown("team", team)),
             None if actor.team_scope().is_some() => {
                 errors.push(crate::FieldError::new("team", "cannot be cleared by an agent: hand the ticket to a team"));
             }
-            _ => changes.push(FieldChange::Team { from: current.team.clone(), to }),
+            _ => changes.push(FieldChange::Team { from: current.team.clone(), to: to.clone() }),
         }
     }
-    if let Some(to) = resolve(&patch.assignee, &current.assignee) {
-        match &to {
-            Some(agent) if !directory.agent_exists(agent) => errors.push(unknown("assignee", agent)),
-            _ => changes.push(FieldChange::Assignee { from: current.assignee.clone(), to }),
+    let final_team = team_change.as_ref().map_or(current.team.as_ref(), Option::as_ref);
+    match resolve(&patch.assignee, &current.assignee) {
+        Some(Some(agent)) => match check_assignee(&agent, final_team, directory) {
+            Some(error) => errors.push(error),
+            None => changes.push(FieldChange::Assignee { from: current.assignee.clone(), to: Some(agent) }),
+        },
+        Some(None) => changes.push(FieldChange::Assignee { from: current.assignee.clone(), to: None }),
+        None => {
+            // Handing a ticket to another team unassigns it when its assignee does not work
+            // there: the new team decides who takes it.
+            if let (Some(_), Some(agent)) = (&team_change, &current.assignee)
+                && check_assignee(agent, final_team, directory).is_some()
+            {
+                changes.push(FieldChange::Assignee { from: current.assignee.clone(), to: None });
+            }
         }
     }
     if let Some(to) = patch.customer_tier
@@ -200,22 +213,26 @@ pub fn comment(
     actor: &Actor,
     now: Timestamp,
 ) -> Result<Decision, CommandError> {
-    check_access(current, ExpectedVersion::Any, actor)?;
-    let first_response = comment.public && actor.answers_customers() && current.first_response_at.is_none();
-    let kind = EventKind::CommentAdded { public: comment.public, body: comment.body.clone(), first_response };
-    record(current, vec![kind], actor, now)
+    check_access(current, &ExpectedVersion::Any, actor)?;
+    let answer = comment.public && actor.answers_customers();
+    let first_response = answer && current.first_response_at.is_none();
+    let mut kinds =
+        vec![EventKind::CommentAdded { public: comment.public, body: comment.body.clone(), first_response }];
+    // `new` means nobody has looked yet: an answer to the customer ends that.
+    if answer && current.status == Status::New {
+        kinds.push(EventKind::StatusChanged { from: Status::New, to: Status::Open });
+    }
+    record(current, kinds, actor, now)
 }
 
-fn check_access(current: &Ticket, expected: ExpectedVersion, actor: &Actor) -> Result<(), CommandError> {
+fn check_access(current: &Ticket, expected: &ExpectedVersion, actor: &Actor) -> Result<(), CommandError> {
     if !actor.can_see(current) {
         return Err(CommandError::NotFound);
     }
     if !actor.can_write_tickets() {
         return Err(CommandError::Forbidden("viewers cannot change tickets"));
     }
-    if let ExpectedVersion::Exactly(version) = expected
-        && version != current.version
-    {
+    if !expected.matches(current.version) {
         return Err(CommandError::StaleVersion { current: current.version });
     }
     if current.status == Status::Closed {
@@ -248,6 +265,21 @@ fn resolve<T: Clone + PartialEq>(patch: &Patch<T>, current: &Option<T>) -> Optio
         Patch::Set(value) => Some(value.clone()),
     };
     (to != *current).then_some(to)
+}
+
+/// Why `agent` cannot hold a ticket of `team`, if it cannot: an assignee must exist and work for
+/// the ticket's team, so that team scoping and the team's queue stay true.
+fn check_assignee(
+    agent: &AgentId,
+    team: Option<&TeamId>,
+    directory: &impl DirectoryLookup,
+) -> Option<crate::FieldError> {
+    let Some(teams) = directory.agent_teams(agent) else { return Some(unknown("assignee", agent)) };
+    match team {
+        Some(team) if teams.contains(team) => None,
+        Some(team) => Some(crate::FieldError::new("assignee", format!("`{agent}` does not work for team `{team}`"))),
+        None => Some(crate::FieldError::new("assignee", "needs the ticket to have a team first")),
+    }
 }
 
 fn unknown(field: &str, id: &impl std::fmt::Display) -> crate::FieldError {

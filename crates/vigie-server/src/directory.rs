@@ -142,7 +142,9 @@ pub async fn create_agent(
     }
     .parse()
     .map_err(ApiError::invalid)?;
-    // An agent's teams must exist: the directory is the reference for scoping.
+    // An agent's teams must exist: the directory is the reference for scoping. Checked before
+    // the insert rather than by a constraint (teams are a list column); teams are never deleted,
+    // so nothing can remove one between the check and the insert.
     let teams = state.store.teams().await?;
     let unknown: Vec<vigie_core::FieldError> = agent
         .teams

@@ -44,6 +44,8 @@ pub enum ApiError {
     /// 500/503: our fault; the cause is logged, not shown.
     Internal(String),
     Unavailable(String),
+    /// 503: the commit failed midway; the write may or may not be recorded.
+    OutcomeUnknown(String),
 }
 
 /// An RFC 9457 problem document.
@@ -104,6 +106,7 @@ impl ApiError {
             }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
+            ApiError::OutcomeUnknown(_) => (StatusCode::SERVICE_UNAVAILABLE, "outcome_unknown", "Outcome unknown"),
         }
     }
 }
@@ -129,6 +132,15 @@ impl IntoResponse for ApiError {
             ApiError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 ("an internal error occurred; it has been logged".to_owned(), Vec::new())
+            }
+            ApiError::OutcomeUnknown(cause) => {
+                tracing::error!(%cause, "commit outcome unknown");
+                (
+                    "the database failed during the commit: the change may or may not be recorded; read it back, \
+                     or retry a create with the same Idempotency-Key"
+                        .to_owned(),
+                    Vec::new(),
+                )
             }
             ApiError::Unavailable(cause) => {
                 tracing::warn!(%cause, "unavailable");
@@ -158,6 +170,8 @@ impl From<StoreError> for ApiError {
         match error {
             StoreError::Conflict(what) => ApiError::Conflict(format!("{what} already exists")),
             StoreError::Closed => ApiError::Unavailable("store closed".into()),
+            StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
+            StoreError::OutcomeUnknown(cause) => ApiError::OutcomeUnknown(cause),
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -206,4 +220,43 @@ fn allowed_list(statuses: Vec<vigie_core::Status>) -> String {
         return "none".to_owned();
     }
     statuses.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// Turns any error response that is not yet problem+json into one: the answers axum gives by
+/// itself (405 for a wrong method, 400 for a path segment that is not UTF-8...) keep their
+/// status and headers (`Allow`), and get a problem body with their text as the detail.
+pub async fn ensure_problem(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    // These bodies are axum's own short messages; cap what is read anyway.
+    let text = axum::body::to_bytes(body, 4 * 1024).await.map(|b| String::from_utf8_lossy(&b).into_owned());
+    let detail = match text {
+        Ok(text) if !text.trim().is_empty() => text.trim().to_owned(),
+        _ => status.canonical_reason().unwrap_or("error").to_owned(),
+    };
+    let code = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::URI_TOO_LONG => "uri_too_long",
+        status if status.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let problem = serde_json::json!({
+        "type": format!("/problems/{code}"),
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": detail,
+        "code": code,
+    });
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(problem.to_string()))
 }

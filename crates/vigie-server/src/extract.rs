@@ -65,21 +65,42 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
-/// The version a change is meant for, from `If-Match`: `"7"`, `7`, `W/"7"` or `*`.
+/// The version a change is meant for, from `If-Match` (RFC 9110 §13.1.1): `*`, or a list of
+/// entity tags such as `"7"` or `"7", "8"`. The comparison is strong, so a weak tag (`W/"7"`)
+/// never matches. A bare `7` is taken as `"7"`, for hand-written requests.
 pub fn if_match(headers: &HeaderMap) -> Result<vigie_core::ExpectedVersion, ApiError> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
+    let values: Vec<&axum::http::HeaderValue> = headers.get_all(header::IF_MATCH).iter().collect();
+    if values.is_empty() {
         return Err(ApiError::PreconditionRequired);
-    };
-    let text = value.to_str().map_err(|_| ApiError::bad_field("If-Match", "must be ASCII"))?.trim();
-    if text == "*" {
-        return Ok(vigie_core::ExpectedVersion::Any);
     }
-    let bare = text.trim_start_matches("W/").trim_matches('"');
-    bare.parse::<i64>()
-        .ok()
-        .filter(|version| *version >= 1)
-        .map(vigie_core::ExpectedVersion::Exactly)
-        .ok_or_else(|| ApiError::bad_field("If-Match", "must be the ticket's ETag (e.g. \"3\") or *"))
+    let bad = || ApiError::bad_field("If-Match", "must be the ticket's ETag (e.g. \"3\"), a list of them, or *");
+    let mut versions = Vec::new();
+    for value in values {
+        let text = value.to_str().map_err(|_| bad())?;
+        for tag in text.split(',').map(str::trim) {
+            if tag == "*" {
+                return Ok(vigie_core::ExpectedVersion::Any);
+            }
+            if let Some(weak) = tag.strip_prefix("W/") {
+                // Well formed, but a weak tag cannot match under strong comparison.
+                parse_tag(weak).ok_or_else(bad)?;
+                continue;
+            }
+            versions.push(parse_tag(tag).ok_or_else(bad)?);
+        }
+    }
+    Ok(match versions.as_slice() {
+        [version] => vigie_core::ExpectedVersion::Exactly(*version),
+        _ => vigie_core::ExpectedVersion::OneOf(versions),
+    })
+}
+
+fn parse_tag(tag: &str) -> Option<i64> {
+    let bare = match tag.strip_prefix('"') {
+        Some(rest) => rest.strip_suffix('"')?,
+        None => tag,
+    };
+    bare.parse::<i64>().ok().filter(|version| *version >= 1)
 }
 
 /// Longest `Idempotency-Key` accepted.
@@ -87,7 +108,11 @@ pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
 /// The `Idempotency-Key` header, if present: 1–255 visible ASCII characters.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    let mut values = headers.get_all("idempotency-key").iter();
+    let Some(value) = values.next() else { return Ok(None) };
+    if values.next().is_some() {
+        return Err(ApiError::bad_field("Idempotency-Key", "must be sent once"));
+    }
     let text = value.to_str().map_err(|_| ApiError::bad_field("Idempotency-Key", "must be visible ASCII"))?;
     if text.is_empty() || text.len() > MAX_IDEMPOTENCY_KEY_LEN || !text.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(ApiError::bad_field(

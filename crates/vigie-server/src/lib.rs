@@ -110,6 +110,7 @@ pub fn app(state: AppState) -> axum::Router {
             }),
         )
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .layer(axum::middleware::map_response(error::ensure_problem))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

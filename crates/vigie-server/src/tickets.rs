@@ -106,22 +106,48 @@ pub struct CreateTicket {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchTicket {
-    pub status: Option<String>,
-    pub priority: Option<String>,
-    pub category: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub status: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub priority: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub category: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub team: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
     pub assignee: Option<Option<String>>,
-    pub customer_tier: Option<String>,
-    pub legal_risk: Option<bool>,
-    pub blocking: Option<bool>,
-    pub tags: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub customer_tier: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<bool>)]
+    pub legal_risk: Option<Option<bool>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<bool>)]
+    pub blocking: Option<Option<bool>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub tags: Option<Option<Vec<String>>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<i64>)]
     pub csat: Option<Option<i64>>,
+}
+
+/// A field that may be absent but not `null`: `null` is refused with the field named.
+fn not_null<T>(errors: &mut Vec<vigie_core::FieldError>, field: &str, value: Option<Option<T>>) -> Option<T> {
+    match value {
+        Some(None) => {
+            errors.push(vigie_core::FieldError::new(field, "cannot be null (leave it out to keep it)"));
+            None
+        }
+        Some(Some(value)) => Some(value),
+        None => None,
+    }
 }
 
 /// Tells "absent" (`None`, by `default`) from "null" (`Some(None)`).
@@ -202,6 +228,17 @@ pub struct ListParams {
     after: Option<String>,
 }
 
+/// The digest of a request for idempotency: over its JSON *value* with keys sorted, so that a
+/// client that re-serialises a retry (other key order, other spacing) is still recognised.
+fn request_digest(raw: &[u8]) -> String {
+    use sha2::Digest;
+    // The body was parsed already, so this parse succeeds; fall back to the bytes regardless.
+    let canonical = serde_json::from_slice::<serde_json::Value>(raw)
+        .and_then(|value| serde_json::to_vec(&value))
+        .unwrap_or_else(|_| raw.to_vec());
+    hex(&sha2::Sha256::digest(&canonical))
+}
+
 fn with_etag(mut response: Response, version: i64) -> Response {
     if let Ok(value) = HeaderValue::from_str(&format!("\"{version}\"")) {
         response.headers_mut().insert(header::ETAG, value);
@@ -224,9 +261,6 @@ pub async fn create_ticket(
     headers: HeaderMap,
     body: JsonBody<CreateTicket>,
 ) -> Result<Response, ApiError> {
-    if !actor.can_write_tickets() {
-        return Err(ApiError::Forbidden("viewers cannot create tickets".into()));
-    }
     let key = idempotency_key(&headers)?;
     let request = body.value;
     let mut missing = Vec::new();
@@ -254,10 +288,7 @@ pub async fn create_ticket(
         return Err(ApiError::invalid(vigie_core::ValidationErrors(missing)));
     }
     let new_ticket = input.parse().map_err(ApiError::invalid)?;
-    let idempotency = key.map(|key| {
-        use sha2::Digest;
-        IdempotencyKey { key, request_digest: hex(&sha2::Sha256::digest(&body.raw)) }
-    });
+    let idempotency = key.map(|key| IdempotencyKey { key, request_digest: request_digest(&body.raw) });
     let committed = state
         .store
         .submit(Submission { command: TicketCommand::Create { new_ticket, idempotency }, actor, now: state.now() })
@@ -301,26 +332,24 @@ pub async fn patch_ticket(
     headers: HeaderMap,
     body: JsonBody<PatchTicket>,
 ) -> Result<Response, ApiError> {
-    if !actor.can_write_tickets() {
-        return Err(ApiError::Forbidden("viewers cannot change tickets".into()));
-    }
     let ticket_id = parse_ticket_id(id)?;
     let expected = if_match(&headers)?;
     let request = body.value;
-    let patch = TicketPatchInput {
-        status: request.status,
-        priority: request.priority,
-        category: request.category,
+    let mut nulls = Vec::new();
+    let input = TicketPatchInput {
+        status: not_null(&mut nulls, "status", request.status),
+        priority: not_null(&mut nulls, "priority", request.priority),
+        category: not_null(&mut nulls, "category", request.category),
         team: request.team,
         assignee: request.assignee,
-        customer_tier: request.customer_tier,
-        legal_risk: request.legal_risk,
-        blocking: request.blocking,
-        tags: request.tags,
+        customer_tier: not_null(&mut nulls, "customer_tier", request.customer_tier),
+        legal_risk: not_null(&mut nulls, "legal_risk", request.legal_risk),
+        blocking: not_null(&mut nulls, "blocking", request.blocking),
+        tags: not_null(&mut nulls, "tags", request.tags),
         csat: request.csat,
-    }
-    .parse()
-    .map_err(ApiError::invalid)?;
+    };
+    vigie_core::ValidationErrors::finish(nulls).map_err(ApiError::invalid)?;
+    let patch = input.parse().map_err(ApiError::invalid)?;
     let committed = state
         .store
         .submit(Submission { command: TicketCommand::Patch { ticket_id, expected, patch }, actor, now: state.now() })
@@ -338,9 +367,6 @@ pub async fn create_comment(
     Path(id): Path<String>,
     body: JsonBody<CreateComment>,
 ) -> Result<Response, ApiError> {
-    if !actor.can_write_tickets() {
-        return Err(ApiError::Forbidden("viewers cannot comment".into()));
-    }
     let ticket_id = parse_ticket_id(id)?;
     let request = body.value;
     let comment = NewCommentInput { body: request.body.unwrap_or_default(), public: request.public }
@@ -353,7 +379,7 @@ pub async fn create_comment(
     let event = committed
         .events
         .iter()
-        .find(|event| event.kind.name() == "comment_added")
+        .find(|event| matches!(event.kind, vigie_core::EventKind::CommentAdded { .. }))
         .ok_or_else(|| ApiError::Internal("a comment recorded no event".into()))?;
     let response = (StatusCode::CREATED, Json(EventBody::from(event))).into_response();
     Ok(with_etag(response, committed.ticket.version))
@@ -396,7 +422,7 @@ fn parse_list_query(raw: Option<&str>, actor: &vigie_core::Actor) -> Result<Tick
             "status" if value == "open" => query.statuses.extend(Status::ALL.iter().filter(|s| s.is_open())),
             "status" => match Status::parse(&value) {
                 Some(status) => query.statuses.push(status),
-                None => bad(format!("{}, or `open`", Status::expected())),
+                None => bad(format!("{} (`open` means every status but solved and closed)", Status::expected())),
             },
             "team" => match TeamId::parse(value) {
                 Ok(team) => query.teams.push(team),
@@ -406,12 +432,18 @@ fn parse_list_query(raw: Option<&str>, actor: &vigie_core::Actor) -> Result<Tick
                 Some(priority) => query.priorities.push(priority),
                 None => bad(Priority::expected()),
             },
-            "category" => query.categories.push(value),
+            "category" => match vigie_core::command::parse_category(value) {
+                Ok(category) => query.categories.push(category),
+                Err(reason) => bad(reason),
+            },
             "channel" => match Channel::parse(&value) {
                 Some(channel) => query.channels.push(channel),
                 None => bad(Channel::expected()),
             },
-            "assignee" => query.assignees.push(value),
+            "assignee" => match vigie_core::AgentId::parse(value) {
+                Ok(agent) => query.assignees.push(agent.into_string()),
+                Err(error) => bad(error.to_string()),
+            },
             "customer_id" => match vigie_core::CustomerId::parse(value) {
                 Ok(customer) => query.customer_ids.push(customer),
                 Err(error) => bad(error.to_string()),
@@ -470,6 +502,6 @@ fn decode_cursor(text: &str) -> Option<(TicketOrder, Cursor)> {
     };
     let priority = parts.next()?.parse().ok()?;
     let created_at = parts.next()?.parse().ok()?;
-    let id = parts.next()?.to_owned();
+    let id = TicketId::parse(parts.next()?).ok()?.into_string();
     Some((order, Cursor { priority, created_at, id }))
 }

@@ -76,6 +76,25 @@ pub(crate) fn split_list(text: &str) -> Vec<String> {
     if text.is_empty() { Vec::new() } else { text.split(';').map(str::to_owned).collect() }
 }
 
+/// An event with every instant in it cut to the stored precision.
+pub(crate) fn event_to_stored_precision(event: Event) -> Event {
+    let kind = match event.kind {
+        EventKind::TicketCreated(ticket) => EventKind::TicketCreated(Box::new(ticket_to_stored_precision(*ticket))),
+        other => other,
+    };
+    Event { at: to_stored_precision(event.at), kind, ..event }
+}
+
+fn ticket_to_stored_precision(ticket: Ticket) -> Ticket {
+    Ticket {
+        created_at: to_stored_precision(ticket.created_at),
+        updated_at: to_stored_precision(ticket.updated_at),
+        first_response_at: ticket.first_response_at.map(to_stored_precision),
+        resolved_at: ticket.resolved_at.map(to_stored_precision),
+        ..ticket
+    }
+}
+
 impl TicketRow {
     pub(crate) fn from_ticket(ticket: &Ticket) -> Self {
         TicketRow {

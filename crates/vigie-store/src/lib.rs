@@ -49,6 +49,19 @@ pub enum StoreError {
     /// Stored data that does not parse: a bug or a damaged database, never the client's fault.
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// A bulk-loaded history that does not replay (a change before the creation, two creations).
+    #[error("invalid ticket history: {0}")]
+    InvalidHistory(String),
+    /// The SQLite file's directory does not exist (vigie creates the file, not directories).
+    #[error("the directory `{0}` does not exist")]
+    MissingDirectory(String),
+    /// The commit of a batch failed in a way that leaves its outcome unknown (the connection
+    /// was lost during COMMIT): the commands may or may not have been recorded.
+    #[error("the outcome of this write is unknown (the database connection failed during commit): {0}")]
+    OutcomeUnknown(String),
+    /// The database cannot take writes now (connection lost, server down); nothing was written.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     /// The writer has stopped (the server is shutting down).
     #[error("the store is shutting down")]
     Closed,
@@ -239,7 +252,12 @@ impl Store {
     /// `postgres://...` — runs the migrations and starts the group-commit writer.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options = PgConnectOptions::from_str(url)?;
+            // Durability must not depend on how the server or role is tuned: an acknowledged
+            // write waits for the WAL flush, whatever `synchronous_commit` says elsewhere.
+            let options = PgConnectOptions::from_str(url)?.options([("synchronous_commit", "on")]);
+            // One plain connection first, so that a refused or misconfigured server is reported
+            // at once with its real cause, rather than as a pool time-out.
+            sqlx::Connection::close(sqlx::ConnectOptions::connect(&options).await?).await?;
             let pool = PgPoolOptions::new()
                 .max_connections(POSTGRES_CONNECTIONS)
                 .acquire_timeout(Duration::from_secs(10))
@@ -251,6 +269,17 @@ impl Store {
             let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
             if path.is_empty() || url.contains("://") && !url.starts_with("sqlite://") {
                 return Err(StoreError::BadUrl(url.to_owned()));
+            }
+            if url.starts_with("sqlite:") && path.contains('?') {
+                return Err(StoreError::BadUrl(format!(
+                    "{url}` (no query parameters: vigie sets the SQLite options itself)"
+                )));
+            }
+            let directory = std::path::Path::new(path).parent().filter(|dir| !dir.as_os_str().is_empty());
+            if let Some(directory) = directory
+                && !directory.is_dir()
+            {
+                return Err(StoreError::MissingDirectory(directory.display().to_string()));
             }
             let options = SqliteConnectOptions::new()
                 .filename(path)
@@ -342,31 +371,45 @@ impl Store {
         on_writer!(self, |conn, Q| Q::insert_token(conn, token, now).await)
     }
 
-    /// Loads tickets as they are (demo data, benchmarks, imports), each with its
-    /// `ticket_created` event, in transactions of a few thousand rows. Not for live commands:
-    /// no check is made beyond the database's own constraints.
+    /// Loads tickets as they are (benchmarks, imports without history), each with one
+    /// `ticket_created` event holding its current state. See [`Store::load_histories`].
     pub async fn load_tickets(&self, tickets: &[Ticket], actor: &str) -> Result<(), StoreError> {
-        let precise = |at| codec::to_stored_precision(at);
-        let tickets: Vec<Ticket> = tickets
+        let histories: Vec<Vec<Event>> = tickets
             .iter()
-            .map(|ticket| Ticket {
-                created_at: precise(ticket.created_at),
-                updated_at: precise(ticket.updated_at),
-                first_response_at: ticket.first_response_at.map(precise),
-                resolved_at: ticket.resolved_at.map(precise),
-                ..ticket.clone()
+            .map(|ticket| {
+                vec![Event {
+                    seq: 0,
+                    ticket_id: ticket.id.clone(),
+                    version: ticket.version,
+                    at: ticket.created_at,
+                    actor: actor.to_owned(),
+                    kind: vigie_core::EventKind::TicketCreated(Box::new(ticket.clone())),
+                }]
             })
             .collect();
-        for chunk in tickets.chunks(queries::LOAD_CHUNK) {
+        self.load_histories(histories).await
+    }
+
+    /// Loads whole ticket histories (demo data, imports): each element is one ticket's events
+    /// in order, from its `ticket_created`; the stored ticket is their replay. Transactions of
+    /// a thousand tickets; no check beyond the replay and the database's constraints, so this
+    /// is for trusted bulk data, not live commands. An id already stored is a
+    /// [`StoreError::Conflict`]; a history that does not replay is a [`StoreError::InvalidHistory`].
+    pub async fn load_histories(&self, histories: Vec<Vec<Event>>) -> Result<(), StoreError> {
+        let histories: Vec<Vec<Event>> = histories
+            .into_iter()
+            .map(|history| history.into_iter().map(codec::event_to_stored_precision).collect())
+            .collect();
+        for chunk in histories.chunks(queries::LOAD_CHUNK) {
             match &self.backend {
                 Backend::Sqlite { writer, .. } => {
                     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-                    Queries::<Sqlite>::load_tickets(&mut tx, chunk, actor).await?;
+                    Queries::<Sqlite>::load_histories(&mut tx, chunk).await?;
                     tx.commit().await?;
                 }
                 Backend::Postgres(pool) => {
                     let mut tx = pool.begin().await?;
-                    Queries::<Postgres>::load_tickets(&mut tx, chunk, actor).await?;
+                    Queries::<Postgres>::load_histories(&mut tx, chunk).await?;
                     tx.commit().await?;
                 }
             }

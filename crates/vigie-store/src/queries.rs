@@ -1,14 +1,14 @@
 //! Every query of the store, written once for both backends (generic over the sqlx database),
 //! and the decision of a batch of ticket commands inside one transaction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::marker::PhantomData;
 
 use jiff::Timestamp;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArguments, QueryBuilder, Type};
 use vigie_core::decide::{self, DirectoryLookup};
 use vigie_core::directory::{Agent, Customer, Team};
-use vigie_core::{AgentId, CustomerId, CustomerTier, Event, EventKind, Role, TeamId, Ticket, TicketId};
+use vigie_core::{AgentId, CustomerId, CustomerTier, Event, Role, TeamId, Ticket, TicketId};
 
 use crate::codec::{EventRow, TICKET_COLUMNS, TicketRow, join_list, micros, split_list};
 use crate::dialect::{Counter, Dialect};
@@ -40,6 +40,8 @@ pub(crate) type CommandResult = Result<Committed, SubmitError>;
 #[derive(Debug)]
 pub(crate) enum BatchError {
     Database(sqlx::Error),
+    /// COMMIT itself failed: the batch may or may not be recorded.
+    CommitFailed(sqlx::Error),
     /// Another writer recorded the same idempotency key meanwhile: run the batch again and it
     /// will see that key.
     IdempotencyRace,
@@ -61,6 +63,12 @@ impl From<StoreError> for BatchError {
 #[derive(FromRow)]
 struct IdRow {
     id: String,
+}
+
+#[derive(FromRow)]
+struct AgentTeamsRow {
+    id: String,
+    teams: String,
 }
 
 #[derive(FromRow)]
@@ -116,7 +124,7 @@ struct CountRow {
 /// The directory as a batch sees it: the records its commands name, read in its transaction.
 struct BatchDirectory {
     teams: HashSet<String>,
-    agents: HashSet<String>,
+    agents: HashMap<String, Vec<TeamId>>,
     customers: HashMap<String, CustomerTier>,
 }
 
@@ -124,8 +132,8 @@ impl DirectoryLookup for BatchDirectory {
     fn team_exists(&self, team: &TeamId) -> bool {
         self.teams.contains(team.as_str())
     }
-    fn agent_exists(&self, agent: &AgentId) -> bool {
-        self.agents.contains(agent.as_str())
+    fn agent_teams(&self, agent: &AgentId) -> Option<Vec<TeamId>> {
+        self.agents.get(agent.as_str()).cloned()
     }
     fn customer_tier(&self, customer: &CustomerId) -> Option<CustomerTier> {
         self.customers.get(customer.as_str()).copied()
@@ -330,14 +338,23 @@ where
         customer: &Customer,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        let result = sqlx::query("INSERT INTO customers (id, name, tier, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(customer.id.to_string())
-            .bind(customer.name.clone())
-            .bind(customer.tier.as_str().to_owned())
-            .bind(micros(now))
-            .execute(&mut *conn)
-            .await;
-        on_unique(result, || format!("customer `{}`", customer.id))
+        // A record made from a ticket is completed by the admin's; one an admin made is a conflict.
+        let result = sqlx::query(
+            "INSERT INTO customers (id, name, tier, auto_created, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, tier = excluded.tier, auto_created = excluded.auto_created \
+             WHERE customers.auto_created",
+        )
+        .bind(customer.id.to_string())
+        .bind(customer.name.clone())
+        .bind(customer.tier.as_str().to_owned())
+        .bind(false)
+        .bind(micros(now))
+        .execute(&mut *conn)
+        .await?;
+        if DB::rows_affected(&result) == 0 {
+            return Err(StoreError::Conflict(format!("customer `{}`", customer.id)));
+        }
+        Ok(())
     }
 
     pub(crate) async fn insert_token(
@@ -355,36 +372,41 @@ where
                 .bind(micros(now))
                 .execute(&mut *conn)
                 .await;
-        on_unique(result, || "token".to_owned())
+        on_unique(result, || format!("a token named `{}`", token.name))
     }
 
-    /// Bulk insert of finished tickets with their creation events (one chunk, in the caller's
-    /// transaction). Ticket numbers are not consumed: loaded tickets keep their own ids.
-    pub(crate) async fn load_tickets(
-        conn: &mut DB::Connection,
-        tickets: &[Ticket],
-        actor: &str,
-    ) -> Result<(), StoreError> {
-        if tickets.is_empty() {
+    /// Bulk insert of ticket histories (one chunk, in the caller's transaction): each history
+    /// is one ticket's events in order; the projection row is their replay. Sequence numbers
+    /// are handed out here (the events' own `seq` is ignored). Loaded tickets keep their ids.
+    pub(crate) async fn load_histories(conn: &mut DB::Connection, histories: &[Vec<Event>]) -> Result<(), StoreError> {
+        let mut rows = Vec::with_capacity(histories.len());
+        let mut highest_number = None;
+        for history in histories {
+            let ticket = match vigie_core::event::replay(history) {
+                Ok(Some(ticket)) => ticket,
+                Ok(None) => continue,
+                Err(error) => return Err(StoreError::InvalidHistory(error.to_string())),
+            };
+            if history.iter().any(|event| event.ticket_id != ticket.id) {
+                return Err(StoreError::InvalidHistory(format!("the history of {} mixes tickets", ticket.id)));
+            }
+            // A loaded `T-<n>` (an export of another vigie store) must never be reused by a create.
+            if let Some(number) = ticket.id.as_str().strip_prefix("T-").and_then(|n| n.parse::<i64>().ok()) {
+                highest_number = highest_number.max(Some(number));
+            }
+            rows.push(TicketRow::from_ticket(&ticket));
+        }
+        if rows.is_empty() {
             return Ok(());
         }
-        let n_events = i64::try_from(tickets.len()).unwrap_or(i64::MAX);
-        let seqs = DB::next_values(conn, Counter::EventSeq, n_events).await?;
-        let events: Vec<EventRow> = tickets
+        let n_events: usize = histories.iter().map(Vec::len).sum();
+        let seqs = DB::next_values(conn, Counter::EventSeq, count(n_events)?).await?;
+        let events: Vec<EventRow> = histories
             .iter()
+            .flatten()
             .zip(seqs)
-            .map(|(ticket, seq)| {
-                EventRow::from_event(&Event {
-                    seq,
-                    ticket_id: ticket.id.clone(),
-                    version: ticket.version,
-                    at: ticket.created_at,
-                    actor: actor.to_owned(),
-                    kind: EventKind::TicketCreated(Box::new(ticket.clone())),
-                })
-            })
+            .map(|(event, seq)| EventRow::from_event(&Event { seq, ..event.clone() }))
             .collect();
-        let rows: Vec<TicketRow> = tickets.iter().map(TicketRow::from_ticket).collect();
         // Plain inserts: an id already stored is refused by the primary key, never overwritten.
         Self::write_tickets(conn, &rows, OnConflict::Fail).await.map_err(|error| match error {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
@@ -393,9 +415,7 @@ where
             other => StoreError::Database(other),
         })?;
         Self::insert_events(conn, &events).await?;
-        // A loaded `T-<n>` (an export of another vigie store) must never be reused by a create.
-        let highest = tickets.iter().filter_map(|t| t.id.as_str().strip_prefix("T-")?.parse::<i64>().ok()).max();
-        if let Some(highest) = highest {
+        if let Some(highest) = highest_number {
             DB::advance_to(conn, Counter::TicketNumber, highest).await?;
         }
         Ok(())
@@ -434,14 +454,29 @@ where
             tickets.insert(ticket.id.to_string(), ticket);
         }
 
+        // The first result of each create the batch may repeat: the ticket as it was created.
+        let mut first_results =
+            Self::created_snapshots(conn, known_keys.values().map(|row| row.ticket_id.clone())).await?;
+
         // 3. The directory records the commands name.
-        let mut directory = Self::batch_directory(conn, batch).await?;
+        let current_assignees = tickets.values().filter_map(|t| t.assignee.as_ref().map(ToString::to_string));
+        let mut directory = Self::batch_directory(conn, batch, current_assignees.collect()).await?;
 
         // 4. Decide each command in order; later commands see earlier ones' results.
-        let n_creates = batch.iter().filter(|s| matches!(s.command, TicketCommand::Create { .. })).count();
-        let mut numbers =
-            DB::next_values(conn, Counter::TicketNumber, i64::try_from(n_creates).unwrap_or(0)).await?.into_iter();
-        let mut new_keys: HashMap<(String, String), (String, String)> = HashMap::new();
+        // Numbers for the creates that are not repeats of a recorded key.
+        let n_creates = batch
+            .iter()
+            .filter(|s| match &s.command {
+                TicketCommand::Create { idempotency: Some(key), .. } => {
+                    !known_keys.contains_key(&(s.actor.name.clone(), key.key.clone()))
+                }
+                TicketCommand::Create { idempotency: None, .. } => true,
+                _ => false,
+            })
+            .count();
+        let mut numbers = Self::next_values(conn, Counter::TicketNumber, n_creates).await?.into_iter();
+        // Ordered, so that concurrent PostgreSQL writers insert overlapping keys in one order.
+        let mut new_keys: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
         let mut new_customers: Vec<(String, CustomerTier, i64)> = Vec::new();
         let mut touched: Vec<String> = Vec::new();
         let mut created: HashSet<String> = HashSet::new();
@@ -463,18 +498,25 @@ where
                             if digest != key.request_digest {
                                 Err(SubmitError::IdempotencyMismatch)
                             } else {
-                                match tickets.get(&ticket_id) {
-                                    Some(ticket) => {
-                                        Ok(Committed { ticket: ticket.clone(), events: Vec::new(), replayed: true })
+                                // The first result, unless the ticket has since moved out of
+                                // the caller's sight (handed to another team).
+                                match (tickets.get(&ticket_id), first_results.get(&ticket_id)) {
+                                    (Some(current), Some(first)) if actor.can_see(current) => {
+                                        Ok(Committed { ticket: first.clone(), events: Vec::new(), replayed: true })
                                     }
-                                    None => Err(SubmitError::Store(StoreError::corrupt(format!(
-                                        "idempotency key names ticket {ticket_id}, which does not exist"
+                                    (Some(_), Some(_)) => {
+                                        Err(SubmitError::Rejected(vigie_core::CommandError::NotFound))
+                                    }
+                                    _ => Err(SubmitError::Store(StoreError::corrupt(format!(
+                                        "idempotency key names ticket {ticket_id}, which has no creation on record"
                                     )))),
                                 }
                             }
                         }
                         _ => {
-                            let number = numbers.next().unwrap_or_default();
+                            let number = numbers
+                                .next()
+                                .ok_or_else(|| StoreError::corrupt("the ticket counter handed out too few numbers"))?;
                             let id = TicketId::from_number(number);
                             match decide::create(id, new_ticket.clone(), actor, now, &directory) {
                                 Ok(decision) => {
@@ -488,6 +530,7 @@ where
                                         new_keys.insert(sk, (key.request_digest.clone(), ticket_id.clone()));
                                     }
                                     tickets.insert(ticket_id.clone(), decision.ticket.clone());
+                                    first_results.insert(ticket_id.clone(), decision.ticket.clone());
                                     created.insert(ticket_id.clone());
                                     touched.push(ticket_id);
                                     Ok(Committed { ticket: decision.ticket, events: decision.events, replayed: false })
@@ -499,7 +542,7 @@ where
                 }
                 TicketCommand::Patch { ticket_id, expected, patch } => match tickets.get(ticket_id.as_str()) {
                     None => Err(SubmitError::Rejected(vigie_core::CommandError::NotFound)),
-                    Some(current) => match decide::patch(current, *expected, patch, actor, now, &directory) {
+                    Some(current) => match decide::patch(current, expected.clone(), patch, actor, now, &directory) {
                         Ok(decision) => {
                             if !decision.events.is_empty() {
                                 touched.push(ticket_id.to_string());
@@ -527,17 +570,18 @@ where
 
         // 5. Sequence numbers for the events, in command order.
         let n_events: usize = decided.iter().map(|d| d.as_ref().map_or(0, |c| c.events.len())).sum();
-        let mut seqs =
-            DB::next_values(conn, Counter::EventSeq, i64::try_from(n_events).unwrap_or(0)).await?.into_iter();
+        let mut seqs = Self::next_values(conn, Counter::EventSeq, n_events).await?.into_iter();
         let mut event_rows = Vec::with_capacity(n_events);
         for outcome in decided.iter_mut().flatten() {
             for event in &mut outcome.events {
-                event.seq = seqs.next().unwrap_or_default();
+                event.seq =
+                    seqs.next().ok_or_else(|| StoreError::corrupt("the event counter handed out too few numbers"))?;
                 event_rows.push(EventRow::from_event(event));
             }
         }
 
         // 6. Write: customers first (tickets name them), then the projection, the log, the keys.
+        new_customers.sort_by(|a, b| a.0.cmp(&b.0));
         Self::insert_new_customers(conn, &new_customers).await?;
         // Each touched ticket once, in its final state: new ones inserted (a clash with a stored
         // id fails the batch rather than overwrite it), existing ones updated.
@@ -553,6 +597,42 @@ where
         Self::insert_idempotency_keys(conn, &new_keys, batch.first().map_or(0, |s| micros(s.now))).await?;
 
         Ok(decided)
+    }
+
+    /// `n` values of `counter`; none (and no query) for `n = 0`.
+    async fn next_values(conn: &mut DB::Connection, counter: Counter, n: usize) -> Result<Vec<i64>, StoreError> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        Ok(DB::next_values(conn, counter, count(n)?).await?)
+    }
+
+    /// The tickets as first recorded (their `ticket_created` snapshots), by id.
+    async fn created_snapshots(
+        conn: &mut DB::Connection,
+        ids: impl Iterator<Item = String>,
+    ) -> Result<HashMap<String, Ticket>, StoreError> {
+        let ids: BTreeSet<String> = ids.collect();
+        let mut found = HashMap::new();
+        if ids.is_empty() {
+            return Ok(found);
+        }
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT seq, ticket_id, version, at, actor, kind, data FROM events \
+             WHERE kind = 'ticket_created' AND ticket_id IN (",
+        );
+        let mut separated = qb.separated(", ");
+        for id in ids {
+            separated.push_bind(id);
+        }
+        qb.push(")");
+        let rows: Vec<EventRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+        for row in rows {
+            if let vigie_core::EventKind::TicketCreated(ticket) = row.into_event()?.kind {
+                found.insert(ticket.id.to_string(), *ticket);
+            }
+        }
+        Ok(found)
     }
 
     async fn idempotency_keys(
@@ -595,9 +675,14 @@ where
         qb.build_query_as().fetch_all(&mut *conn).await
     }
 
-    async fn batch_directory(conn: &mut DB::Connection, batch: &[Submission]) -> Result<BatchDirectory, sqlx::Error> {
+    /// The directory records a batch names, plus the teams of the agents already assigned to
+    /// the tickets it changes (a team handover may unassign them).
+    async fn batch_directory(
+        conn: &mut DB::Connection,
+        batch: &[Submission],
+        mut agents: HashSet<String>,
+    ) -> Result<BatchDirectory, StoreError> {
         let mut teams = HashSet::new();
-        let mut agents = HashSet::new();
         let mut customers = HashSet::new();
         for submission in batch {
             match &submission.command {
@@ -618,7 +703,19 @@ where
             }
         }
         let teams = Self::existing_ids(conn, "teams", teams).await?;
-        let agents = Self::existing_ids(conn, "agents", agents).await?;
+        let mut agent_teams = HashMap::new();
+        if !agents.is_empty() {
+            let mut qb = QueryBuilder::<DB>::new("SELECT id, teams FROM agents WHERE id IN (");
+            let mut separated = qb.separated(", ");
+            for id in agents {
+                separated.push_bind(id);
+            }
+            qb.push(")");
+            let rows: Vec<AgentTeamsRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+            for row in rows {
+                agent_teams.insert(row.id, parse_teams(&row.teams)?);
+            }
+        }
         let mut known_customers = HashMap::new();
         if !customers.is_empty() {
             let mut qb = QueryBuilder::<DB>::new("SELECT id, tier FROM customers WHERE id IN (");
@@ -629,11 +726,12 @@ where
             qb.push(")");
             let rows: Vec<CustomerTierRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
             for row in rows {
-                let tier = CustomerTier::parse(&row.tier).unwrap_or(CustomerTier::Standard);
+                let tier = CustomerTier::parse(&row.tier)
+                    .ok_or_else(|| StoreError::corrupt(format!("customer {}: tier `{}`", row.id, row.tier)))?;
                 known_customers.insert(row.id, tier);
             }
         }
-        Ok(BatchDirectory { teams, agents, customers: known_customers })
+        Ok(BatchDirectory { teams, agents: agent_teams, customers: known_customers })
     }
 
     async fn existing_ids(
@@ -661,10 +759,14 @@ where
         if customers.is_empty() {
             return Ok(());
         }
-        let mut qb = QueryBuilder::<DB>::new("INSERT INTO customers (id, name, tier, created_at) ");
+        let mut qb = QueryBuilder::<DB>::new("INSERT INTO customers (id, name, tier, auto_created, created_at) ");
         qb.push_values(customers, |mut row, (id, tier, at)| {
             // A customer first seen on a ticket is named by its id until someone names it.
-            row.push_bind(id.clone()).push_bind(id.clone()).push_bind(tier.as_str().to_owned()).push_bind(*at);
+            row.push_bind(id.clone())
+                .push_bind(id.clone())
+                .push_bind(tier.as_str().to_owned())
+                .push_bind(true)
+                .push_bind(*at);
         });
         qb.push(" ON CONFLICT (id) DO NOTHING");
         qb.build().execute(&mut *conn).await?;
@@ -739,7 +841,7 @@ where
 
     async fn insert_idempotency_keys(
         conn: &mut DB::Connection,
-        keys: &HashMap<(String, String), (String, String)>,
+        keys: &BTreeMap<(String, String), (String, String)>,
         at: i64,
     ) -> Result<(), BatchError> {
         if keys.is_empty() {
@@ -765,7 +867,7 @@ where
     }
 }
 
-fn push_in<DB, T>(qb: &mut QueryBuilder<DB>, column: &str, values: impl Iterator<Item = T>)
+fn push_in<DB, T>(qb: &mut QueryBuilder<DB>, column: &'static str, values: impl Iterator<Item = T>)
 where
     DB: Database,
     for<'q> T: Encode<'q, DB> + Type<DB> + 'q,
@@ -780,6 +882,11 @@ where
         separated.push_bind(value);
     }
     qb.push(")");
+}
+
+/// A count as the `i64` SQL takes.
+fn count(n: usize) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| StoreError::corrupt(format!("count {n} does not fit in 64 bits")))
 }
 
 fn parse_teams(text: &str) -> Result<Vec<TeamId>, StoreError> {

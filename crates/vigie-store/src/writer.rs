@@ -11,9 +11,12 @@
 //! own connection, since the server can commit several transactions at once; row locks and
 //! the version check keep them consistent.
 //!
-//! Failure: a transient error (deadlock, idempotency race) reruns the batch; any other error
-//! fails the batch as a whole, and its commands are then run one by one so that one bad
-//! command cannot take its neighbours down with it. Nothing is answered before its commit.
+//! Failure: a transient error (deadlock, idempotency race) reruns the batch. A statement the
+//! database refuses fails the batch, whose commands are then run one by one so that one bad
+//! command cannot take its neighbours down with it. Any other error (connection lost, database
+//! down) is reported to every caller and retried for none; an error *during* COMMIT is reported
+//! as an unknown outcome, never retried, since the batch may have been recorded. Nothing is
+//! answered before its commit.
 //!
 //! Shutdown: [`Writer::shutdown`] closes the queue; the tasks finish the commands already
 //! queued, then stop.
@@ -95,7 +98,7 @@ impl Transactional for SqliteTx {
         // writes will be applied to.
         let mut tx = self.0.begin_with("BEGIN IMMEDIATE").await?;
         let results = Queries::<Sqlite>::execute_batch(&mut tx, batch).await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(BatchError::CommitFailed)?;
         Ok(results)
     }
 }
@@ -105,7 +108,7 @@ impl Transactional for PgTx {
     async fn run_batch(&self, batch: &[Submission]) -> Result<Vec<CommandResult>, BatchError> {
         let mut tx = self.0.begin().await?;
         let results = Queries::<Postgres>::execute_batch(&mut tx, batch).await?;
-        tx.commit().await?;
+        tx.commit().await.map_err(BatchError::CommitFailed)?;
         Ok(results)
     }
 }
@@ -124,40 +127,58 @@ async fn run<T: Transactional>(backend: T, receiver: Arc<Mutex<mpsc::Receiver<Re
                 }
             }
         }
-        let (submissions, replies): (Vec<Submission>, Vec<_>) = requests.into_iter().unzip();
-        let results = commit_batch(&backend, &submissions).await;
-        for (reply, result) in replies.into_iter().zip(results) {
-            // A caller that went away (client disconnected) is fine: its write is durable.
-            let _ = reply.send(result);
-        }
+        commit_and_reply(&backend, requests).await;
     }
 }
 
-async fn commit_batch<T: Transactional>(backend: &T, batch: &[Submission]) -> Vec<CommandResult> {
+/// Commits a batch and answers its callers. Every answer is sent after the commit it reports.
+async fn commit_and_reply<T: Transactional>(backend: &T, requests: Vec<Request>) {
+    let (submissions, replies): (Vec<Submission>, Vec<_>) = requests.into_iter().unzip();
     let mut attempt = 0;
-    loop {
-        match backend.run_batch(batch).await {
-            Ok(results) => return results,
+    let failure = loop {
+        match backend.run_batch(&submissions).await {
+            Ok(results) => {
+                for (reply, result) in replies.into_iter().zip(results) {
+                    // A caller that went away (client disconnected) is fine: its write is durable.
+                    let _ = reply.send(result);
+                }
+                return;
+            }
             Err(BatchError::IdempotencyRace) if attempt < MAX_RETRIES => {}
             Err(BatchError::Database(error)) if <T::Db as Dialect>::is_transient(&error) && attempt < MAX_RETRIES => {}
-            Err(error) if batch.len() > 1 => {
-                warn!(?error, n_commands = batch.len(), "batch failed; running its commands one by one");
-                let mut results = Vec::with_capacity(batch.len());
-                for submission in batch {
-                    let single = Box::pin(commit_batch(backend, std::slice::from_ref(submission))).await;
-                    results.extend(single);
-                }
-                return results;
-            }
-            Err(error) => {
-                let error = match error {
-                    BatchError::Database(error) => StoreError::Database(error),
-                    BatchError::Store(error) => error,
-                    BatchError::IdempotencyRace => StoreError::Conflict("idempotency key (concurrent use)".into()),
-                };
-                return vec![Err(SubmitError::Store(error))];
-            }
+            Err(error) => break error,
         }
         attempt += 1;
+    };
+    match failure {
+        // The database refused a statement of the batch (a constraint, a value it cannot take):
+        // one command is probably to blame, so run them one by one and answer each as soon as
+        // its own commit is done, so that the others still succeed.
+        BatchError::Database(sqlx::Error::Database(error)) if submissions.len() > 1 => {
+            warn!(%error, n_commands = submissions.len(), "batch refused; running its commands one by one");
+            for request in submissions.into_iter().zip(replies) {
+                Box::pin(commit_and_reply(backend, vec![request])).await;
+            }
+        }
+        // Anything else (connection lost, pool exhausted, the database down, an unknown commit
+        // outcome) would fail every command alike: report it to all, retry none.
+        failure => {
+            let message = match &failure {
+                BatchError::Database(error) => error.to_string(),
+                BatchError::Store(error) => error.to_string(),
+                BatchError::IdempotencyRace => "idempotency key in concurrent use".to_owned(),
+                BatchError::CommitFailed(error) => error.to_string(),
+            };
+            warn!(error = %message, n_commands = submissions.len(), "batch failed");
+            for reply in replies {
+                let error = match &failure {
+                    BatchError::CommitFailed(_) => StoreError::OutcomeUnknown(message.clone()),
+                    BatchError::IdempotencyRace => StoreError::Conflict("idempotency key (concurrent use)".into()),
+                    BatchError::Store(StoreError::Corrupt(what)) => StoreError::Corrupt(what.clone()),
+                    _ => StoreError::Unavailable(message.clone()),
+                };
+                let _ = reply.send(Err(SubmitError::Store(error)));
+            }
+        }
     }
 }

@@ -165,6 +165,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    // Listen first: a taken port should fail before anything is created on disk.
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
     let store = open(&args.db.db).await?;
     if args.demo {
         if store.count_tickets().await? == 0 {
@@ -177,9 +181,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.listen
         );
     }
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr().context("cannot read the listening address")?;
     tracing::info!(%address, backend = store.backend_name(), "vigie is serving");
     let state = AppState::new(store, AppState::system_clock());
@@ -229,6 +230,9 @@ async fn token_create(args: TokenCreateArgs) -> anyhow::Result<()> {
     }
     if role == Role::Agent && teams.is_empty() {
         bail!("--team is required for an agent token: agents see the tickets of their teams only");
+    }
+    if role != Role::Agent && !teams.is_empty() {
+        bail!("--team applies to agent tokens only: a {role} sees every team's tickets");
     }
     let store = open(&args.db.db).await?;
     let known = store.teams().await?;

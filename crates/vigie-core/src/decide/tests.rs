@@ -13,12 +13,22 @@ struct Directory {
     agents: HashSet<&'static str>,
 }
 
+/// Ana works front office; Bob works both teams.
+fn teams_of(agent: &str) -> Option<Vec<TeamId>> {
+    let teams: &[&str] = match agent {
+        "ana" => &["front_office"],
+        "bob" => &["front_office", "back_office"],
+        _ => return None,
+    };
+    Some(teams.iter().map(|t| TeamId::parse(*t).expect("valid id")).collect())
+}
+
 impl DirectoryLookup for Directory {
     fn team_exists(&self, team: &TeamId) -> bool {
         self.teams.contains(team.as_str())
     }
-    fn agent_exists(&self, agent: &AgentId) -> bool {
-        self.agents.contains(agent.as_str())
+    fn agent_teams(&self, agent: &AgentId) -> Option<Vec<TeamId>> {
+        if self.agents.contains(agent.as_str()) { teams_of(agent.as_str()) } else { None }
     }
     fn customer_tier(&self, customer: &CustomerId) -> Option<CustomerTier> {
         (customer.as_str() == "bigco").then_some(CustomerTier::Strategic)
@@ -206,4 +216,55 @@ proptest! {
         prop_assert_eq!(ticket.version, n_changes);
         prop_assert_eq!(ticket.resolved_at.is_some(), !ticket.status.is_open());
     }
+}
+
+#[test]
+fn an_assignee_must_work_for_the_tickets_team() {
+    let lead = actor(Role::Lead, &[]);
+    let dir = directory();
+    let ticket = created(Some("back_office"));
+    let assign = |agent: &str| patch_of(TicketPatchInput { assignee: Some(Some(agent.into())), ..Default::default() });
+    assert_eq!(
+        patch(&ticket, ExpectedVersion::Any, &assign("ana"), &lead, at(1), &dir),
+        Err(CommandError::Invalid(ValidationErrors::one("assignee", "`ana` does not work for team `back_office`")))
+    );
+    let assigned = patch(&ticket, ExpectedVersion::Any, &assign("bob"), &lead, at(1), &dir).expect("bob works there");
+    assert_eq!(assigned.ticket.assignee.as_ref().map(AgentId::as_str), Some("bob"));
+
+    // Handing the ticket to a team its assignee does not work for unassigns it.
+    let ana_ticket = patch(&created(Some("front_office")), ExpectedVersion::Any, &assign("ana"), &lead, at(1), &dir)
+        .expect("ana works front office")
+        .ticket;
+    let hand_over = patch_of(TicketPatchInput { team: Some(Some("back_office".into())), ..Default::default() });
+    let handed = patch(&ana_ticket, ExpectedVersion::Any, &hand_over, &lead, at(2), &dir).expect("handed over");
+    assert_eq!(handed.ticket.assignee, None);
+    assert_eq!(handed.ticket.team.as_ref().map(TeamId::as_str), Some("back_office"));
+
+    let no_team = created(None);
+    assert!(matches!(
+        patch(&no_team, ExpectedVersion::Any, &assign("ana"), &lead, at(1), &dir),
+        Err(CommandError::Invalid(_))
+    ));
+}
+
+#[test]
+fn answering_a_new_ticket_opens_it() {
+    let ticket = created(Some("front_office"));
+    let public = NewCommentInput { body: "On it".into(), public: true }.parse().expect("valid");
+    let answered = comment(&ticket, &public, &actor(Role::Agent, &["front_office"]), at(2)).expect("answered");
+    assert_eq!(answered.ticket.status, Status::Open);
+    assert_eq!(answered.events.len(), 2);
+    assert!(answered.events.iter().all(|event| event.version == 2));
+}
+
+#[test]
+fn if_match_lists_and_weak_tags() {
+    let ticket = created(Some("front_office"));
+    let lead = actor(Role::Lead, &[]);
+    let change = patch_of(TicketPatchInput { priority: Some("P1".into()), ..Default::default() });
+    assert!(patch(&ticket, ExpectedVersion::OneOf(vec![0, 1]), &change, &lead, at(1), &directory()).is_ok());
+    assert_eq!(
+        patch(&ticket, ExpectedVersion::OneOf(Vec::new()), &change, &lead, at(1), &directory()),
+        Err(CommandError::StaleVersion { current: 1 })
+    );
 }

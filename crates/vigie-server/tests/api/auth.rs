@@ -4,9 +4,7 @@ use serde_json::json;
 
 use crate::helpers::TestApp;
 
-#[tokio::test]
-async fn missing_or_wrong_tokens_are_401() {
-    let app = TestApp::new().await;
+async fn missing_or_wrong_tokens_are_401(app: TestApp) {
     let reply = app.get("/api/v1/tickets", "").await.problem(401, None);
     assert_eq!(reply.headers.get(header::WWW_AUTHENTICATE).and_then(|v| v.to_str().ok()), Some("Bearer"));
     app.get("/api/v1/tickets", "vigie_not-a-real-token").await.problem(401, None);
@@ -19,17 +17,13 @@ async fn missing_or_wrong_tokens_are_401() {
     assert_eq!(app.n_tickets().await, 0);
 }
 
-#[tokio::test]
-async fn viewers_read_but_do_not_write() {
-    let app = TestApp::new().await;
+async fn viewers_read_but_do_not_write(app: TestApp) {
     app.create(&app.viewer, json!({})).await.problem(403, None);
     app.get("/api/v1/tickets", &app.viewer).await.expect(200);
     assert_eq!(app.n_tickets().await, 0);
 }
 
-#[tokio::test]
-async fn agents_see_and_change_only_their_teams_tickets() {
-    let app = TestApp::new().await;
+async fn agents_see_and_change_only_their_teams_tickets(app: TestApp) {
     let theirs = app.create(&app.lead, json!({"team": "back_office"})).await.expect(201);
     let theirs_id = theirs.body["id"].as_str().expect("id").to_owned();
     let mine = app.create(&app.agent, json!({})).await.expect(201);
@@ -58,3 +52,9 @@ async fn agents_see_and_change_only_their_teams_tickets() {
         .expect(200);
     app.get(&format!("/api/v1/tickets/{mine_id}"), &app.agent).await.problem(404, None);
 }
+
+crate::on_both_backends!(
+    missing_or_wrong_tokens_are_401,
+    viewers_read_but_do_not_write,
+    agents_see_and_change_only_their_teams_tickets
+);

@@ -10,7 +10,7 @@ use vigie_core::{Role, TeamId};
 use vigie_server::AppState;
 use vigie_store::{Store, TokenRecord};
 
-/// A fresh app over a fresh SQLite file, with a clock that moves one second per reading.
+/// A fresh app over a fresh database, with a clock that moves one second per reading.
 pub struct TestApp {
     pub router: axum::Router,
     pub store: Store,
@@ -18,7 +18,8 @@ pub struct TestApp {
     pub lead: String,
     pub agent: String,
     pub viewer: String,
-    _dir: tempfile::TempDir,
+    /// Dropped last: deletes the test database.
+    _db: vigie_testdb::TestDb,
 }
 
 pub struct Reply {
@@ -59,9 +60,10 @@ impl Reply {
 }
 
 impl TestApp {
-    pub async fn new() -> TestApp {
-        let dir = tempfile::tempdir().expect("a temporary directory");
-        let store = Store::open(dir.path().join("vigie.db").to_str().expect("utf-8 path")).await.expect("store opens");
+    /// `None` when the backend is not configured (PostgreSQL without `VIGIE_TEST_PG_URL`).
+    pub async fn new(backend: vigie_testdb::Backend) -> Option<TestApp> {
+        let db = vigie_testdb::TestDb::create(backend).await?;
+        let store = db.open().await;
         let start = Timestamp::from_second(1_780_000_000).expect("valid instant").as_second();
         let tick = Arc::new(AtomicI64::new(start));
         let clock: vigie_server::Clock =
@@ -75,7 +77,7 @@ impl TestApp {
             lead: String::new(),
             agent: String::new(),
             viewer: String::new(),
-            _dir: dir,
+            _db: db,
         };
         app.admin = app.token(Role::Admin, &[], "root").await;
         for (id, name) in [("front_office", "Front office"), ("back_office", "Back office")] {
@@ -87,7 +89,7 @@ impl TestApp {
         app.lead = app.token(Role::Lead, &[], "lea").await;
         app.agent = app.token(Role::Agent, &["front_office"], "ana").await;
         app.viewer = app.token(Role::Viewer, &[], "vic").await;
-        app
+        Some(app)
     }
 
     pub async fn token(&self, role: Role, teams: &[&str], name: &str) -> String {

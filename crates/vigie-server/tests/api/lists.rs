@@ -4,9 +4,7 @@ use serde_json::json;
 
 use crate::helpers::TestApp;
 
-#[tokio::test]
-async fn queue_order_and_keyset_pagination() {
-    let app = TestApp::new().await;
+async fn queue_order_and_keyset_pagination(app: TestApp) {
     let priorities = ["P3", "P1", "P4", "P2", "P1", "P3", "P2"];
     for priority in priorities {
         app.create(&app.lead, json!({"priority": priority})).await.expect(201);
@@ -52,3 +50,5 @@ async fn queue_order_and_keyset_pagination() {
     assert_eq!(created_ids, ["T-1", "T-2", "T-3", "T-4", "T-5", "T-6", "T-7", "T-8"]);
     assert!(created.body["next"].is_null());
 }
+
+crate::on_both_backends!(queue_order_and_keyset_pagination);

@@ -1,6 +1,33 @@
 //! Black-box tests of the HTTP API, in process (`tower::ServiceExt::oneshot` on the real
-//! router) over a real SQLite file. The store's behaviour on both backends is the conformance
-//! suite's job (vigie-store); this suite covers the HTTP contract of shared/API.md.
+//! router), each run twice: over a real SQLite file and over a real PostgreSQL database
+//! (`VIGIE_TEST_PG_URL`; see vigie-testdb). This suite covers the HTTP contract of
+//! shared/API.md; the store's own behaviour is the conformance suite's (vigie-store).
+
+/// Declares `<test>::sqlite` and `<test>::postgres` for tests `async fn(TestApp)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),+ $(,)?) => {
+        $(
+            mod $test {
+                use vigie_testdb::Backend;
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    if let Some(app) = $crate::helpers::TestApp::new(Backend::Sqlite).await {
+                        super::$test(app).await;
+                    }
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(app) = $crate::helpers::TestApp::new(Backend::Postgres).await {
+                        super::$test(app).await;
+                    }
+                }
+            }
+        )+
+    };
+}
 
 mod helpers;
 

@@ -1,9 +1,7 @@
 use crate::helpers::TestApp;
 
 /// Every route the server answers is described in the served OpenAPI document.
-#[tokio::test]
-async fn every_route_is_in_the_openapi_document() {
-    let app = TestApp::new().await;
+async fn every_route_is_in_the_openapi_document(app: TestApp) {
     let doc = app.get("/api/v1/openapi.json", "").await.expect(200).body;
     let routes = [
         ("post", "/api/v1/tickets"),
@@ -40,3 +38,5 @@ async fn every_route_is_in_the_openapi_document() {
         assert_ne!(reply.body["detail"], "no such route", "{method} {path} is documented but not served");
     }
 }
+
+crate::on_both_backends!(every_route_is_in_the_openapi_document);

@@ -4,9 +4,7 @@ use serde_json::json;
 
 use crate::helpers::{TestApp, ticket_body};
 
-#[tokio::test]
-async fn create_then_get_with_etag() {
-    let app = TestApp::new().await;
+async fn create_then_get_with_etag(app: TestApp) {
     let created = app.create(&app.agent, json!({"tags": ["refund"], "legal_risk": true})).await.expect(201);
     let id = created.body["id"].as_str().expect("an id").to_owned();
     assert!(id.starts_with("T-"));
@@ -23,9 +21,7 @@ async fn create_then_get_with_etag() {
     assert_eq!(fetched.etag(), "\"1\"");
 }
 
-#[tokio::test]
-async fn idempotency_key_returns_the_first_result() {
-    let app = TestApp::new().await;
+async fn idempotency_key_returns_the_first_result(app: TestApp) {
     let send = |body: serde_json::Value| {
         TestApp::request(Method::POST, "/api/v1/tickets", &app.agent)
             .header(header::CONTENT_TYPE, "application/json")
@@ -37,15 +33,40 @@ async fn idempotency_key_returns_the_first_result() {
     let again = app.send(send(ticket_body())).await.expect(201);
     assert_eq!(first.body["id"], again.body["id"]);
     assert_eq!(app.n_tickets().await, 1);
+    // The same request re-serialised (other key order and spacing) is the same request.
+    let mut reordered = String::from("{ ");
+    let fields: Vec<String> = ticket_body()
+        .as_object()
+        .expect("object")
+        .iter()
+        .rev()
+        .map(|(key, value)| format!("\"{key}\" :  {value}"))
+        .collect();
+    reordered.push_str(&fields.join(" ,\n"));
+    reordered.push('}');
+    let raw = TestApp::request(Method::POST, "/api/v1/tickets", &app.agent)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("Idempotency-Key", "order-42")
+        .body(Body::from(reordered))
+        .expect("a request");
+    assert_eq!(app.send(raw).await.expect(201).body["id"], first.body["id"]);
+
+    // A repeat answers the first result, not the ticket as it is now...
+    let id = first.body["id"].as_str().expect("id").to_owned();
+    app.patch(&format!("/api/v1/tickets/{id}"), &app.lead, Some("*"), json!({"priority": "P1"})).await.expect(200);
+    let repeat = app.send(send(ticket_body())).await.expect(201);
+    assert_eq!(repeat.body, first.body);
+    // ...unless the ticket has left the caller's sight.
+    app.patch(&format!("/api/v1/tickets/{id}"), &app.lead, Some("*"), json!({"team": "back_office"})).await.expect(200);
+    app.send(send(ticket_body())).await.problem(404, None);
+
     let mut other = ticket_body();
     other["subject"] = json!("Something else");
     app.send(send(other)).await.problem(422, Some("Idempotency-Key"));
     assert_eq!(app.n_tickets().await, 1);
 }
 
-#[tokio::test]
-async fn patch_with_if_match() {
-    let app = TestApp::new().await;
+async fn patch_with_if_match(app: TestApp) {
     let id = app.create(&app.lead, json!({})).await.expect(201).body["id"].as_str().expect("id").to_owned();
     let path = format!("/api/v1/tickets/{id}");
     let changed = app
@@ -72,9 +93,7 @@ async fn patch_with_if_match() {
     assert_eq!(first_change["change"]["priority"], json!({"from": "P2", "to": "P1"}));
 }
 
-#[tokio::test]
-async fn public_agent_comment_is_the_first_response() {
-    let app = TestApp::new().await;
+async fn public_agent_comment_is_the_first_response(app: TestApp) {
     let id = app.create(&app.agent, json!({})).await.expect(201).body["id"].as_str().expect("id").to_owned();
     let path = format!("/api/v1/tickets/{id}");
     app.post(&format!("{path}/comments"), &app.agent, json!({"body": "internal note", "public": false}))
@@ -90,11 +109,10 @@ async fn public_agent_comment_is_the_first_response() {
     let ticket = app.get(&path, &app.agent).await.expect(200);
     assert_eq!(ticket.body["first_response_at"], comment.body["at"]);
     assert_eq!(ticket.body["version"], 3);
+    assert_eq!(ticket.body["status"], "open", "answering a new ticket opens it");
 }
 
-#[tokio::test]
-async fn unknown_customer_is_created_and_known_tier_applies() {
-    let app = TestApp::new().await;
+async fn unknown_customer_is_created_and_known_tier_applies(app: TestApp) {
     app.post("/api/v1/customers", &app.admin, json!({"id": "bigco", "name": "Big Co", "tier": "strategic"}))
         .await
         .expect(201);
@@ -107,9 +125,16 @@ async fn unknown_customer_is_created_and_known_tier_applies() {
     assert_eq!(ids, ["bigco", "newco"]);
 }
 
-#[tokio::test]
-async fn health_endpoints() {
-    let app = TestApp::new().await;
+async fn health_endpoints(app: TestApp) {
     app.get("/healthz", "").await.expect(200);
     app.get("/readyz", "").await.expect(200);
 }
+
+crate::on_both_backends!(
+    create_then_get_with_etag,
+    idempotency_key_returns_the_first_result,
+    patch_with_if_match,
+    public_agent_comment_is_the_first_response,
+    unknown_customer_is_created_and_known_tier_applies,
+    health_endpoints
+);

@@ -27,7 +27,8 @@ CREATE INDEX tickets_by_queue ON tickets (is_open, priority, created_at, id);
 CREATE INDEX tickets_by_team_queue ON tickets (team, is_open, priority, created_at, id);
 CREATE INDEX tickets_by_team_created ON tickets (team, created_at, id);
 
--- The event log: every change of every ticket, in commit order.
+-- The event log: every change of every ticket. `seq` grows with each event; on SQLite (one
+-- writer) it is also the commit order, on PostgreSQL (several writers) it may not be.
 CREATE TABLE events (
     seq BIGINT PRIMARY KEY NOT NULL,
     ticket_id TEXT NOT NULL,
@@ -59,17 +60,22 @@ CREATE TABLE agents (
     created_at BIGINT NOT NULL
 );
 
+-- A customer first seen on a ticket is recorded with `auto_created`: an admin may then name it
+-- and set its tier once (POST /customers), where a record an admin made is a conflict.
 CREATE TABLE customers (
     id TEXT PRIMARY KEY NOT NULL,
     name TEXT NOT NULL,
     tier TEXT NOT NULL,
+    auto_created BOOLEAN NOT NULL DEFAULT FALSE,
     created_at BIGINT NOT NULL
 );
 
 -- API tokens: only the SHA-256 of the secret is kept.
+-- The name is the actor of every change made with the token, and the scope of its idempotency
+-- keys: unique, so that two people are never one actor.
 CREATE TABLE api_tokens (
     hash TEXT PRIMARY KEY NOT NULL,
-    name TEXT NOT NULL,
+    name TEXT NOT NULL UNIQUE,
     role TEXT NOT NULL,
     teams TEXT NOT NULL,
     created_at BIGINT NOT NULL
