@@ -103,7 +103,7 @@ fn require_admin(actor: &vigie_core::Actor) -> Result<(), ApiError> {
 
 #[utoipa::path(post, path = "/api/v1/teams", tag = "directory", request_body = TeamBody,
     responses((status = 201, body = TeamBody), (status = 403, body = Problem), (status = 409, body = Problem),
-        (status = 422, body = Problem)))]
+        (status = 422, body = Problem), (status = 401, body = Problem), (status = 415, body = Problem), (status = 413, body = Problem)))]
 pub async fn create_team(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -118,14 +118,14 @@ pub async fn create_team(
     Ok((StatusCode::CREATED, Json(team.into())))
 }
 
-#[utoipa::path(get, path = "/api/v1/teams", tag = "directory", responses((status = 200, body = TeamList)))]
+#[utoipa::path(get, path = "/api/v1/teams", tag = "directory", responses((status = 200, body = TeamList), (status = 401, body = Problem)))]
 pub async fn list_teams(State(state): State<AppState>, _caller: Caller) -> Result<Json<TeamList>, ApiError> {
     Ok(Json(TeamList { items: state.store.teams().await?.into_iter().map(Into::into).collect() }))
 }
 
 #[utoipa::path(post, path = "/api/v1/agents", tag = "directory", request_body = AgentBody,
     responses((status = 201, body = AgentBody), (status = 403, body = Problem), (status = 409, body = Problem),
-        (status = 422, body = Problem)))]
+        (status = 422, body = Problem), (status = 401, body = Problem), (status = 415, body = Problem), (status = 413, body = Problem)))]
 pub async fn create_agent(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -158,14 +158,14 @@ pub async fn create_agent(
     Ok((StatusCode::CREATED, Json(agent.into())))
 }
 
-#[utoipa::path(get, path = "/api/v1/agents", tag = "directory", responses((status = 200, body = AgentList)))]
+#[utoipa::path(get, path = "/api/v1/agents", tag = "directory", responses((status = 200, body = AgentList), (status = 401, body = Problem)))]
 pub async fn list_agents(State(state): State<AppState>, _caller: Caller) -> Result<Json<AgentList>, ApiError> {
     Ok(Json(AgentList { items: state.store.agents().await?.into_iter().map(Into::into).collect() }))
 }
 
 #[utoipa::path(post, path = "/api/v1/customers", tag = "directory", request_body = CustomerBody,
     responses((status = 201, body = CustomerBody), (status = 403, body = Problem), (status = 409, body = Problem),
-        (status = 422, body = Problem)))]
+        (status = 422, body = Problem), (status = 401, body = Problem), (status = 415, body = Problem), (status = 413, body = Problem)))]
 pub async fn create_customer(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -179,7 +179,7 @@ pub async fn create_customer(
     Ok((StatusCode::CREATED, Json(customer.into())))
 }
 
-#[utoipa::path(get, path = "/api/v1/customers", tag = "directory", responses((status = 200, body = CustomerList)))]
+#[utoipa::path(get, path = "/api/v1/customers", tag = "directory", responses((status = 200, body = CustomerList), (status = 401, body = Problem)))]
 pub async fn list_customers(State(state): State<AppState>, _caller: Caller) -> Result<Json<CustomerList>, ApiError> {
     Ok(Json(CustomerList { items: state.store.customers().await?.into_iter().map(Into::into).collect() }))
 }

@@ -254,7 +254,7 @@ fn parse_ticket_id(id: String) -> Result<TicketId, ApiError> {
 #[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", request_body = CreateTicket,
     params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a create safely: the same key and body return the first result")),
     responses((status = 201, body = TicketBody), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)))]
+        (status = 403, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem), (status = 415, body = Problem)))]
 pub async fn create_ticket(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -324,7 +324,7 @@ async fn visible_ticket(state: &AppState, actor: &vigie_core::Actor, id: String)
 #[utoipa::path(patch, path = "/api/v1/tickets/{id}", tag = "tickets", request_body = PatchTicket,
     params(("id" = String, Path), ("If-Match" = String, Header, description = "The ETag read, or * for any version")),
     responses((status = 200, body = TicketBody), (status = 400, body = Problem), (status = 404, body = Problem),
-        (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)))]
+        (status = 412, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 415, body = Problem), (status = 413, body = Problem)))]
 pub async fn patch_ticket(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -360,7 +360,7 @@ pub async fn patch_ticket(
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/comments", tag = "tickets", request_body = CreateComment,
     params(("id" = String, Path)),
     responses((status = 201, body = EventBody), (status = 400, body = Problem), (status = 404, body = Problem),
-        (status = 422, body = Problem)))]
+        (status = 422, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 415, body = Problem), (status = 413, body = Problem)))]
 pub async fn create_comment(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -386,7 +386,7 @@ pub async fn create_comment(
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/events", tag = "tickets", params(("id" = String, Path)),
-    responses((status = 200, body = EventList), (status = 404, body = Problem)))]
+    responses((status = 200, body = EventList), (status = 404, body = Problem), (status = 401, body = Problem)))]
 pub async fn ticket_events(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -398,7 +398,7 @@ pub async fn ticket_events(
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets", tag = "tickets", params(ListParams),
-    responses((status = 200, body = TicketList), (status = 400, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = TicketList), (status = 400, body = Problem), (status = 422, body = Problem), (status = 401, body = Problem)))]
 pub async fn list_tickets(
     State(state): State<AppState>,
     Caller(actor): Caller,

@@ -355,6 +355,17 @@ impl Store {
         on_backend!(self, |conn, Q| Q::token_by_hash(conn, hash).await)
     }
 
+    /// Every token, by name (their hashes, never secrets).
+    pub async fn tokens(&self) -> Result<Vec<TokenRecord>, StoreError> {
+        on_backend!(self, |conn, Q| Q::tokens(conn).await)
+    }
+
+    /// Revokes the token named `name`; `false` if there is none. Servers that cached it stop
+    /// accepting it within their cache's lifetime (seconds).
+    pub async fn revoke_token(&self, name: &str) -> Result<bool, StoreError> {
+        on_writer!(self, |conn, Q| Q::delete_token(conn, name).await)
+    }
+
     pub async fn create_team(&self, team: &Team, now: Timestamp) -> Result<(), StoreError> {
         on_writer!(self, |conn, Q| Q::insert_team(conn, team, now).await)
     }

@@ -301,6 +301,30 @@ where
         .transpose()
     }
 
+    pub(crate) async fn tokens(conn: &mut DB::Connection) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows: Vec<TokenRow> = sqlx::query_as("SELECT hash, name, role, teams FROM api_tokens ORDER BY name")
+            .fetch_all(&mut *conn)
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(TokenRecord {
+                    role: Role::parse(&row.role)
+                        .ok_or_else(|| StoreError::corrupt(format!("token role `{}`", row.role)))?,
+                    teams: parse_teams(&row.teams)?,
+                    hash: row.hash,
+                    name: row.name,
+                })
+            })
+            .collect()
+    }
+
+    /// Deletes the token named `name`; whether there was one.
+    pub(crate) async fn delete_token(conn: &mut DB::Connection, name: &str) -> Result<bool, StoreError> {
+        let result =
+            sqlx::query("DELETE FROM api_tokens WHERE name = $1").bind(name.to_owned()).execute(&mut *conn).await?;
+        Ok(DB::rows_affected(&result) > 0)
+    }
+
     pub(crate) async fn insert_team(conn: &mut DB::Connection, team: &Team, now: Timestamp) -> Result<(), StoreError> {
         let result = sqlx::query("INSERT INTO teams (id, name, calendar, created_at) VALUES ($1, $2, $3, $4)")
             .bind(team.id.to_string())

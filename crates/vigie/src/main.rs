@@ -65,6 +65,19 @@ struct ServeArgs {
 enum TokenCommand {
     /// Create a token; prints it (only it, on one line). Only its hash is stored.
     Create(TokenCreateArgs),
+    /// List the tokens: name, role and teams, one a line (never the secrets, which are not kept).
+    List(DbArg),
+    /// Revoke a token by name.
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Args)]
+struct TokenRevokeArgs {
+    #[command(flatten)]
+    db: DbArg,
+    /// The token's name.
+    #[arg(long)]
+    name: String,
 }
 
 #[derive(Args)]
@@ -128,6 +141,26 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Token { command: TokenCommand::Create(args) } => token_create(args).await,
+        Command::Token { command: TokenCommand::List(args) } => {
+            let store = open(&args.db).await?;
+            let tokens = store.tokens().await?;
+            store.close().await;
+            let mut stdout = std::io::stdout().lock();
+            for token in tokens {
+                let teams: Vec<&str> = token.teams.iter().map(TeamId::as_str).collect();
+                writeln!(stdout, "{}\t{}\t{}", token.name, token.role, teams.join(",")).context("cannot print")?;
+            }
+            Ok(())
+        }
+        Command::Token { command: TokenCommand::Revoke(args) } => {
+            let store = open(&args.db.db).await?;
+            let revoked = store.revoke_token(&args.name).await?;
+            store.close().await;
+            if !revoked {
+                bail!("no token is named `{}` (see `vigie token list`)", args.name);
+            }
+            Ok(())
+        }
         Command::Demo(args) => {
             let store = open(&args.db.db).await?;
             load_demo(&store, args.tickets, args.seed).await?;
@@ -174,7 +207,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         if store.count_tickets().await? == 0 {
             load_demo(&store, args.demo_tickets, 42).await?;
         }
-        let secret = issue_token(&store, Role::Admin, Vec::new(), &format!("demo-admin-{}", short_suffix())).await?;
+        // One demo admin at a time: the previous run's token (whose secret is gone) is revoked.
+        store.revoke_token(DEMO_ADMIN).await?;
+        let secret = issue_token(&store, Role::Admin, Vec::new(), DEMO_ADMIN).await?;
         eprintln!("demo admin token (keep it): {secret}");
         eprintln!(
             "try: curl -H 'Authorization: Bearer {secret}' 'http://{}/api/v1/tickets?status=open&order=queue&limit=5'",
@@ -211,10 +246,8 @@ async fn shutdown_signal() {
     }
 }
 
-fn short_suffix() -> String {
-    let secret = vigie_server::auth::new_secret();
-    vigie_server::auth::hash_secret(&secret)[..6].to_owned()
-}
+/// The name of the admin token `serve --demo` prints.
+const DEMO_ADMIN: &str = "demo-admin";
 
 async fn token_create(args: TokenCreateArgs) -> anyhow::Result<()> {
     let Some(role) = Role::parse(&args.role) else {
@@ -239,7 +272,15 @@ async fn token_create(args: TokenCreateArgs) -> anyhow::Result<()> {
     if let Some(unknown) = teams.iter().find(|team| !known.iter().any(|k| &k.id == *team)) {
         bail!("--team `{unknown}` does not exist: create it first (POST /api/v1/teams)");
     }
-    let secret = issue_token(&store, role, teams, &args.name).await?;
+    let secret = match issue_token(&store, role, teams, &args.name).await {
+        Err(error) if matches!(error.downcast_ref::<StoreError>(), Some(StoreError::Conflict(_))) => {
+            bail!(
+                "a token named `{}` already exists: names identify who changed what (see `vigie token list`)",
+                args.name
+            )
+        }
+        other => other?,
+    };
     store.close().await;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{secret}").context("cannot print the token")?;

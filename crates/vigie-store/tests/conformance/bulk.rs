@@ -200,3 +200,48 @@ pub async fn story_reopen(db: &TestDb) {
     assert_log_matches_projection(&store, &ticket.id).await;
     store.close().await;
 }
+
+/// A whole history loads as it is: the projection is its replay, the log keeps every event in
+/// order with fresh sequence numbers; a history that does not replay is refused whole.
+pub async fn story_load_histories(store: &Store) {
+    use vigie_core::{Event, EventKind};
+    let created = Ticket {
+        status: Status::New,
+        first_response_at: None,
+        resolved_at: None,
+        csat: None,
+        version: 1,
+        ..imported(std::iter::once("H-1".to_owned())).remove(0)
+    };
+    let event = |version: i64, minutes: i64, kind: EventKind| Event {
+        seq: 0,
+        ticket_id: created.id.clone(),
+        version,
+        at: at(minutes),
+        actor: "import".to_owned(),
+        kind,
+    };
+    let history = vec![
+        event(1, 0, EventKind::TicketCreated(Box::new(created.clone()))),
+        event(2, 5, EventKind::CommentAdded { public: true, body: "On it".to_owned(), first_response: true }),
+        event(2, 5, EventKind::StatusChanged { from: Status::New, to: Status::Open }),
+        event(3, 9, EventKind::StatusChanged { from: Status::Open, to: Status::PendingCustomer }),
+        event(4, 30, EventKind::StatusChanged { from: Status::PendingCustomer, to: Status::Solved }),
+    ];
+    store.load_histories(vec![history.clone()]).await.expect("a valid history loads");
+    let ticket = stored(store, &created.id).await;
+    assert_eq!(ticket.version, 4);
+    assert_eq!(ticket.status, Status::Solved);
+    assert_eq!(ticket.first_response_at, Some(at(5)));
+    assert_eq!(ticket.resolved_at, Some(at(30)));
+    let events = store.ticket_events(&created.id).await.expect("events");
+    assert_eq!(events.len(), 5);
+    assert!(events.windows(2).all(|pair| pair[0].seq < pair[1].seq));
+    assert_log_matches_projection(store, &created.id).await;
+
+    // A change before the creation does not replay: nothing of that load is written.
+    let orphan = Event { ticket_id: ticket_id("H-2"), ..history[1].clone() };
+    let refused = store.load_histories(vec![vec![orphan]]).await;
+    assert!(matches!(refused, Err(StoreError::InvalidHistory(_))), "{refused:?}");
+    assert!(store.ticket(&ticket_id("H-2")).await.expect("read").is_none());
+}

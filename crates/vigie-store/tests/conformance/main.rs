@@ -59,6 +59,7 @@ on_both_backends!(
     bulk::story_bulk_load,
     bulk::story_create_after_load_keeps_loaded_tickets,
     bulk::story_load_never_overwrites,
+    bulk::story_load_histories,
 );
 
 /// Closing and reopening needs the database, not only a store over it.
