@@ -59,6 +59,10 @@ pub enum StoreError {
     /// was lost during COMMIT): the commands may or may not have been recorded.
     #[error("the outcome of this write is unknown (the database connection failed during commit): {0}")]
     OutcomeUnknown(String),
+    /// The database refused a statement of a command (a bug: the core should have refused the
+    /// command first); nothing of that command was written.
+    #[error("the database refused the write: {0}")]
+    Refused(String),
     /// The database cannot take writes now (connection lost, server down); nothing was written.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),

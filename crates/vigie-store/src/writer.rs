@@ -175,6 +175,7 @@ async fn commit_and_reply<T: Transactional>(backend: &T, requests: Vec<Request>)
                     BatchError::CommitFailed(_) => StoreError::OutcomeUnknown(message.clone()),
                     BatchError::IdempotencyRace => StoreError::Conflict("idempotency key (concurrent use)".into()),
                     BatchError::Store(StoreError::Corrupt(what)) => StoreError::Corrupt(what.clone()),
+                    BatchError::Database(sqlx::Error::Database(_)) => StoreError::Refused(message.clone()),
                     _ => StoreError::Unavailable(message.clone()),
                 };
                 let _ = reply.send(Err(SubmitError::Store(error)));

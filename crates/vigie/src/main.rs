@@ -4,8 +4,6 @@
 //! backlog; `bench-data` loads the W6 benchmark dataset. Each command opens the store named by
 //! `--db` (a file path, `sqlite://PATH` or `postgres://...`).
 
-mod demo;
-
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -300,7 +298,7 @@ async fn load_demo(store: &Store, n_tickets: usize, seed: u64) -> anyhow::Result
         bail!("the database already holds {existing} tickets: demo data goes into an empty database");
     }
     let started = std::time::Instant::now();
-    let data = demo::generate(&demo::DemoConfig { n_tickets, seed, now: Timestamp::now() });
+    let data = vigie_demo::generate(&vigie_demo::DemoConfig { n_tickets, seed, now: Timestamp::now() });
     let now = Timestamp::now();
     for team in &data.teams {
         ignore_conflict(store.create_team(team, now).await)?;
@@ -311,11 +309,15 @@ async fn load_demo(store: &Store, n_tickets: usize, seed: u64) -> anyhow::Result
     for customer in &data.customers {
         ignore_conflict(store.create_customer(customer, now).await)?;
     }
-    store.load_tickets(&data.tickets, "demo").await.context("cannot load the demo tickets")?;
-    let n_open = data.tickets.iter().filter(|t| t.status.is_open()).count();
+    let n_loaded = data.histories.len();
+    let mut n_open = 0;
+    for history in &data.histories {
+        let ticket = vigie_core::event::replay(history).context("a demo history does not replay")?;
+        n_open += usize::from(ticket.is_some_and(|t| t.status.is_open()));
+    }
+    store.load_histories(data.histories).await.context("cannot load the demo tickets")?;
     eprintln!(
-        "loaded the demo backlog: {} tickets ({n_open} open), {} teams, {} agents, {} customers in {:.1} s",
-        data.tickets.len(),
+        "loaded the demo backlog: {n_loaded} tickets ({n_open} open), {} teams, {} agents, {} customers in {:.1} s",
         data.teams.len(),
         data.agents.len(),
         data.customers.len(),
