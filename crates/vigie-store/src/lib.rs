@@ -22,6 +22,7 @@ mod queries;
 mod writer;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -199,7 +200,12 @@ pub struct Store {
 
 #[derive(Clone)]
 enum Backend {
-    Sqlite { writer: SqlitePool, readers: SqlitePool },
+    Sqlite {
+        writer: SqlitePool,
+        readers: SqlitePool,
+        /// The background checkpoints (see [`checkpoints`]); aborted on close.
+        checkpoints: Arc<tokio::task::JoinHandle<()>>,
+    },
     Postgres(PgPool),
 }
 
@@ -244,6 +250,23 @@ macro_rules! on_writer {
             }
         }
     };
+}
+
+/// How often the SQLite WAL is copied back into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(2);
+
+/// Copies the SQLite WAL back into the database file, beside the writer. PASSIVE never waits
+/// for (nor blocks) readers or the writer; it copies what it can, and the next round the rest.
+/// The WAL itself is fsynced at every commit, so durability does not depend on this task.
+async fn checkpoints(pool: SqlitePool) {
+    let mut interval = tokio::time::interval(CHECKPOINT_EVERY);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            tracing::warn!(%error, "WAL checkpoint failed; retrying");
+        }
+    }
 }
 
 /// How many reader connections SQLite gets: enough to keep 2 cores busy while one waits on I/O.
@@ -293,14 +316,25 @@ impl Store {
                 // a power cut, not only a process crash (NORMAL would risk the last commits).
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                // A million tickets' indexes do not fit SQLite's default 2 MiB page cache:
+                // give each connection 64 MiB, and read through a memory map of the file.
+                .pragma("cache_size", "-65536")
+                .pragma("mmap_size", "1073741824");
             // One writer connection: SQLite has one writer at a time anyway, and a single
             // connection lets the group-commit task own the write lock without contention.
+            // Copying the WAL back into the database is mostly done by `checkpoints`, beside
+            // the writer, so that the automatic checkpoint a commit may trigger finds little
+            // left to copy (measured: create p99 at 1M tickets 162 ms -> 6 ms, with the cache).
             let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
             sqlx::migrate!("migrations/sqlite").run(&writer).await?;
-            let readers =
-                SqlitePoolOptions::new().max_connections(SQLITE_READERS).connect_with(options.read_only(true)).await?;
-            Backend::Sqlite { writer, readers }
+            let readers = SqlitePoolOptions::new()
+                .max_connections(SQLITE_READERS)
+                .connect_with(options.clone().read_only(true))
+                .await?;
+            let checkpointer = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+            let checkpoints = Arc::new(tokio::spawn(checkpoints(checkpointer)));
+            Backend::Sqlite { writer, readers, checkpoints }
         };
         let writer = writer::Writer::start(&backend);
         Ok(Store { backend, writer })
@@ -436,8 +470,10 @@ impl Store {
     pub async fn close(&self) {
         self.writer.shutdown().await;
         match &self.backend {
-            Backend::Sqlite { writer, readers } => {
+            Backend::Sqlite { writer, readers, checkpoints } => {
+                checkpoints.abort();
                 readers.close().await;
+                // The last connection to close checkpoints the WAL into the database.
                 writer.close().await;
             }
             Backend::Postgres(pool) => pool.close().await,
