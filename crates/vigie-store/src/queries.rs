@@ -641,15 +641,11 @@ where
         if ids.is_empty() {
             return Ok(found);
         }
-        let mut qb = QueryBuilder::<DB>::new(
+        let mut qb = where_in::<DB>(
             "SELECT seq, ticket_id, version, at, actor, kind, data FROM events \
              WHERE kind = 'ticket_created' AND ticket_id IN (",
+            ids,
         );
-        let mut separated = qb.separated(", ");
-        for id in ids {
-            separated.push_bind(id);
-        }
-        qb.push(")");
         let rows: Vec<EventRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
         for row in rows {
             if let vigie_core::EventKind::TicketCreated(ticket) = row.into_event()?.kind {
@@ -687,15 +683,10 @@ where
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let mut qb = QueryBuilder::<DB>::new(format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ("));
-        let mut separated = qb.separated(", ");
         // Sorted, so that concurrent PostgreSQL writers lock rows in the same order.
-        let mut sorted: Vec<&String> = ids.iter().collect::<HashSet<_>>().into_iter().collect();
-        sorted.sort();
-        for id in sorted {
-            separated.push_bind(id.clone());
-        }
-        qb.push(") ORDER BY id").push(DB::LOCK_FOR_UPDATE);
+        let sorted: BTreeSet<String> = ids.iter().cloned().collect();
+        let mut qb = where_in::<DB>(format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ("), sorted);
+        qb.push(" ORDER BY id").push(DB::LOCK_FOR_UPDATE);
         qb.build_query_as().fetch_all(&mut *conn).await
     }
 
@@ -729,12 +720,7 @@ where
         let teams = Self::existing_ids(conn, "teams", teams).await?;
         let mut agent_teams = HashMap::new();
         if !agents.is_empty() {
-            let mut qb = QueryBuilder::<DB>::new("SELECT id, teams FROM agents WHERE id IN (");
-            let mut separated = qb.separated(", ");
-            for id in agents {
-                separated.push_bind(id);
-            }
-            qb.push(")");
+            let mut qb = where_in::<DB>("SELECT id, teams FROM agents WHERE id IN (", agents);
             let rows: Vec<AgentTeamsRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
             for row in rows {
                 agent_teams.insert(row.id, parse_teams(&row.teams)?);
@@ -742,12 +728,7 @@ where
         }
         let mut known_customers = HashMap::new();
         if !customers.is_empty() {
-            let mut qb = QueryBuilder::<DB>::new("SELECT id, tier FROM customers WHERE id IN (");
-            let mut separated = qb.separated(", ");
-            for id in customers {
-                separated.push_bind(id);
-            }
-            qb.push(")");
+            let mut qb = where_in::<DB>("SELECT id, tier FROM customers WHERE id IN (", customers);
             let rows: Vec<CustomerTierRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
             for row in rows {
                 let tier = CustomerTier::parse(&row.tier)
@@ -766,12 +747,7 @@ where
         if ids.is_empty() {
             return Ok(HashSet::new());
         }
-        let mut qb = QueryBuilder::<DB>::new(format!("SELECT id FROM {table} WHERE id IN ("));
-        let mut separated = qb.separated(", ");
-        for id in ids {
-            separated.push_bind(id);
-        }
-        qb.push(")");
+        let mut qb = where_in::<DB>(format!("SELECT id FROM {table} WHERE id IN ("), ids);
         let rows: Vec<IdRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
         Ok(rows.into_iter().map(|row| row.id).collect())
     }
@@ -889,6 +865,22 @@ where
         }
         Ok(())
     }
+}
+
+/// `prefix (?, ?, ...)` with one bound parameter per id: the head of an `IN` query (`prefix`
+/// ends with `IN (`).
+fn where_in<DB>(prefix: impl Into<String>, ids: impl IntoIterator<Item = String>) -> QueryBuilder<DB>
+where
+    DB: Database,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+{
+    let mut qb = QueryBuilder::<DB>::new(prefix.into());
+    let mut separated = qb.separated(", ");
+    for id in ids {
+        separated.push_bind(id);
+    }
+    qb.push(")");
+    qb
 }
 
 fn push_in<DB, T>(qb: &mut QueryBuilder<DB>, column: &'static str, values: impl Iterator<Item = T>)
