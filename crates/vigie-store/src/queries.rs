@@ -116,6 +116,17 @@ struct TokenRow {
     teams: String,
 }
 
+impl TokenRow {
+    fn into_record(self) -> Result<TokenRecord, StoreError> {
+        Ok(TokenRecord {
+            role: Role::parse(&self.role).ok_or_else(|| StoreError::corrupt(format!("token role `{}`", self.role)))?,
+            teams: parse_teams(&self.teams)?,
+            hash: self.hash,
+            name: self.name,
+        })
+    }
+}
+
 #[derive(FromRow)]
 struct CountRow {
     n: i64,
@@ -289,33 +300,14 @@ where
             .bind(hash.to_owned())
             .fetch_optional(&mut *conn)
             .await?;
-        row.map(|row| {
-            Ok(TokenRecord {
-                role: Role::parse(&row.role)
-                    .ok_or_else(|| StoreError::corrupt(format!("token role `{}`", row.role)))?,
-                teams: parse_teams(&row.teams)?,
-                hash: row.hash,
-                name: row.name,
-            })
-        })
-        .transpose()
+        row.map(TokenRow::into_record).transpose()
     }
 
     pub(crate) async fn tokens(conn: &mut DB::Connection) -> Result<Vec<TokenRecord>, StoreError> {
         let rows: Vec<TokenRow> = sqlx::query_as("SELECT hash, name, role, teams FROM api_tokens ORDER BY name")
             .fetch_all(&mut *conn)
             .await?;
-        rows.into_iter()
-            .map(|row| {
-                Ok(TokenRecord {
-                    role: Role::parse(&row.role)
-                        .ok_or_else(|| StoreError::corrupt(format!("token role `{}`", row.role)))?,
-                    teams: parse_teams(&row.teams)?,
-                    hash: row.hash,
-                    name: row.name,
-                })
-            })
-            .collect()
+        rows.into_iter().map(TokenRow::into_record).collect()
     }
 
     /// Deletes the token named `name`; whether there was one.
