@@ -64,6 +64,32 @@ pub struct Problem {
     pub errors: Vec<ProblemField>,
 }
 
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+impl Problem {
+    fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    ) -> Self {
+        Problem {
+            kind: format!("/problems/{code}"),
+            title,
+            status: status.as_u16(),
+            detail,
+            code,
+            errors: errors.into_iter().map(|e| ProblemField { field: e.field, reason: e.reason }).collect(),
+        }
+    }
+
+    fn to_body(&self) -> Vec<u8> {
+        serde_json::to_vec(self).unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProblemField {
     pub field: String,
@@ -147,17 +173,9 @@ impl IntoResponse for ApiError {
                 ("the service is not ready; retry shortly".to_owned(), Vec::new())
             }
         };
-        let problem = Problem {
-            kind: format!("/problems/{code}"),
-            title,
-            status: status.as_u16(),
-            detail,
-            code,
-            errors: errors.into_iter().map(|e| ProblemField { field: e.field, reason: e.reason }).collect(),
-        };
-        let body = serde_json::to_vec(&problem).unwrap_or_default();
-        let mut response = (status, body).into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        let problem = Problem::new(status, code, title, detail, errors);
+        let mut response = (status, problem.to_body()).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
@@ -230,7 +248,7 @@ pub async fn ensure_problem(response: Response) -> Response {
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"application/problem+json"));
+        .is_some_and(|value| value.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
     if !(status.is_client_error() || status.is_server_error()) || is_problem {
         return response;
     }
@@ -249,14 +267,8 @@ pub async fn ensure_problem(response: Response) -> Response {
         status if status.is_server_error() => "internal",
         _ => "bad_request",
     };
-    let problem = serde_json::json!({
-        "type": format!("/problems/{code}"),
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "status": status.as_u16(),
-        "detail": detail,
-        "code": code,
-    });
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    let problem = Problem::new(status, code, status.canonical_reason().unwrap_or("Error"), detail, Vec::new());
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, axum::body::Body::from(problem.to_string()))
+    Response::from_parts(parts, axum::body::Body::from(problem.to_body()))
 }

@@ -104,55 +104,79 @@ pub struct CreateTicket {
 
 /// A change: only the fields present are changed; `null` clears `team`, `assignee` or `csat`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct PatchTicket {
-    #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>)]
-    pub status: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    pub status: Field<String>,
     #[schema(value_type = Option<String>)]
-    pub priority: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    pub priority: Field<String>,
     #[schema(value_type = Option<String>)]
-    pub category: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    pub category: Field<String>,
     #[schema(value_type = Option<String>)]
-    pub team: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    pub team: Field<String>,
     #[schema(value_type = Option<String>)]
-    pub assignee: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    pub assignee: Field<String>,
     #[schema(value_type = Option<String>)]
-    pub customer_tier: Option<Option<String>>,
-    #[serde(default, deserialize_with = "present")]
+    pub customer_tier: Field<String>,
     #[schema(value_type = Option<bool>)]
-    pub legal_risk: Option<Option<bool>>,
-    #[serde(default, deserialize_with = "present")]
+    pub legal_risk: Field<bool>,
     #[schema(value_type = Option<bool>)]
-    pub blocking: Option<Option<bool>>,
-    #[serde(default, deserialize_with = "present")]
+    pub blocking: Field<bool>,
     #[schema(value_type = Option<Vec<String>>)]
-    pub tags: Option<Option<Vec<String>>>,
-    #[serde(default, deserialize_with = "present")]
+    pub tags: Field<Vec<String>>,
     #[schema(value_type = Option<i64>)]
-    pub csat: Option<Option<i64>>,
+    pub csat: Field<i64>,
 }
 
-/// A field that may be absent but not `null`: `null` is refused with the field named.
-fn not_null<T>(errors: &mut Vec<vigie_core::FieldError>, field: &str, value: Option<Option<T>>) -> Option<T> {
-    match value {
-        Some(None) => {
-            errors.push(vigie_core::FieldError::new(field, "cannot be null (leave it out to keep it)"));
-            None
-        }
-        Some(Some(value)) => Some(value),
-        None => None,
+/// A field of a change: left out, sent as `null`, or sent with a value. JSON's three cases,
+/// which `Option` alone cannot tell apart.
+#[derive(Debug, Default)]
+pub enum Field<T> {
+    #[default]
+    Absent,
+    Null,
+    Value(T),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Field<T> {
+    /// Only called for a field that is present (an absent one takes the default).
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Option::<T>::deserialize(deserializer).map(|value| value.map_or(Field::Null, Field::Value))
     }
 }
 
-/// Tells "absent" (`None`, by `default`) from "null" (`Some(None)`).
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(deserializer).map(Some)
+/// Serialised as the JSON it came from, less the difference between absent and `null` (the
+/// OpenAPI derive serialises the default to describe the field).
+impl<T: Serialize> Serialize for Field<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Field::Absent | Field::Null => serializer.serialize_none(),
+            Field::Value(value) => serializer.serialize_some(value),
+        }
+    }
+}
+
+impl<T> Field<T> {
+    /// For a field that can be cleared: `None` keeps it, `Some(None)` clears it.
+    fn nullable(self) -> Option<Option<T>> {
+        match self {
+            Field::Absent => None,
+            Field::Null => Some(None),
+            Field::Value(value) => Some(Some(value)),
+        }
+    }
+
+    /// For a field that cannot be cleared: `null` is a problem named after the field.
+    fn not_null(self, errors: &mut Vec<vigie_core::FieldError>, field: &str) -> Option<T> {
+        match self {
+            Field::Absent => None,
+            Field::Null => {
+                errors.push(vigie_core::FieldError::new(field, "cannot be null (leave it out to keep it)"));
+                None
+            }
+            Field::Value(value) => Some(value),
+        }
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -337,16 +361,16 @@ pub async fn patch_ticket(
     let request = body.value;
     let mut nulls = Vec::new();
     let input = TicketPatchInput {
-        status: not_null(&mut nulls, "status", request.status),
-        priority: not_null(&mut nulls, "priority", request.priority),
-        category: not_null(&mut nulls, "category", request.category),
-        team: request.team,
-        assignee: request.assignee,
-        customer_tier: not_null(&mut nulls, "customer_tier", request.customer_tier),
-        legal_risk: not_null(&mut nulls, "legal_risk", request.legal_risk),
-        blocking: not_null(&mut nulls, "blocking", request.blocking),
-        tags: not_null(&mut nulls, "tags", request.tags),
-        csat: request.csat,
+        status: request.status.not_null(&mut nulls, "status"),
+        priority: request.priority.not_null(&mut nulls, "priority"),
+        category: request.category.not_null(&mut nulls, "category"),
+        team: request.team.nullable(),
+        assignee: request.assignee.nullable(),
+        customer_tier: request.customer_tier.not_null(&mut nulls, "customer_tier"),
+        legal_risk: request.legal_risk.not_null(&mut nulls, "legal_risk"),
+        blocking: request.blocking.not_null(&mut nulls, "blocking"),
+        tags: request.tags.not_null(&mut nulls, "tags"),
+        csat: request.csat.nullable(),
     };
     vigie_core::ValidationErrors::finish(nulls).map_err(ApiError::invalid)?;
     let patch = input.parse().map_err(ApiError::invalid)?;

@@ -182,6 +182,15 @@ pub struct TicketPage {
     pub next: Option<Cursor>,
 }
 
+/// What a bulk load wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadSummary {
+    pub n_tickets: usize,
+    /// Of those, the ones open (not solved or closed) at the end of their history.
+    pub n_open: usize,
+    pub n_events: usize,
+}
+
 /// An API token as stored: the SHA-256 of its secret, never the secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRecord {
@@ -422,7 +431,7 @@ impl Store {
 
     /// Loads tickets as they are (benchmarks, imports without history), each with one
     /// `ticket_created` event holding its current state. See [`Store::load_histories`].
-    pub async fn load_tickets(&self, tickets: &[Ticket], actor: &str) -> Result<(), StoreError> {
+    pub async fn load_tickets(&self, tickets: &[Ticket], actor: &str) -> Result<LoadSummary, StoreError> {
         let histories: Vec<Vec<Event>> = tickets
             .iter()
             .map(|ticket| {
@@ -444,26 +453,32 @@ impl Store {
     /// a thousand tickets; no check beyond the replay and the database's constraints, so this
     /// is for trusted bulk data, not live commands. An id already stored is a
     /// [`StoreError::Conflict`]; a history that does not replay is a [`StoreError::InvalidHistory`].
-    pub async fn load_histories(&self, histories: Vec<Vec<Event>>) -> Result<(), StoreError> {
+    pub async fn load_histories(&self, histories: Vec<Vec<Event>>) -> Result<LoadSummary, StoreError> {
         let histories: Vec<Vec<Event>> = histories
             .into_iter()
             .map(|history| history.into_iter().map(codec::event_to_stored_precision).collect())
             .collect();
+        let mut total = LoadSummary::default();
         for chunk in histories.chunks(queries::LOAD_CHUNK) {
-            match &self.backend {
+            let summary = match &self.backend {
                 Backend::Sqlite { writer, .. } => {
                     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-                    Queries::<Sqlite>::load_histories(&mut tx, chunk).await?;
+                    let summary = Queries::<Sqlite>::load_histories(&mut tx, chunk).await?;
                     tx.commit().await?;
+                    summary
                 }
                 Backend::Postgres(pool) => {
                     let mut tx = pool.begin().await?;
-                    Queries::<Postgres>::load_histories(&mut tx, chunk).await?;
+                    let summary = Queries::<Postgres>::load_histories(&mut tx, chunk).await?;
                     tx.commit().await?;
+                    summary
                 }
-            }
+            };
+            total.n_tickets += summary.n_tickets;
+            total.n_open += summary.n_open;
+            total.n_events += summary.n_events;
         }
-        Ok(())
+        Ok(total)
     }
 
     /// Stops the writer after the commands already queued, then closes the pools.

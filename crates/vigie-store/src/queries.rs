@@ -13,8 +13,8 @@ use vigie_core::{AgentId, CustomerId, CustomerTier, Event, Role, TeamId, Ticket,
 use crate::codec::{EventRow, TICKET_COLUMNS, TicketRow, join_list, micros, split_list};
 use crate::dialect::{Counter, Dialect};
 use crate::{
-    Committed, Cursor, StoreError, Submission, SubmitError, TicketCommand, TicketOrder, TicketPage, TicketQuery,
-    TokenRecord,
+    Committed, Cursor, LoadSummary, StoreError, Submission, SubmitError, TicketCommand, TicketOrder, TicketPage,
+    TicketQuery, TokenRecord,
 };
 
 /// Tickets per transaction in a bulk load: large enough to amortise the commit, small enough
@@ -55,8 +55,13 @@ impl From<sqlx::Error> for BatchError {
 }
 
 impl From<StoreError> for BatchError {
+    /// A database error reached through a store helper is still a database error: the writer
+    /// decides on it (retry if transient, split the batch if refused) like on any other.
     fn from(error: StoreError) -> Self {
-        BatchError::Store(error)
+        match error {
+            StoreError::Database(error) => BatchError::Database(error),
+            other => BatchError::Store(other),
+        }
     }
 }
 
@@ -394,7 +399,10 @@ where
     /// Bulk insert of ticket histories (one chunk, in the caller's transaction): each history
     /// is one ticket's events in order; the projection row is their replay. Sequence numbers
     /// are handed out here (the events' own `seq` is ignored). Loaded tickets keep their ids.
-    pub(crate) async fn load_histories(conn: &mut DB::Connection, histories: &[Vec<Event>]) -> Result<(), StoreError> {
+    pub(crate) async fn load_histories(
+        conn: &mut DB::Connection,
+        histories: &[Vec<Event>],
+    ) -> Result<LoadSummary, StoreError> {
         let mut rows = Vec::with_capacity(histories.len());
         let mut highest_number = None;
         for history in histories {
@@ -412,10 +420,12 @@ where
             }
             rows.push(TicketRow::from_ticket(&ticket));
         }
-        if rows.is_empty() {
-            return Ok(());
-        }
         let n_events: usize = histories.iter().map(Vec::len).sum();
+        let summary =
+            LoadSummary { n_tickets: rows.len(), n_open: rows.iter().filter(|row| row.is_open).count(), n_events };
+        if rows.is_empty() {
+            return Ok(summary);
+        }
         let seqs = DB::next_values(conn, Counter::EventSeq, count(n_events)?).await?;
         let events: Vec<EventRow> = histories
             .iter()
@@ -434,7 +444,7 @@ where
         if let Some(highest) = highest_number {
             DB::advance_to(conn, Counter::TicketNumber, highest).await?;
         }
-        Ok(())
+        Ok(summary)
     }
 
     /// Decides and writes a batch of ticket commands in the caller's transaction. Each command
@@ -474,9 +484,18 @@ where
         let mut first_results =
             Self::created_snapshots(conn, known_keys.values().map(|row| row.ticket_id.clone())).await?;
 
-        // 3. The directory records the commands name.
-        let current_assignees = tickets.values().filter_map(|t| t.assignee.as_ref().map(ToString::to_string));
-        let mut directory = Self::batch_directory(conn, batch, current_assignees.collect()).await?;
+        // 3. The directory records the commands name, and the teams of the current assignees of
+        // the tickets a command hands to another team (the handover may unassign them).
+        let handed_over_assignees = batch
+            .iter()
+            .filter_map(|s| match &s.command {
+                TicketCommand::Patch { ticket_id, patch, .. } if patch.team != vigie_core::Patch::Keep => {
+                    tickets.get(ticket_id.as_str())?.assignee.as_ref().map(ToString::to_string)
+                }
+                _ => None,
+            })
+            .collect();
+        let mut directory = Self::batch_directory(conn, batch, handed_over_assignees).await?;
 
         // 4. Decide each command in order; later commands see earlier ones' results.
         // Numbers for the creates that are not repeats of a recorded key.
@@ -682,8 +701,7 @@ where
         qb.build_query_as().fetch_all(&mut *conn).await
     }
 
-    /// The directory records a batch names, plus the teams of the agents already assigned to
-    /// the tickets it changes (a team handover may unassign them).
+    /// The directory records a batch names, plus the teams of `agents` (already assigned).
     async fn batch_directory(
         conn: &mut DB::Connection,
         batch: &[Submission],

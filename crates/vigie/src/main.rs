@@ -309,18 +309,14 @@ async fn load_demo(store: &Store, n_tickets: usize, seed: u64) -> anyhow::Result
     for customer in &data.customers {
         ignore_conflict(store.create_customer(customer, now).await)?;
     }
-    let n_loaded = data.histories.len();
-    let mut n_open = 0;
-    for history in &data.histories {
-        let ticket = vigie_core::event::replay(history).context("a demo history does not replay")?;
-        n_open += usize::from(ticket.is_some_and(|t| t.status.is_open()));
-    }
-    store.load_histories(data.histories).await.context("cannot load the demo tickets")?;
+    let (n_teams, n_agents, n_customers) = (data.teams.len(), data.agents.len(), data.customers.len());
+    let loaded = store.load_histories(data.histories).await.context("cannot load the demo tickets")?;
     eprintln!(
-        "loaded the demo backlog: {n_loaded} tickets ({n_open} open), {} teams, {} agents, {} customers in {:.1} s",
-        data.teams.len(),
-        data.agents.len(),
-        data.customers.len(),
+        "loaded the demo backlog: {} tickets ({} open, {} events), {n_teams} teams, {n_agents} agents, \
+         {n_customers} customers in {:.1} s",
+        loaded.n_tickets,
+        loaded.n_open,
+        loaded.n_events,
         started.elapsed().as_secs_f64()
     );
     Ok(())
