@@ -110,6 +110,7 @@ pub struct NewTicketInput {
     pub tags: Vec<String>,
     pub legal_risk: bool,
     pub blocking: bool,
+    pub language: Option<String>,
 }
 
 /// A new ticket, every field checked.
@@ -128,6 +129,7 @@ pub struct NewTicket {
     pub tags: Vec<String>,
     pub legal_risk: bool,
     pub blocking: bool,
+    pub language: Option<String>,
 }
 
 impl NewTicketInput {
@@ -145,6 +147,7 @@ impl NewTicketInput {
         let team = self.team.and_then(|team| parse_id(&mut errors, "team", team, TeamId::parse));
         let assignee = self.assignee.and_then(|agent| parse_id(&mut errors, "assignee", agent, AgentId::parse));
         let tags = check_tags(&mut errors, self.tags);
+        let language = self.language.and_then(|language| check_language(&mut errors, language));
         ValidationErrors::finish(errors)?;
         let (Some(subject), Some(body), Some(channel), Some(category), Some(priority), Some(customer_id)) =
             (subject, body, channel, category, priority, customer_id)
@@ -164,6 +167,7 @@ impl NewTicketInput {
             tags,
             legal_risk: self.legal_risk,
             blocking: self.blocking,
+            language,
         })
     }
 }
@@ -182,6 +186,7 @@ pub struct TicketPatchInput {
     pub blocking: Option<bool>,
     pub tags: Option<Vec<String>>,
     pub csat: Option<Option<i64>>,
+    pub language: Option<Option<String>>,
 }
 
 /// A change to a ticket, every field checked. Whether it is allowed *now* (lifecycle, version,
@@ -198,6 +203,7 @@ pub struct TicketPatch {
     pub blocking: Option<bool>,
     pub tags: Option<Vec<String>>,
     pub csat: Patch<u8>,
+    pub language: Patch<String>,
 }
 
 impl TicketPatchInput {
@@ -224,6 +230,11 @@ impl TicketPatchInput {
                 }
             },
         };
+        let language = match self.language {
+            None => Patch::Keep,
+            Some(None) => Patch::Clear,
+            Some(Some(language)) => check_language(&mut errors, language).map_or(Patch::Keep, Patch::Set),
+        };
         ValidationErrors::finish(errors)?;
         Ok(TicketPatch {
             status,
@@ -236,6 +247,7 @@ impl TicketPatchInput {
             blocking: self.blocking,
             tags,
             csat,
+            language,
         })
     }
 }
@@ -388,6 +400,18 @@ pub(crate) fn check_slugs(errors: &mut Vec<FieldError>, field: &str, slugs: Vec<
         .enumerate()
         .filter_map(|(idx, slug)| check_slug(errors, &format!("{field}[{idx}]"), slug))
         .collect()
+}
+
+/// A language tag (BCP 47 style: `fr`, `en-GB`, `pt-BR`): letters, digits and `-`.
+pub(crate) fn check_language(errors: &mut Vec<FieldError>, language: String) -> Option<String> {
+    let valid = (2..=35).contains(&language.len())
+        && language.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !language.starts_with('-');
+    if !valid {
+        errors.push(FieldError::new("language", "must be a language tag such as `fr` or `en-GB`"));
+        return None;
+    }
+    Some(language)
 }
 
 fn check_tags(errors: &mut Vec<FieldError>, tags: Vec<String>) -> Vec<String> {

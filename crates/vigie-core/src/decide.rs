@@ -5,9 +5,12 @@ use jiff::Timestamp;
 
 use crate::actor::Actor;
 use crate::command::{ExpectedVersion, NewComment, NewTicket, Patch, TicketPatch, ValidationErrors};
+use crate::directory::Skills;
 use crate::event::{self, Event, EventKind, FieldChange};
 use crate::ids::{AgentId, CustomerId, TeamId, TicketId};
 use crate::lifecycle;
+use crate::rules::Rules;
+use crate::sla::{SlaMark, StatusSince};
 use crate::ticket::{CustomerTier, Status, Ticket};
 
 /// What the store knows of the directory, as far as a command needs it. The store answers
@@ -18,6 +21,8 @@ pub trait DirectoryLookup {
     fn agent_teams(&self, agent: &AgentId) -> Option<Vec<TeamId>>;
     /// The tier on record for a customer; `None` for a customer not yet on record.
     fn customer_tier(&self, customer: &CustomerId) -> Option<CustomerTier>;
+    /// The categories and languages an agent handles; `None` for an agent not on record.
+    fn agent_skills(&self, agent: &AgentId) -> Option<Skills>;
 }
 
 /// The outcome of an accepted command.
@@ -47,6 +52,10 @@ pub enum CommandError {
     IllegalTransition { from: Status, to: Status },
     #[error("the ticket is closed: closed is final")]
     Closed,
+    /// The ticket cannot be claimed: someone holds it already, or it is not waiting to be
+    /// worked.
+    #[error("cannot be claimed: {0}")]
+    NotClaimable(&'static str),
 }
 
 /// Creates ticket `id` from a checked [`NewTicket`].
@@ -56,6 +65,7 @@ pub fn create(
     actor: &Actor,
     now: Timestamp,
     directory: &impl DirectoryLookup,
+    rules: &Rules,
 ) -> Result<Decision, CommandError> {
     if !actor.can_write_tickets() {
         return Err(CommandError::Forbidden("viewers cannot create tickets"));
@@ -91,7 +101,7 @@ pub fn create(
         resolved_at: None,
         status: Status::New,
         priority: new_ticket.priority,
-        category: new_ticket.category,
+        category: new_ticket.category.clone(),
         channel: new_ticket.channel,
         customer_id: new_ticket.customer_id,
         customer_tier,
@@ -103,6 +113,10 @@ pub fn create(
         tags: new_ticket.tags,
         legal_risk: new_ticket.legal_risk,
         blocking: new_ticket.blocking,
+        sla_targets: rules.sla.select(&new_ticket.category, new_ticket.priority, new_ticket.channel),
+        language: new_ticket.language,
+        status_history: vec![StatusSince { status: Status::New, since: now }],
+        sla_marks: Default::default(),
     };
     let event = Event {
         seq: 0,
@@ -123,6 +137,7 @@ pub fn patch(
     actor: &Actor,
     now: Timestamp,
     directory: &impl DirectoryLookup,
+    rules: &Rules,
 ) -> Result<Decision, CommandError> {
     check_access(current, &expected, actor)?;
 
@@ -188,6 +203,9 @@ pub fn patch(
     if let Some(to) = resolve(&patch.csat, &current.csat) {
         changes.push(FieldChange::Csat { from: current.csat, to });
     }
+    if let Some(to) = resolve(&patch.language, &current.language) {
+        changes.push(FieldChange::Language { from: current.language.clone(), to });
+    }
     ValidationErrors::finish(errors).map_err(CommandError::Invalid)?;
 
     let mut kinds = Vec::new();
@@ -202,7 +220,16 @@ pub fn patch(
         }
         kinds.push(EventKind::StatusChanged { from: current.status, to });
     }
-    record(current, kinds, actor, now)
+    // A new category or priority may fall under another policy: the targets follow the ticket.
+    let category = patch.category.as_ref().unwrap_or(&current.category);
+    let priority = patch.priority.unwrap_or(current.priority);
+    if (category, priority) != (&current.category, current.priority) {
+        let targets = rules.sla.select(category, priority, current.channel);
+        if targets != current.sla_targets {
+            kinds.push(EventKind::SlaApplied { from: current.sla_targets.clone(), to: targets });
+        }
+    }
+    record(current, kinds, actor, now, rules)
 }
 
 /// Adds a comment to `current`. A public comment by someone who answers customers is the first
@@ -212,6 +239,7 @@ pub fn comment(
     comment: &NewComment,
     actor: &Actor,
     now: Timestamp,
+    rules: &Rules,
 ) -> Result<Decision, CommandError> {
     check_access(current, &ExpectedVersion::Any, actor)?;
     let answer = comment.public && actor.answers_customers();
@@ -222,7 +250,65 @@ pub fn comment(
     if answer && current.status == Status::New {
         kinds.push(EventKind::StatusChanged { from: Status::New, to: Status::Open });
     }
-    record(current, kinds, actor, now)
+    record(current, kinds, actor, now, rules)
+}
+
+/// The statuses a ticket can be claimed in: waiting for someone to work on it.
+pub const CLAIMABLE: [Status; 2] = [Status::New, Status::Open];
+
+/// Gives `current` to `agent` ("next ticket"): only an unassigned ticket waiting to be worked,
+/// of one of the agent's teams, within their skills. A `new` ticket becomes `open`: someone is
+/// on it.
+pub fn claim(
+    current: &Ticket,
+    agent: &AgentId,
+    actor: &Actor,
+    now: Timestamp,
+    directory: &impl DirectoryLookup,
+    rules: &Rules,
+) -> Result<Decision, CommandError> {
+    check_access(current, &ExpectedVersion::Any, actor)?;
+    if current.assignee.is_some() {
+        return Err(CommandError::NotClaimable("it is assigned already"));
+    }
+    if !CLAIMABLE.contains(&current.status) {
+        return Err(CommandError::NotClaimable("it is not waiting to be worked (new or open)"));
+    }
+    if let Some(error) = check_assignee(agent, current.team.as_ref(), directory) {
+        return Err(CommandError::Invalid(ValidationErrors(vec![error])));
+    }
+    let skills = directory.agent_skills(agent).unwrap_or_default();
+    if !skills.covers(&current.category, current.language.as_deref()) {
+        return Err(CommandError::NotClaimable("it is outside the agent's skills"));
+    }
+    let mut kinds = vec![EventKind::FieldsChanged(vec![FieldChange::Assignee { from: None, to: Some(agent.clone()) }])];
+    if current.status == Status::New {
+        kinds.push(EventKind::StatusChanged { from: Status::New, to: Status::Open });
+    }
+    record(current, kinds, actor, now, rules)
+}
+
+/// Records the SLA warnings and breaches due at `now` that are not recorded yet (the
+/// scheduler's command). Nothing to record is an empty decision, not an error.
+pub fn check_sla(current: &Ticket, now: Timestamp, rules: &Rules) -> Result<Decision, CommandError> {
+    record(current, Vec::new(), &Actor::system(), now, rules)
+}
+
+/// Applies the current SLA policies to `current` (an admin's request after a policy change):
+/// its targets become those of the policy that matches it now. Solved and closed tickets keep
+/// the targets they were measured against.
+pub fn apply_sla(current: &Ticket, actor: &Actor, now: Timestamp, rules: &Rules) -> Result<Decision, CommandError> {
+    if !actor.can_manage_directory() {
+        return Err(CommandError::Forbidden("only admins apply SLA policies"));
+    }
+    let mut kinds = Vec::new();
+    if current.status.is_open() {
+        let targets = rules.sla.select(&current.category, current.priority, current.channel);
+        if targets != current.sla_targets {
+            kinds.push(EventKind::SlaApplied { from: current.sla_targets.clone(), to: targets });
+        }
+    }
+    record(current, kinds, actor, now, rules)
 }
 
 fn check_access(current: &Ticket, expected: &ExpectedVersion, actor: &Actor) -> Result<(), CommandError> {
@@ -241,20 +327,55 @@ fn check_access(current: &Ticket, expected: &ExpectedVersion, actor: &Actor) -> 
     Ok(())
 }
 
-/// Turns event kinds into events of the next version and applies them.
-fn record(current: &Ticket, kinds: Vec<EventKind>, actor: &Actor, now: Timestamp) -> Result<Decision, CommandError> {
-    let version = current.version + 1;
-    let events: Vec<Event> = kinds
-        .into_iter()
-        .map(|kind| Event { seq: 0, ticket_id: current.id.clone(), version, at: now, actor: actor.name.clone(), kind })
-        .collect();
-    let mut ticket = current.clone();
-    for event in &events {
+/// Turns event kinds into events and applies them, then adds the SLA warnings and breaches
+/// that are due at `now` and not recorded yet, so that whatever command touches a ticket keeps
+/// its SLA record current. The events of a command share its new version; SLA bookkeeping alone
+/// keeps the current one (see [`EventKind::is_sla_bookkeeping`]).
+fn record(
+    current: &Ticket,
+    kinds: Vec<EventKind>,
+    actor: &Actor,
+    now: Timestamp,
+    rules: &Rules,
+) -> Result<Decision, CommandError> {
+    let changes_version = kinds.iter().any(|kind| !kind.is_sla_bookkeeping());
+    let version = if changes_version { current.version + 1 } else { current.version };
+    let event = |kind: EventKind, actor: &str| Event {
+        seq: 0,
+        ticket_id: current.id.clone(),
+        version,
+        at: now,
+        actor: actor.to_owned(),
+        kind,
+    };
+    let mut events: Vec<Event> = kinds.into_iter().map(|kind| event(kind, &actor.name)).collect();
+    let mut ticket = apply_all(current.clone(), &events)?;
+    if let Some(clock) = ticket.sla_clock() {
+        let sla = rules.sla.evaluate(&clock, now);
+        let marks: Vec<Event> = sla
+            .pending_marks(now)
+            .into_iter()
+            .map(|(target, mark, due_at)| {
+                let kind = match mark {
+                    SlaMark::AtRisk => EventKind::SlaAtRisk { target, due_at },
+                    SlaMark::Breached => EventKind::SlaBreached { target, due_at },
+                };
+                event(kind, &Actor::system().name)
+            })
+            .collect();
+        ticket = apply_all(ticket, &marks)?;
+        events.extend(marks);
+    }
+    Ok(Decision { ticket, events })
+}
+
+fn apply_all(mut ticket: Ticket, events: &[Event]) -> Result<Ticket, CommandError> {
+    for event in events {
         // Applying our own, freshly made events to an existing ticket cannot fail; map the
         // impossible case to NotFound rather than panic.
         ticket = event::apply(Some(ticket), event).map_err(|_| CommandError::NotFound)?;
     }
-    Ok(Decision { ticket, events })
+    Ok(ticket)
 }
 
 /// For a nullable field: `Some(new value)` when the patch changes it, `None` when it doesn't.
@@ -288,3 +409,35 @@ fn unknown(field: &str, id: &impl std::fmt::Display) -> crate::FieldError {
 
 #[cfg(test)]
 mod tests;
+
+/// The history of a ticket as it would have been recorded under `rules`: the targets of the
+/// matching policy in its creation, and an `SlaApplied` after each change of its category or
+/// priority that moves it under another policy. For bulk loads (demo data, imports) whose
+/// histories were made without rules. A history that does not replay is returned unchanged.
+pub fn assign_sla_targets(history: Vec<Event>, rules: &Rules) -> Vec<Event> {
+    let mut assigned = Vec::with_capacity(history.len());
+    let mut ticket: Option<Ticket> = None;
+    for mut event in history.iter().cloned() {
+        if let EventKind::TicketCreated(created) = &mut event.kind {
+            created.sla_targets = rules.sla.select(&created.category, created.priority, created.channel);
+        }
+        let Ok(after) = event::apply(ticket.take(), &event) else { return history };
+        let recategorised = matches!(&event.kind, EventKind::FieldsChanged(changes)
+            if changes.iter().any(|c| matches!(c, FieldChange::Category { .. } | FieldChange::Priority { .. })));
+        let applied = recategorised
+            .then(|| rules.sla.select(&after.category, after.priority, after.channel))
+            .filter(|targets| *targets != after.sla_targets)
+            .map(|targets| Event {
+                kind: EventKind::SlaApplied { from: after.sla_targets.clone(), to: targets },
+                ..event.clone()
+            });
+        assigned.push(event);
+        ticket = Some(after);
+        if let Some(applied) = applied {
+            let Ok(after) = event::apply(ticket.take(), &applied) else { return history };
+            ticket = Some(after);
+            assigned.push(applied);
+        }
+    }
+    assigned
+}

@@ -23,6 +23,40 @@ pub struct Agent {
     pub skill_languages: Vec<String>,
 }
 
+/// What an agent can handle: categories and languages; an empty list means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Skills {
+    pub categories: Vec<String>,
+    pub languages: Vec<String>,
+}
+
+impl Skills {
+    /// Whether a ticket of this category and language is within these skills. A ticket with no
+    /// language is anyone's.
+    pub fn covers(&self, category: &str, language: Option<&str>) -> bool {
+        let category_ok = self.categories.is_empty() || self.categories.iter().any(|c| c == category);
+        let language_ok = match language {
+            None => true,
+            Some(language) => {
+                // A skill `fr` covers `fr-CA`: the primary subtag is the language.
+                let primary = language.split('-').next().unwrap_or(language);
+                self.languages.is_empty()
+                    || self
+                        .languages
+                        .iter()
+                        .any(|l| l.eq_ignore_ascii_case(language) || l.eq_ignore_ascii_case(primary))
+            }
+        };
+        category_ok && language_ok
+    }
+}
+
+impl Agent {
+    pub fn skills(&self) -> Skills {
+        Skills { categories: self.skill_categories.clone(), languages: self.skill_languages.clone() }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Customer {
     pub id: CustomerId,

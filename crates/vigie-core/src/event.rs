@@ -6,6 +6,7 @@
 use jiff::Timestamp;
 
 use crate::ids::{AgentId, TeamId, TicketId};
+use crate::sla::{SlaTarget, SlaTargets, StatusSince};
 use crate::ticket::{CustomerTier, Priority, Status, Ticket};
 
 /// One recorded change of one ticket.
@@ -33,6 +34,13 @@ pub enum EventKind {
     FieldsChanged(Vec<FieldChange>),
     /// A comment; `first_response` when it was the first public answer to the customer.
     CommentAdded { public: bool, body: String, first_response: bool },
+    /// The ticket's SLA targets were set anew (its category or priority changed, or an admin
+    /// applied the current policies): a new cycle, with no warning or breach recorded yet.
+    SlaApplied { from: Option<SlaTargets>, to: Option<SlaTargets> },
+    /// A target entered its warning window (recorded once per target and cycle).
+    SlaAtRisk { target: SlaTarget, due_at: Timestamp },
+    /// A target's deadline passed without it being met (recorded once per target and cycle).
+    SlaBreached { target: SlaTarget, due_at: Timestamp },
 }
 
 impl EventKind {
@@ -43,7 +51,17 @@ impl EventKind {
             EventKind::StatusChanged { .. } => "status_changed",
             EventKind::FieldsChanged(_) => "fields_changed",
             EventKind::CommentAdded { .. } => "comment_added",
+            EventKind::SlaApplied { .. } => "sla_applied",
+            EventKind::SlaAtRisk { .. } => "sla_at_risk",
+            EventKind::SlaBreached { .. } => "sla_breached",
         }
+    }
+
+    /// The engine's SLA bookkeeping (targets applied, warnings, breaches), as opposed to a
+    /// change someone made: it does not move the ticket's version (what `If-Match` protects) nor
+    /// its `updated_at`, so that a deadline passing never makes a client's write stale.
+    pub fn is_sla_bookkeeping(&self) -> bool {
+        matches!(self, EventKind::SlaApplied { .. } | EventKind::SlaAtRisk { .. } | EventKind::SlaBreached { .. })
     }
 }
 
@@ -59,6 +77,7 @@ pub enum TicketField {
     Blocking,
     Tags,
     Csat,
+    Language,
 }
 
 /// One field's old and new value.
@@ -73,6 +92,7 @@ pub enum FieldChange {
     Blocking { from: bool, to: bool },
     Tags { from: Vec<String>, to: Vec<String> },
     Csat { from: Option<u8>, to: Option<u8> },
+    Language { from: Option<String>, to: Option<String> },
 }
 
 /// A field value in a generic shape, for printing a change (JSON, CSV, a history page).
@@ -97,6 +117,7 @@ impl FieldChange {
             FieldChange::Blocking { .. } => TicketField::Blocking,
             FieldChange::Tags { .. } => TicketField::Tags,
             FieldChange::Csat { .. } => TicketField::Csat,
+            FieldChange::Language { .. } => TicketField::Language,
         }
     }
 
@@ -122,6 +143,7 @@ impl FieldChange {
                 from.map_or(FieldValue::Null, |v| FieldValue::Int(v.into())),
                 to.map_or(FieldValue::Null, |v| FieldValue::Int(v.into())),
             ),
+            FieldChange::Language { from, to } => (optional(from.as_ref()), optional(to.as_ref())),
         }
     }
 }
@@ -138,6 +160,7 @@ impl TicketField {
             TicketField::Blocking => "blocking",
             TicketField::Tags => "tags",
             TicketField::Csat => "csat",
+            TicketField::Language => "language",
         }
     }
 }
@@ -166,6 +189,7 @@ pub fn apply(ticket: Option<Ticket>, event: &Event) -> Result<Ticket, ApplyError
         EventKind::TicketCreated(_) => {}
         EventKind::StatusChanged { to, .. } => {
             ticket.status = *to;
+            ticket.status_history.push(StatusSince { status: *to, since: event.at });
             if to.is_open() {
                 ticket.resolved_at = None;
             } else if ticket.resolved_at.is_none() {
@@ -182,9 +206,17 @@ pub fn apply(ticket: Option<Ticket>, event: &Event) -> Result<Ticket, ApplyError
                 ticket.first_response_at = Some(event.at);
             }
         }
+        EventKind::SlaApplied { to, .. } => {
+            ticket.sla_targets = to.clone();
+            ticket.sla_marks = Default::default();
+        }
+        EventKind::SlaAtRisk { target, .. } => ticket.sla_marks.of_mut(*target).at_risk = true,
+        EventKind::SlaBreached { target, .. } => ticket.sla_marks.of_mut(*target).breached = true,
     }
     ticket.version = event.version;
-    ticket.updated_at = event.at;
+    if !event.kind.is_sla_bookkeeping() {
+        ticket.updated_at = event.at;
+    }
     Ok(ticket)
 }
 
@@ -199,6 +231,7 @@ fn apply_field(ticket: &mut Ticket, change: &FieldChange) {
         FieldChange::Blocking { to, .. } => ticket.blocking = *to,
         FieldChange::Tags { to, .. } => ticket.tags = to.clone(),
         FieldChange::Csat { to, .. } => ticket.csat = *to,
+        FieldChange::Language { to, .. } => ticket.language = to.clone(),
     }
 }
 

@@ -11,12 +11,16 @@
 //! serve the server, the offline report and the simulator alike.
 
 pub mod actor;
+pub mod calendar;
 pub mod command;
 pub mod decide;
 pub mod directory;
 pub mod event;
 pub mod ids;
 pub mod lifecycle;
+pub mod queue;
+pub mod rules;
+pub mod sla;
 pub mod ticket;
 
 pub use actor::{Actor, Role};
@@ -27,4 +31,6 @@ pub use command::{
 pub use decide::{CommandError, Decision, DirectoryLookup};
 pub use event::{Event, EventKind, FieldChange, FieldValue, TicketField};
 pub use ids::{AgentId, CustomerId, IdError, TeamId, TicketId};
+pub use rules::Rules;
+pub use sla::{SlaMarks, SlaState, SlaTarget, SlaTargets, StatusSince};
 pub use ticket::{Channel, CustomerTier, Priority, Status, Ticket};

@@ -3,6 +3,7 @@
 use jiff::Timestamp;
 
 use crate::ids::{AgentId, CustomerId, TeamId, TicketId};
+use crate::sla::{SlaClock, SlaMarks, SlaTargets, StatusSince};
 
 /// Declares a closed set of values with one canonical spelling each, parsed from and printed
 /// as that spelling. `ALL` lists them in order, for error messages and documentation.
@@ -128,4 +129,26 @@ pub struct Ticket {
     pub legal_risk: bool,
     /// The request blocks the customer's business (an incident that stops their work).
     pub blocking: bool,
+    /// The language the customer writes in (`fr`, `en`...), matched against agents' skills.
+    pub language: Option<String>,
+    /// Every status the ticket entered, with when, from its creation: the SLA clock's input.
+    pub status_history: Vec<StatusSince>,
+    /// The SLA targets it runs on; `None` when no policy matched it.
+    pub sla_targets: Option<SlaTargets>,
+    /// The SLA warnings and breaches recorded for its current targets.
+    pub sla_marks: SlaMarks,
+}
+
+impl Ticket {
+    /// The inputs of its SLA clock, when it has targets.
+    pub fn sla_clock(&self) -> Option<SlaClock<'_>> {
+        self.sla_targets.as_ref().map(|targets| SlaClock {
+            created_at: self.created_at,
+            first_response_at: self.first_response_at,
+            resolved_at: self.resolved_at,
+            status_history: &self.status_history,
+            targets,
+            marks: self.sla_marks,
+        })
+    }
 }

@@ -246,6 +246,9 @@ const BACK_OFFICE: usize = 1;
 const BILLING_OPS: usize = 2;
 const OUTSOURCED: usize = 3;
 
+/// The calendar every demo team works to, defined in the demo's rules (Paris office hours).
+pub const TEAM_CALENDAR: &str = "paris-office";
+
 /// The four teams of FORMATS.md's example: the front office answers first, the back office
 /// handles what needs work behind the scenes, billing operations own invoices, and an outsourced
 /// partner absorbs part of the front office's written load.
@@ -399,7 +402,11 @@ const AGENTS: [AgentSpec; 18] = [
 fn teams() -> Vec<Team> {
     TEAMS
         .iter()
-        .map(|(id, name)| Team { id: known_id(TeamId::parse(*id)), name: (*name).to_owned(), calendar: None })
+        .map(|(id, name)| Team {
+            id: known_id(TeamId::parse(*id)),
+            name: (*name).to_owned(),
+            calendar: Some(TEAM_CALENDAR.to_owned()),
+        })
         .collect()
 }
 
@@ -979,6 +986,10 @@ impl<'a> TicketWriter<'a> {
             tags,
             legal_risk,
             blocking,
+            language: Some(lang.code().to_owned()),
+            status_history: vec![vigie_core::StatusSince { status: Status::New, since: created_at }],
+            sla_targets: None,
+            sla_marks: vigie_core::SlaMarks::default(),
         };
         let draft = Draft {
             created,
@@ -4073,6 +4084,7 @@ mod tests {
                             assert!(agents.contains_key(actor), "{id}: first answered by {actor}");
                         }
                     }
+                    (kind, Some(_)) => panic!("{id}: the generator records no SLA bookkeeping, found {}", kind.name()),
                 }
                 ticket = Some(apply(ticket, event).expect("each event applies"));
                 previous = Some(event);
@@ -4457,6 +4469,9 @@ mod tests {
                     )
                 }
                 EventKind::StatusChanged { from, to } => format!("status_changed {from} -> {to}"),
+                EventKind::SlaApplied { .. } | EventKind::SlaAtRisk { .. } | EventKind::SlaBreached { .. } => {
+                    event.kind.name().to_owned()
+                }
                 EventKind::FieldsChanged(changes) => {
                     let changes: Vec<String> = changes
                         .iter()

@@ -114,7 +114,16 @@ pub async fn create_team(
     let team = TeamInput { id: request.id, name: request.name, calendar: request.calendar }
         .parse()
         .map_err(ApiError::invalid)?;
+    if let Some(calendar) = &team.calendar
+        && state.rules.rules().sla.calendar(calendar).is_none()
+    {
+        return Err(ApiError::invalid(vigie_core::ValidationErrors::one(
+            "calendar",
+            format!("`{calendar}` is not a calendar (see GET /api/v1/calendars)"),
+        )));
+    }
     state.store.create_team(&team, state.now()).await?;
+    state.live.reload_directory(&state.store).await?;
     Ok((StatusCode::CREATED, Json(team.into())))
 }
 
@@ -155,6 +164,7 @@ pub async fn create_agent(
         .collect();
     vigie_core::ValidationErrors::finish(unknown).map_err(ApiError::invalid)?;
     state.store.create_agent(&agent, state.now()).await?;
+    state.live.reload_directory(&state.store).await?;
     Ok((StatusCode::CREATED, Json(agent.into())))
 }
 

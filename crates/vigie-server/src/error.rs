@@ -26,6 +26,12 @@ pub enum ApiError {
     NotFound(String),
     /// 409: a record with this id already exists.
     Conflict(String),
+    /// 409: the state of a resource forbids the request now (a ticket someone else holds, a
+    /// calendar still in use).
+    StateConflict {
+        code: &'static str,
+        detail: String,
+    },
     /// 412: `If-Match` names another version.
     StaleVersion {
         current: i64,
@@ -117,6 +123,7 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Not allowed"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found", "Not found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Already exists"),
+            ApiError::StateConflict { code, .. } => (StatusCode::CONFLICT, code, "Not possible in this state"),
             ApiError::StaleVersion { .. } => {
                 (StatusCode::PRECONDITION_FAILED, "stale_version", "The resource has changed")
             }
@@ -137,15 +144,24 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status and the problem document this error is answered with (for results inside a
+    /// body, such as a bulk change's).
+    pub fn to_problem(self) -> (u16, serde_json::Value) {
+        let problem = self.into_problem();
+        (problem.status, serde_json::to_value(&problem).unwrap_or_default())
+    }
+
+    /// The problem document; internal causes are logged here, once, and not shown.
+    fn into_problem(self) -> Problem {
         let (status, code, title) = self.status();
         let (detail, errors) = match self {
             ApiError::BadRequest { detail, errors } | ApiError::Unprocessable { detail, errors } => (detail, errors),
             ApiError::Unauthenticated(detail) => (detail.to_owned(), Vec::new()),
-            ApiError::Forbidden(detail) | ApiError::NotFound(detail) | ApiError::Conflict(detail) => {
-                (detail, Vec::new())
-            }
+            ApiError::Forbidden(detail)
+            | ApiError::NotFound(detail)
+            | ApiError::Conflict(detail)
+            | ApiError::StateConflict { detail, .. } => (detail, Vec::new()),
             ApiError::StaleVersion { current } => {
                 (format!("the ticket is at version {current}; read it again and retry"), Vec::new())
             }
@@ -173,7 +189,14 @@ impl IntoResponse for ApiError {
                 ("the service is not ready; retry shortly".to_owned(), Vec::new())
             }
         };
-        let problem = Problem::new(status, code, title, detail, errors);
+        Problem::new(status, code, title, detail, errors)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = self.into_problem();
+        let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let mut response = (status, problem.to_body()).into_response();
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if status == StatusCode::UNAUTHORIZED {
@@ -228,6 +251,10 @@ impl From<CommandError> for ApiError {
             CommandError::Closed => ApiError::Unprocessable {
                 detail: "the ticket is closed, and closed is final".into(),
                 errors: vec![FieldError::new("status", "is `closed`, which is final")],
+            },
+            CommandError::NotClaimable(why) => ApiError::StateConflict {
+                code: "not_claimable",
+                detail: format!("the ticket cannot be claimed: {why}"),
             },
         }
     }

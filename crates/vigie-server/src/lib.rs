@@ -11,10 +11,16 @@
 //! **Architecture Invariant:** "now" is read here, once per request, from [`AppState`]'s clock,
 //! and handed down; tests substitute the clock.
 
+pub mod admin;
 pub mod auth;
+pub mod bulk;
 pub mod directory;
 pub mod error;
 pub mod extract;
+pub mod live;
+pub mod queue;
+pub mod rules;
+pub mod scheduler;
 pub mod tickets;
 
 use std::sync::Arc;
@@ -28,9 +34,12 @@ use tower_http::trace::TraceLayer;
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use vigie_store::Store;
+use vigie_core::Actor;
+use vigie_store::{Committed, Store, StoreError, Submission, SubmitError, TicketCommand};
 
 use crate::error::{ApiError, Problem};
+use crate::live::LiveState;
+use crate::rules::RulesHandle;
 
 /// Largest request body accepted (a ticket's body is at most 64 KiB; JSON escaping may double it).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -43,11 +52,46 @@ pub struct AppState {
     pub store: Store,
     pub clock: Clock,
     pub tokens: Arc<auth::TokenCache>,
+    /// The rules in force (calendars, SLA policies, queue weights, handle times).
+    pub rules: Arc<RulesHandle>,
+    /// The open tickets in queue order, kept current by the store's commits.
+    pub live: Arc<LiveState>,
 }
 
 impl AppState {
-    pub fn new(store: Store, clock: Clock) -> Self {
-        AppState { store, clock, tokens: Arc::new(auth::TokenCache::default()) }
+    /// Builds the live state from the store, and wires it to the store's commits: from now on
+    /// every commit reaches it before its caller is answered.
+    pub async fn start(store: Store, clock: Clock, rules: RulesHandle) -> Result<AppState, StoreError> {
+        let rules = Arc::new(rules);
+        let live = Arc::new(LiveState::new(rules.rules()));
+        let started = std::time::Instant::now();
+        let n_open = live.rebuild(&store, clock()).await?;
+        tracing::info!(n_open, elapsed_ms = started.elapsed().as_millis() as u64, "live state built");
+        let listener_live = Arc::downgrade(&live);
+        store.on_commit(Arc::new(move |committed: &[&Committed]| {
+            let Some(live) = listener_live.upgrade() else { return };
+            for commit in committed {
+                let last_seq = commit.events.iter().map(|event| event.seq).max().unwrap_or(0);
+                let at = commit.events.iter().map(|event| event.at).max().unwrap_or(commit.ticket.updated_at);
+                live.apply(&commit.ticket, last_seq, at);
+            }
+        }));
+        Ok(AppState { store, clock, tokens: Arc::new(auth::TokenCache::default()), rules, live })
+    }
+
+    /// Submits a command under the rules in force, at `now`.
+    pub async fn submit_at(
+        &self,
+        command: TicketCommand,
+        actor: Actor,
+        now: Timestamp,
+    ) -> Result<Committed, SubmitError> {
+        self.store.submit(Submission { command, actor, now, rules: self.rules.rules() }).await
+    }
+
+    /// Submits a command under the rules in force, now.
+    pub async fn submit(&self, command: TicketCommand, actor: Actor) -> Result<Committed, SubmitError> {
+        self.submit_at(command, actor, self.now()).await
     }
 
     /// The system clock.
@@ -89,6 +133,13 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tickets::get_ticket, tickets::patch_ticket))
         .routes(routes!(tickets::create_comment))
         .routes(routes!(tickets::ticket_events))
+        .routes(routes!(bulk::bulk_change))
+        .routes(routes!(queue::next_ticket))
+        .routes(routes!(admin::get_rules, admin::put_rules))
+        .routes(routes!(admin::list_calendars))
+        .routes(routes!(admin::put_calendar, admin::delete_calendar))
+        .routes(routes!(admin::get_sla, admin::put_sla))
+        .routes(routes!(admin::recompute_sla))
         .routes(routes!(directory::create_team, directory::list_teams))
         .routes(routes!(directory::create_agent, directory::list_agents))
         .routes(routes!(directory::create_customer, directory::list_customers))
@@ -135,15 +186,20 @@ pub async fn readyz(State(state): State<AppState>) -> Result<(StatusCode, Json<H
     Ok((StatusCode::OK, Json(Health { status: "ready" })))
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves, then lets the store finish what it
-/// has queued (every acknowledged write is already durable; queued ones get committed).
+/// Serves `app` on `listener` and runs the SLA scheduler until `shutdown` resolves, then lets
+/// the store finish what it has queued (every acknowledged write is already durable; queued
+/// ones get committed).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let store = state.store.clone();
+    let (stop_scheduler, stopped) = tokio::sync::watch::channel(false);
+    let scheduler = tokio::spawn(scheduler::run(state.clone(), stopped));
     let result = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await;
+    let _ = stop_scheduler.send(true);
+    let _ = scheduler.await;
     store.close().await;
     result
 }

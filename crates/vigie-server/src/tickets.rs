@@ -6,17 +6,21 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use vigie_core::queue::QueueKey;
+use vigie_core::sla::SlaState;
 use vigie_core::{
     Channel, NewCommentInput, NewTicketInput, Priority, Status, TeamId, Ticket, TicketId, TicketPatchInput,
 };
-use vigie_store::{Cursor, IdempotencyKey, Submission, TicketCommand, TicketOrder, TicketQuery};
+use vigie_store::{Cursor, IdempotencyKey, TicketCommand, TicketQuery};
 
 use crate::AppState;
 use crate::auth::{Caller, hex};
 use crate::error::{ApiError, Problem};
 use crate::extract::{JsonBody, idempotency_key, if_match, query_pairs};
+use crate::live::{LiveCursor, LiveOrder, LiveQuery};
 
 /// Most items a list page may ask for.
 pub const MAX_PAGE: u32 = 500;
@@ -49,9 +53,136 @@ pub struct TicketBody {
     pub updated_at: String,
     pub first_response_at: Option<String>,
     pub resolved_at: Option<String>,
+    /// The language the customer writes in (`fr`, `en-GB`), matched against agents' skills.
+    pub language: Option<String>,
+    /// Where its SLA targets stand now; `null` when no policy covers it.
+    pub sla: Option<SlaBody>,
+    /// Its place in the queue and what is likely to happen to it; `null` once solved or closed.
+    pub queue: Option<QueueBody>,
+}
+
+/// A ticket's SLA: each target, the overall state, and the predicted breach.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlaBody {
+    pub policy: String,
+    pub calendar: String,
+    /// `breached` if a target is, else `paused`, `running` or `met`.
+    pub state: &'static str,
+    /// A running target is inside its warning window.
+    pub at_risk: bool,
+    pub first_response: Option<SlaTargetBody>,
+    pub resolution: Option<SlaTargetBody>,
+    /// The deadline the work queued ahead of it makes it likely to miss, given the team's
+    /// capacity now; `null` when it is on course (or no prediction can be made).
+    pub predicted_breach_at: Option<String>,
+    /// Which target that deadline is (`first_response` or `resolution`).
+    pub predicted_breach_of: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SlaTargetBody {
+    /// The target, in business minutes of the policy's calendar.
+    pub target_minutes: u32,
+    /// `running`, `paused`, `met` or `breached`.
+    pub state: &'static str,
+    /// The deadline; `null` while paused (it moves with the pause).
+    pub due_at: Option<String>,
+    /// Business minutes left, rounded down: negative once breached, frozen while paused.
+    pub minutes_left: i64,
+    pub at_risk: bool,
+    /// When the warning window opens (running targets).
+    pub at_risk_at: Option<String>,
+}
+
+/// Why an open ticket stands where it stands in the queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueBody {
+    /// `p1` (critical, first), `deadline` (by effective deadline) or `paused` (waiting, last).
+    pub class: &'static str,
+    /// The deadline it is ordered by, before boosts.
+    pub deadline: Option<String>,
+    /// `first_response`, `resolution`, or `no_sla` (created + the configured horizon).
+    pub deadline_of: Option<&'static str>,
+    /// The deadline after boosts: what the order compares.
+    pub effective_deadline: Option<String>,
+    /// What moved the deadline earlier, and by how many business minutes.
+    pub boosts: Vec<BoostBody>,
+    /// Paused tickets: business minutes left on their most pressing target.
+    pub paused_minutes_left: Option<i64>,
+    /// 1-based position in its team's queue, and the queue's length.
+    pub position: usize,
+    pub queue_length: usize,
+    /// Minutes of work queued ahead of it in its team's queue.
+    pub work_ahead_minutes: f64,
+    /// When an agent is likely to start on it and to finish it, given the team's agents and
+    /// calendar; `null` when the team has no agent on record.
+    pub predicted_start_at: Option<String>,
+    pub predicted_done_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BoostBody {
+    /// `strategic`, `premium`, `legal_risk` or `blocking`.
+    pub reason: &'static str,
+    pub minutes: u32,
+}
+
+impl TicketBody {
+    /// The ticket as the API shows it at `now`: its SLA computed under the rules in force, its
+    /// place and prediction from the live state.
+    pub fn render(state: &AppState, ticket: &Ticket, now: Timestamp) -> TicketBody {
+        let rules = state.rules.rules();
+        let standing = if ticket.status.is_open() { state.live.standing(&ticket.id, now) } else { None };
+        let sla = ticket.sla_clock().map(|clock| {
+            let evaluated = rules.sla.evaluate(&clock, now);
+            let target = |status: &Option<vigie_core::sla::TargetStatus>| {
+                status.as_ref().map(|t| SlaTargetBody {
+                    target_minutes: t.target_minutes,
+                    state: t.state.as_str(),
+                    due_at: t.due_at.map(|at| at.to_string()),
+                    minutes_left: t.minutes_left(),
+                    at_risk: t.is_at_risk(now),
+                    at_risk_at: t.at_risk_at.map(|at| at.to_string()),
+                })
+            };
+            let breach = standing.as_ref().and_then(|s| s.prediction.as_ref()).and_then(|p| p.breach);
+            SlaBody {
+                policy: clock.targets.policy.clone(),
+                calendar: clock.targets.calendar.clone(),
+                state: evaluated.state().map_or("met", SlaState::as_str),
+                at_risk: evaluated.targets().any(|t| t.is_at_risk(now)),
+                first_response: target(&evaluated.first_response),
+                resolution: target(&evaluated.resolution),
+                predicted_breach_at: breach.map(|(_, at)| at.to_string()),
+                predicted_breach_of: breach.map(|(target, _)| target.as_str()),
+            }
+        });
+        let queue = standing.map(|standing| {
+            let place = &standing.place;
+            QueueBody {
+                class: place.class.as_str(),
+                deadline: place.deadline.map(|at| at.to_string()),
+                deadline_of: place.deadline_source.map(|source| source.as_str()),
+                effective_deadline: place.effective_deadline.map(|at| at.to_string()),
+                boosts: place
+                    .boosts
+                    .iter()
+                    .map(|(boost, minutes)| BoostBody { reason: boost.as_str(), minutes: *minutes })
+                    .collect(),
+                paused_minutes_left: place.paused_left.map(|left| left.as_secs().div_euclid(60)),
+                position: standing.position,
+                queue_length: standing.queue_length,
+                work_ahead_minutes: (standing.work_ahead_minutes * 10.0).round() / 10.0,
+                predicted_start_at: standing.prediction.as_ref().map(|p| p.start_at.to_string()),
+                predicted_done_at: standing.prediction.as_ref().map(|p| p.done_at.to_string()),
+            }
+        });
+        TicketBody { sla, queue, ..TicketBody::from(ticket) }
+    }
 }
 
 impl From<&Ticket> for TicketBody {
+    /// The stored ticket alone, without its SLA and queue (see [`TicketBody::render`]).
     fn from(ticket: &Ticket) -> Self {
         TicketBody {
             id: ticket.id.to_string(),
@@ -74,6 +205,9 @@ impl From<&Ticket> for TicketBody {
             updated_at: ticket.updated_at.to_string(),
             first_response_at: ticket.first_response_at.map(|t| t.to_string()),
             resolved_at: ticket.resolved_at.map(|t| t.to_string()),
+            language: ticket.language.clone(),
+            sla: None,
+            queue: None,
         }
     }
 }
@@ -100,6 +234,8 @@ pub struct CreateTicket {
     pub legal_risk: bool,
     #[serde(default)]
     pub blocking: bool,
+    /// The customer's language (`fr`, `en-GB`): "next ticket" gives it to agents who speak it.
+    pub language: Option<String>,
 }
 
 /// A change: only the fields present are changed; `null` clears `team`, `assignee` or `csat`.
@@ -126,6 +262,30 @@ pub struct PatchTicket {
     pub tags: Field<Vec<String>>,
     #[schema(value_type = Option<i64>)]
     pub csat: Field<i64>,
+    #[schema(value_type = Option<String>)]
+    pub language: Field<String>,
+}
+
+impl PatchTicket {
+    /// The checked change; every bad field named.
+    pub fn parse(self) -> Result<vigie_core::TicketPatch, ApiError> {
+        let mut nulls = Vec::new();
+        let input = TicketPatchInput {
+            status: self.status.not_null(&mut nulls, "status"),
+            priority: self.priority.not_null(&mut nulls, "priority"),
+            category: self.category.not_null(&mut nulls, "category"),
+            team: self.team.nullable(),
+            assignee: self.assignee.nullable(),
+            customer_tier: self.customer_tier.not_null(&mut nulls, "customer_tier"),
+            legal_risk: self.legal_risk.not_null(&mut nulls, "legal_risk"),
+            blocking: self.blocking.not_null(&mut nulls, "blocking"),
+            tags: self.tags.not_null(&mut nulls, "tags"),
+            csat: self.csat.nullable(),
+            language: self.language.nullable(),
+        };
+        vigie_core::ValidationErrors::finish(nulls).map_err(ApiError::invalid)?;
+        input.parse().map_err(ApiError::invalid)
+    }
 }
 
 /// A field of a change: left out, sent as `null`, or sent with a value. JSON's three cases,
@@ -244,12 +404,26 @@ pub struct ListParams {
     channel: Option<Vec<String>>,
     assignee: Option<Vec<String>>,
     customer_id: Option<Vec<String>>,
-    /// `created` (oldest first, the default) or `queue` (most urgent first: priority, then oldest).
+    /// The ticket's overall SLA state now: `running`, `paused`, `met` or `breached` (open
+    /// tickets only).
+    sla_state: Option<Vec<String>>,
+    /// RFC 3339: open tickets whose deadline (the one they are ordered by) is before it.
+    due_before: Option<String>,
+    /// `created` (oldest first, the default) or `queue` (the prioritisation order: P1 first,
+    /// then by effective deadline, then oldest; open tickets only; each item says why in
+    /// `queue`).
     order: Option<String>,
     /// Items per page, 1–500 (default 50).
     limit: Option<u32>,
     /// The `next` of the previous page.
     after: Option<String>,
+}
+
+/// A parsed list request: answered by SQL, or by the live state (the queue order and the SLA
+/// filters, which only the live state can answer for a million open tickets).
+enum ListRequest {
+    Sql(TicketQuery),
+    Live(LiveQuery),
 }
 
 /// The digest of a request for idempotency: over its JSON *value* with keys sorted, so that a
@@ -263,7 +437,7 @@ fn request_digest(raw: &[u8]) -> String {
     hex(&sha2::Sha256::digest(&canonical))
 }
 
-fn with_etag(mut response: Response, version: i64) -> Response {
+pub(crate) fn with_etag(mut response: Response, version: i64) -> Response {
     if let Ok(value) = HeaderValue::from_str(&format!("\"{version}\"")) {
         response.headers_mut().insert(header::ETAG, value);
     }
@@ -307,18 +481,17 @@ pub async fn create_ticket(
         tags: request.tags,
         legal_risk: request.legal_risk,
         blocking: request.blocking,
+        language: request.language,
     };
     if !missing.is_empty() {
         return Err(ApiError::invalid(vigie_core::ValidationErrors(missing)));
     }
     let new_ticket = input.parse().map_err(ApiError::invalid)?;
     let idempotency = key.map(|key| IdempotencyKey { key, request_digest: request_digest(&body.raw) });
-    let committed = state
-        .store
-        .submit(Submission { command: TicketCommand::Create { new_ticket, idempotency }, actor, now: state.now() })
-        .await?;
+    let now = state.now();
+    let committed = state.submit_at(TicketCommand::Create { new_ticket, idempotency }, actor, now).await?;
     let ticket = &committed.ticket;
-    let mut response = (StatusCode::CREATED, Json(TicketBody::from(ticket))).into_response();
+    let mut response = (StatusCode::CREATED, Json(TicketBody::render(&state, ticket, now))).into_response();
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/tickets/{}", ticket.id)) {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -334,7 +507,8 @@ pub async fn get_ticket(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let ticket = visible_ticket(&state, &actor, id).await?;
-    Ok(with_etag(Json(TicketBody::from(&ticket)).into_response(), ticket.version))
+    let body = TicketBody::render(&state, &ticket, state.now());
+    Ok(with_etag(Json(body).into_response(), ticket.version))
 }
 
 async fn visible_ticket(state: &AppState, actor: &vigie_core::Actor, id: String) -> Result<Ticket, ApiError> {
@@ -358,27 +532,11 @@ pub async fn patch_ticket(
 ) -> Result<Response, ApiError> {
     let ticket_id = parse_ticket_id(id)?;
     let expected = if_match(&headers)?;
-    let request = body.value;
-    let mut nulls = Vec::new();
-    let input = TicketPatchInput {
-        status: request.status.not_null(&mut nulls, "status"),
-        priority: request.priority.not_null(&mut nulls, "priority"),
-        category: request.category.not_null(&mut nulls, "category"),
-        team: request.team.nullable(),
-        assignee: request.assignee.nullable(),
-        customer_tier: request.customer_tier.not_null(&mut nulls, "customer_tier"),
-        legal_risk: request.legal_risk.not_null(&mut nulls, "legal_risk"),
-        blocking: request.blocking.not_null(&mut nulls, "blocking"),
-        tags: request.tags.not_null(&mut nulls, "tags"),
-        csat: request.csat.nullable(),
-    };
-    vigie_core::ValidationErrors::finish(nulls).map_err(ApiError::invalid)?;
-    let patch = input.parse().map_err(ApiError::invalid)?;
-    let committed = state
-        .store
-        .submit(Submission { command: TicketCommand::Patch { ticket_id, expected, patch }, actor, now: state.now() })
-        .await?;
-    Ok(with_etag(Json(TicketBody::from(&committed.ticket)).into_response(), committed.ticket.version))
+    let patch = body.value.parse()?;
+    let now = state.now();
+    let committed = state.submit_at(TicketCommand::Patch { ticket_id, expected, patch }, actor, now).await?;
+    let body = TicketBody::render(&state, &committed.ticket, now);
+    Ok(with_etag(Json(body).into_response(), committed.ticket.version))
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/comments", tag = "tickets", request_body = CreateComment,
@@ -396,10 +554,7 @@ pub async fn create_comment(
     let comment = NewCommentInput { body: request.body.unwrap_or_default(), public: request.public }
         .parse()
         .map_err(ApiError::invalid)?;
-    let committed = state
-        .store
-        .submit(Submission { command: TicketCommand::Comment { ticket_id, comment }, actor, now: state.now() })
-        .await?;
+    let committed = state.submit(TicketCommand::Comment { ticket_id, comment }, actor).await?;
     let event = committed
         .events
         .iter()
@@ -428,104 +583,258 @@ pub async fn list_tickets(
     Caller(actor): Caller,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<TicketList>, ApiError> {
-    let query = parse_list_query(raw.as_deref(), &actor)?;
-    let page = state.store.list_tickets(&query).await?;
-    Ok(Json(TicketList {
-        items: page.items.iter().map(TicketBody::from).collect(),
-        next: page.next.map(|cursor| encode_cursor(query.order, &cursor)),
-    }))
+    let now = state.now();
+    match parse_list_query(raw.as_deref(), &actor)? {
+        ListRequest::Sql(query) => {
+            let page = state.store.list_tickets(&query).await?;
+            Ok(Json(TicketList {
+                items: page.items.iter().map(|ticket| TicketBody::render(&state, ticket, now)).collect(),
+                next: page.next.map(|cursor| encode_cursor(&PageCursor::Sql(cursor))),
+            }))
+        }
+        ListRequest::Live(query) => {
+            let (items, next) = state.live.page(&query, now);
+            let ids: Vec<TicketId> = items.iter().map(|item| item.id.clone()).collect();
+            let tickets = tickets_in_order(&state, &ids).await?;
+            Ok(Json(TicketList {
+                items: tickets.iter().map(|ticket| TicketBody::render(&state, ticket, now)).collect(),
+                next: next.map(|cursor| encode_cursor(&PageCursor::Live(cursor))),
+            }))
+        }
+    }
 }
 
-fn parse_list_query(raw: Option<&str>, actor: &vigie_core::Actor) -> Result<TicketQuery, ApiError> {
-    let mut query = TicketQuery { limit: DEFAULT_PAGE, ..TicketQuery::default() };
-    let mut errors = Vec::new();
-    let mut after = None;
-    for (name, value) in query_pairs(raw) {
-        let mut bad = |reason: String| errors.push(vigie_core::FieldError::new(name.clone(), reason));
-        match name.as_str() {
-            "status" if value == "open" => query.statuses.extend(Status::ALL.iter().filter(|s| s.is_open())),
+/// The tickets with these ids from the store, in the order of `ids` (those gone are left out).
+pub(crate) async fn tickets_in_order(state: &AppState, ids: &[TicketId]) -> Result<Vec<Ticket>, ApiError> {
+    let mut by_id: std::collections::HashMap<String, Ticket> =
+        state.store.tickets_by_ids(ids).await?.into_iter().map(|ticket| (ticket.id.to_string(), ticket)).collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id.as_str())).collect())
+}
+
+/// The filters of a list or of a bulk change, parsed from `name=value` pairs.
+#[derive(Debug, Default)]
+pub(crate) struct Filters {
+    pub statuses: Vec<Status>,
+    pub teams: Vec<TeamId>,
+    pub priorities: Vec<Priority>,
+    pub categories: Vec<String>,
+    pub channels: Vec<Channel>,
+    pub assignees: Vec<String>,
+    pub customer_ids: Vec<vigie_core::CustomerId>,
+    pub sla_states: Vec<SlaState>,
+    pub due_before: Option<Timestamp>,
+}
+
+impl Filters {
+    /// Takes one `name=value`; `false` when `name` is not a filter. A bad value is pushed to
+    /// `errors`, named after the filter.
+    pub(crate) fn take(&mut self, name: &str, value: String, errors: &mut Vec<vigie_core::FieldError>) -> bool {
+        let mut bad = |reason: String| errors.push(vigie_core::FieldError::new(name, reason));
+        match name {
+            "status" if value == "open" => self.statuses.extend(Status::ALL.iter().filter(|s| s.is_open())),
             "status" => match Status::parse(&value) {
-                Some(status) => query.statuses.push(status),
+                Some(status) => self.statuses.push(status),
                 None => bad(format!("{} (`open` means every status but solved and closed)", Status::expected())),
             },
             "team" => match TeamId::parse(value) {
-                Ok(team) => query.teams.push(team),
+                Ok(team) => self.teams.push(team),
                 Err(error) => bad(error.to_string()),
             },
             "priority" => match Priority::parse(&value) {
-                Some(priority) => query.priorities.push(priority),
+                Some(priority) => self.priorities.push(priority),
                 None => bad(Priority::expected()),
             },
             "category" => match vigie_core::command::parse_category(value) {
-                Ok(category) => query.categories.push(category),
+                Ok(category) => self.categories.push(category),
                 Err(reason) => bad(reason),
             },
             "channel" => match Channel::parse(&value) {
-                Some(channel) => query.channels.push(channel),
+                Some(channel) => self.channels.push(channel),
                 None => bad(Channel::expected()),
             },
             "assignee" => match vigie_core::AgentId::parse(value) {
-                Ok(agent) => query.assignees.push(agent.into_string()),
+                Ok(agent) => self.assignees.push(agent.into_string()),
                 Err(error) => bad(error.to_string()),
             },
             "customer_id" => match vigie_core::CustomerId::parse(value) {
-                Ok(customer) => query.customer_ids.push(customer),
+                Ok(customer) => self.customer_ids.push(customer),
                 Err(error) => bad(error.to_string()),
             },
+            "sla_state" => match SlaState::parse(&value) {
+                Some(sla_state) => self.sla_states.push(sla_state),
+                None => bad(SlaState::expected()),
+            },
+            "due_before" => match value.parse::<Timestamp>() {
+                Ok(at) => self.due_before = Some(at),
+                Err(_) => bad("must be an RFC 3339 instant such as 2026-03-02T08:15:00Z".into()),
+            },
+            _ => return false,
+        }
+        true
+    }
+
+    /// Whether only the live state can answer (the SLA filters).
+    pub(crate) fn needs_live(&self) -> bool {
+        !self.sla_states.is_empty() || self.due_before.is_some()
+    }
+
+    /// The statuses for a live query: all open when none was asked; an error naming `status`
+    /// when one asked is solved or closed.
+    pub(crate) fn open_statuses(&self, why: &str) -> Result<Vec<Status>, vigie_core::FieldError> {
+        if let Some(closed) = self.statuses.iter().find(|s| !s.is_open()) {
+            return Err(vigie_core::FieldError::new(
+                "status",
+                format!("cannot be `{closed}` here: {why} cover open tickets only"),
+            ));
+        }
+        Ok(self.statuses.clone())
+    }
+
+    pub(crate) fn into_live(self, statuses: Vec<Status>, actor: &vigie_core::Actor) -> LiveQuery {
+        LiveQuery {
+            statuses,
+            teams: self.teams,
+            priorities: self.priorities,
+            categories: self.categories,
+            channels: self.channels,
+            assignees: self.assignees,
+            customer_ids: self.customer_ids,
+            scope: actor.team_scope().map(<[TeamId]>::to_vec),
+            sla_states: self.sla_states,
+            due_before: self.due_before,
+            ..LiveQuery::default()
+        }
+    }
+
+    pub(crate) fn into_sql(mut self, actor: &vigie_core::Actor) -> TicketQuery {
+        self.statuses.sort();
+        self.statuses.dedup();
+        TicketQuery {
+            statuses: self.statuses,
+            teams: self.teams,
+            priorities: self.priorities,
+            categories: self.categories,
+            channels: self.channels,
+            assignees: self.assignees,
+            customer_ids: self.customer_ids,
+            scope: actor.team_scope().map(<[TeamId]>::to_vec),
+            ..TicketQuery::default()
+        }
+    }
+}
+
+fn parse_list_query(raw: Option<&str>, actor: &vigie_core::Actor) -> Result<ListRequest, ApiError> {
+    let mut filters = Filters::default();
+    let mut errors = Vec::new();
+    let mut order = None;
+    let mut limit = DEFAULT_PAGE;
+    let mut after = None;
+    for (name, value) in query_pairs(raw) {
+        if filters.take(&name, value.clone(), &mut errors) {
+            continue;
+        }
+        match name.as_str() {
             "order" => match value.as_str() {
-                "created" => query.order = TicketOrder::Created,
-                "queue" => query.order = TicketOrder::Queue,
-                _ => bad("must be `created` or `queue`".into()),
+                "created" | "queue" => order = Some(value),
+                _ => errors.push(vigie_core::FieldError::new("order", "must be `created` or `queue`")),
             },
             "limit" => match value.parse::<u32>() {
-                Ok(limit @ 1..=MAX_PAGE) => query.limit = limit,
-                _ => bad(format!("must be an integer from 1 to {MAX_PAGE}")),
+                Ok(value @ 1..=MAX_PAGE) => limit = value,
+                _ => errors
+                    .push(vigie_core::FieldError::new("limit", format!("must be an integer from 1 to {MAX_PAGE}"))),
             },
             "after" => after = Some(value),
             _ => {
                 return Err(ApiError::bad_field(
                     name.clone(),
                     "is not a filter of this list (status, team, priority, category, channel, assignee, \
-                     customer_id, order, limit, after)",
+                     customer_id, sla_state, due_before, order, limit, after)",
                 ));
             }
         }
     }
-    if let Some(after) = after {
-        match decode_cursor(&after) {
-            Some((order, cursor)) if order == query.order => query.after = Some(cursor),
-            Some(_) => errors.push(vigie_core::FieldError::new("after", "belongs to a list in another order")),
-            None => errors.push(vigie_core::FieldError::new("after", "is not a cursor this server gave")),
+    let queue_order = order.as_deref() == Some("queue");
+    let live = queue_order || filters.needs_live();
+    let after = match after.map(|text| decode_cursor(&text)) {
+        None => None,
+        Some(Some(cursor)) => Some(cursor),
+        Some(None) => {
+            errors.push(vigie_core::FieldError::new("after", "is not a cursor this server gave"));
+            None
         }
-    }
+    };
+    let why = if queue_order { "the queue order and the SLA filters" } else { "the SLA filters" };
+    let statuses = if live {
+        filters.open_statuses(why).map_err(|error| errors.push(error)).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let wrong_list = || vigie_core::FieldError::new("after", "belongs to a list in another order");
+    let request = if live {
+        let mut query = filters.into_live(statuses, actor);
+        query.order = if queue_order { LiveOrder::Queue } else { LiveOrder::Created };
+        query.limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        match after {
+            None => {}
+            Some(PageCursor::Live(cursor @ LiveCursor::Queue { .. })) if queue_order => query.after = Some(cursor),
+            Some(PageCursor::Live(cursor @ LiveCursor::Created { .. })) if !queue_order => query.after = Some(cursor),
+            Some(_) => errors.push(wrong_list()),
+        }
+        ListRequest::Live(query)
+    } else {
+        let mut query = filters.into_sql(actor);
+        query.limit = limit;
+        match after {
+            None => {}
+            Some(PageCursor::Sql(cursor)) => query.after = Some(cursor),
+            Some(PageCursor::Live(_)) => errors.push(wrong_list()),
+        }
+        ListRequest::Sql(query)
+    };
     vigie_core::ValidationErrors::finish(errors).map_err(ApiError::invalid)?;
-    query.statuses.sort();
-    query.statuses.dedup();
-    query.scope = actor.team_scope().map(<[TeamId]>::to_vec);
-    Ok(query)
+    Ok(request)
 }
 
-/// Cursors are opaque to clients: base64url of `order|priority|created_micros|id`.
-fn encode_cursor(order: TicketOrder, cursor: &Cursor) -> String {
-    let tag = match order {
-        TicketOrder::Created => "c",
-        TicketOrder::Queue => "q",
+/// Where a page stopped, in either kind of list.
+enum PageCursor {
+    Sql(Cursor),
+    Live(LiveCursor),
+}
+
+/// Cursors are opaque to clients: base64url of `c|created_micros|id` (stored tickets by
+/// creation), `q|class|value|created_micros|id` (the queue) or `l|created_micros|id` (open
+/// tickets by creation, from the live state).
+fn encode_cursor(cursor: &PageCursor) -> String {
+    let text = match cursor {
+        PageCursor::Sql(cursor) => format!("c|{}|{}", cursor.created_at, cursor.id),
+        PageCursor::Live(LiveCursor::Queue { key, id }) => {
+            format!("q|{}|{}|{}|{id}", key.class, key.value, key.created_at)
+        }
+        PageCursor::Live(LiveCursor::Created { created_at, id }) => format!("l|{created_at}|{id}"),
     };
-    let text = format!("{tag}|{}|{}|{}", cursor.priority, cursor.created_at, cursor.id);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
 }
 
-fn decode_cursor(text: &str) -> Option<(TicketOrder, Cursor)> {
+fn decode_cursor(text: &str) -> Option<PageCursor> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok()?;
     let text = String::from_utf8(bytes).ok()?;
-    let mut parts = text.splitn(4, '|');
-    let order = match parts.next()? {
-        "c" => TicketOrder::Created,
-        "q" => TicketOrder::Queue,
-        _ => return None,
-    };
-    let priority = parts.next()?.parse().ok()?;
-    let created_at = parts.next()?.parse().ok()?;
-    let id = TicketId::parse(parts.next()?).ok()?.into_string();
-    Some((order, Cursor { priority, created_at, id }))
+    let parts: Vec<&str> = text.splitn(5, '|').collect();
+    let id = |text: &str| TicketId::parse(text).ok().map(TicketId::into_string);
+    match parts.as_slice() {
+        ["c", created_at, ticket_id] => {
+            Some(PageCursor::Sql(Cursor { priority: 0, created_at: created_at.parse().ok()?, id: id(ticket_id)? }))
+        }
+        ["q", class, value, created_at, ticket_id] => Some(PageCursor::Live(LiveCursor::Queue {
+            key: QueueKey {
+                class: class.parse().ok()?,
+                value: value.parse().ok()?,
+                created_at: created_at.parse().ok()?,
+            },
+            id: id(ticket_id)?,
+        })),
+        ["l", created_at, ticket_id] => {
+            Some(PageCursor::Live(LiveCursor::Created { created_at: created_at.parse().ok()?, id: id(ticket_id)? }))
+        }
+        _ => None,
+    }
 }

@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
+use vigie_core::sla::{SlaMarks, SlaTarget, SlaTargets, StatusSince, TargetMarks};
 use vigie_core::{
     AgentId, Channel, CustomerId, CustomerTier, Event, EventKind, FieldChange, Priority, Status, TeamId, Ticket,
     TicketId,
@@ -34,12 +35,23 @@ pub(crate) struct TicketRow {
     pub tags: String,
     pub legal_risk: bool,
     pub blocking: bool,
+    pub language: Option<String>,
+    /// `status@micros;...`; `None` on rows written before it existed (rebuilt at open).
+    pub status_history: Option<String>,
+    /// JSON; `None` without targets.
+    pub sla_targets: Option<String>,
+    pub sla_marks: i64,
 }
 
 /// The column list of `tickets`, in [`TicketRow`]'s order.
 pub(crate) const TICKET_COLUMNS: &str = "id, version, created_at, updated_at, first_response_at, resolved_at, \
      status, is_open, priority, category, channel, customer_id, customer_tier, team, assignee, subject, body, \
-     csat, tags, legal_risk, blocking";
+     csat, tags, legal_risk, blocking, language, status_history, sla_targets, sla_marks";
+
+/// [`TICKET_COLUMNS`] with an empty body: for reads that never show it (the live state).
+pub(crate) const TICKET_COLUMNS_NO_BODY: &str = "id, version, created_at, updated_at, first_response_at, \
+     resolved_at, status, is_open, priority, category, channel, customer_id, customer_tier, team, assignee, subject, \
+     '' AS body, csat, tags, legal_risk, blocking, language, status_history, sla_targets, sla_marks";
 
 /// An `events` row.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -91,6 +103,11 @@ fn ticket_to_stored_precision(ticket: Ticket) -> Ticket {
         updated_at: to_stored_precision(ticket.updated_at),
         first_response_at: ticket.first_response_at.map(to_stored_precision),
         resolved_at: ticket.resolved_at.map(to_stored_precision),
+        status_history: ticket
+            .status_history
+            .iter()
+            .map(|entry| StatusSince { since: to_stored_precision(entry.since), ..*entry })
+            .collect(),
         ..ticket
     }
 }
@@ -119,6 +136,10 @@ impl TicketRow {
             tags: join_list(&ticket.tags),
             legal_risk: ticket.legal_risk,
             blocking: ticket.blocking,
+            language: ticket.language.clone(),
+            status_history: Some(status_history_text(&ticket.status_history)),
+            sla_targets: ticket.sla_targets.as_ref().map(|targets| targets_json(targets).to_string()),
+            sla_marks: marks_bits(ticket.sla_marks),
         }
     }
 
@@ -146,8 +167,89 @@ impl TicketRow {
             tags: split_list(&self.tags),
             legal_risk: self.legal_risk,
             blocking: self.blocking,
+            language: self.language,
+            status_history: match &self.status_history {
+                Some(text) => parse_status_history(text).ok_or_else(|| bad("status history", text))?,
+                None => Vec::new(),
+            },
+            sla_targets: match &self.sla_targets {
+                Some(text) => Some(
+                    serde_json::from_str::<Value>(text)
+                        .ok()
+                        .as_ref()
+                        .and_then(decode_targets)
+                        .ok_or_else(|| bad("SLA targets", text))?,
+                ),
+                None => None,
+            },
+            sla_marks: marks_from_bits(self.sla_marks),
         })
     }
+}
+
+/// `status@micros;...`.
+fn status_history_text(history: &[StatusSince]) -> String {
+    let entries: Vec<String> =
+        history.iter().map(|entry| format!("{}@{}", entry.status.as_str(), micros(entry.since))).collect();
+    entries.join(";")
+}
+
+fn parse_status_history(text: &str) -> Option<Vec<StatusSince>> {
+    if text.is_empty() {
+        return Some(Vec::new());
+    }
+    text.split(';')
+        .map(|entry| {
+            let (status, since) = entry.split_once('@')?;
+            Some(StatusSince {
+                status: Status::parse(status)?,
+                since: Timestamp::from_microsecond(since.parse().ok()?).ok()?,
+            })
+        })
+        .collect()
+}
+
+fn marks_bits(marks: SlaMarks) -> i64 {
+    let bit = |flag: bool, value: i64| if flag { value } else { 0 };
+    bit(marks.first_response.at_risk, 1)
+        | bit(marks.first_response.breached, 2)
+        | bit(marks.resolution.at_risk, 4)
+        | bit(marks.resolution.breached, 8)
+}
+
+fn marks_from_bits(bits: i64) -> SlaMarks {
+    SlaMarks {
+        first_response: TargetMarks { at_risk: bits & 1 != 0, breached: bits & 2 != 0 },
+        resolution: TargetMarks { at_risk: bits & 4 != 0, breached: bits & 8 != 0 },
+    }
+}
+
+fn targets_json(targets: &SlaTargets) -> Value {
+    json!({
+        "policy": targets.policy,
+        "calendar": targets.calendar,
+        "first_response_minutes": targets.first_response_minutes,
+        "resolution_minutes": targets.resolution_minutes,
+    })
+}
+
+fn decode_targets(data: &Value) -> Option<SlaTargets> {
+    let minutes = |key: &str| -> Option<Option<u32>> {
+        match data.get(key)? {
+            Value::Null => Some(None),
+            value => u32::try_from(value.as_u64()?).ok().map(Some),
+        }
+    };
+    Some(SlaTargets {
+        policy: data.get("policy")?.as_str()?.to_owned(),
+        calendar: data.get("calendar")?.as_str()?.to_owned(),
+        first_response_minutes: minutes("first_response_minutes")?,
+        resolution_minutes: minutes("resolution_minutes")?,
+    })
+}
+
+fn optional_targets(targets: Option<&SlaTargets>) -> Value {
+    targets.map_or(Value::Null, targets_json)
 }
 
 impl EventRow {
@@ -198,6 +300,12 @@ pub fn event_data(kind: &EventKind) -> Value {
         EventKind::CommentAdded { public, body, first_response } => {
             json!({"public": public, "body": body, "first_response": first_response})
         }
+        EventKind::SlaApplied { from, to } => {
+            json!({"from": optional_targets(from.as_ref()), "to": optional_targets(to.as_ref())})
+        }
+        EventKind::SlaAtRisk { target, due_at } | EventKind::SlaBreached { target, due_at } => {
+            json!({"target": target.as_str(), "due_at": due_at.to_string()})
+        }
     }
 }
 
@@ -235,6 +343,9 @@ fn ticket_snapshot(ticket: &Ticket) -> Value {
         "tags": ticket.tags,
         "legal_risk": ticket.legal_risk,
         "blocking": ticket.blocking,
+        "language": ticket.language,
+        "status_history": status_history_text(&ticket.status_history),
+        "sla_targets": optional_targets(ticket.sla_targets.as_ref()),
     })
 }
 
@@ -254,6 +365,22 @@ fn decode_kind(kind: &str, data: &Value) -> Option<EventKind> {
             body: text("body")?.to_owned(),
             first_response: data.get("first_response")?.as_bool()?,
         }),
+        "sla_applied" => {
+            let targets = |key: &str| match data.get(key)? {
+                Value::Null => Some(None),
+                value => decode_targets(value).map(Some),
+            };
+            Some(EventKind::SlaApplied { from: targets("from")?, to: targets("to")? })
+        }
+        "sla_at_risk" | "sla_breached" => {
+            let target = SlaTarget::parse(text("target")?)?;
+            let due_at = text("due_at")?.parse().ok()?;
+            Some(if kind == "sla_at_risk" {
+                EventKind::SlaAtRisk { target, due_at }
+            } else {
+                EventKind::SlaBreached { target, due_at }
+            })
+        }
         _ => None,
     }
 }
@@ -283,6 +410,7 @@ fn decode_change(field: &str, change: &Value) -> Option<FieldChange> {
         "blocking" => FieldChange::Blocking { from: from.as_bool()?, to: to.as_bool()? },
         "tags" => FieldChange::Tags { from: list(from)?, to: list(to)? },
         "csat" => FieldChange::Csat { from: csat(from)?, to: csat(to)? },
+        "language" => FieldChange::Language { from: optional_text(from)?, to: optional_text(to)? },
         _ => return None,
     })
 }
@@ -301,14 +429,21 @@ fn decode_snapshot(data: &Value) -> Option<Ticket> {
             value => Some(Some(value.as_str()?.to_owned())),
         }
     };
+    let created_at = time("created_at")??;
+    let status = Status::parse(text("status")?)?;
+    // Snapshots recorded before the status history existed: the ticket was created in its status.
+    let status_history = match data.get("status_history") {
+        Some(Value::String(history)) => parse_status_history(history)?,
+        _ => vec![StatusSince { status, since: created_at }],
+    };
     Some(Ticket {
         id: TicketId::parse(text("id")?).ok()?,
         version: data.get("version")?.as_i64()?,
-        created_at: time("created_at")??,
+        created_at,
         updated_at: time("updated_at")??,
         first_response_at: time("first_response_at")?,
         resolved_at: time("resolved_at")?,
-        status: Status::parse(text("status")?)?,
+        status,
         priority: Priority::parse(text("priority")?)?,
         category: text("category")?.to_owned(),
         channel: Channel::parse(text("channel")?)?,
@@ -325,5 +460,12 @@ fn decode_snapshot(data: &Value) -> Option<Ticket> {
         tags: data.get("tags")?.as_array()?.iter().map(|t| t.as_str().map(str::to_owned)).collect::<Option<_>>()?,
         legal_risk: data.get("legal_risk")?.as_bool()?,
         blocking: data.get("blocking")?.as_bool()?,
+        language: optional("language").flatten(),
+        status_history,
+        sla_targets: match data.get("sla_targets") {
+            None | Some(Value::Null) => None,
+            Some(value) => Some(decode_targets(value)?),
+        },
+        sla_marks: SlaMarks::default(),
     })
 }

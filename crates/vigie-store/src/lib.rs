@@ -31,12 +31,13 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool};
 use vigie_core::directory::{Agent, Customer, Team};
 use vigie_core::{
-    Actor, CommandError, CustomerId, Event, ExpectedVersion, NewComment, NewTicket, Priority, Role, Status, TeamId,
-    Ticket, TicketId, TicketPatch,
+    Actor, AgentId, CommandError, CustomerId, Event, ExpectedVersion, NewComment, NewTicket, Priority, Role, Rules,
+    Status, TeamId, Ticket, TicketId, TicketPatch,
 };
 
 pub use codec::{event_data, to_stored_precision};
 use queries::Queries;
+pub use writer::CommitListener;
 
 /// What can go wrong in the store, apart from a command being refused.
 #[derive(Debug, thiserror::Error)]
@@ -89,13 +90,40 @@ pub struct Submission {
     pub command: TicketCommand,
     pub actor: Actor,
     pub now: Timestamp,
+    /// The rules the command is decided under (SLA policies, calendars): those in force when
+    /// it was submitted.
+    pub rules: Arc<Rules>,
 }
 
 #[derive(Debug, Clone)]
 pub enum TicketCommand {
-    Create { new_ticket: NewTicket, idempotency: Option<IdempotencyKey> },
-    Patch { ticket_id: TicketId, expected: ExpectedVersion, patch: TicketPatch },
-    Comment { ticket_id: TicketId, comment: NewComment },
+    Create {
+        new_ticket: NewTicket,
+        idempotency: Option<IdempotencyKey>,
+    },
+    Patch {
+        ticket_id: TicketId,
+        expected: ExpectedVersion,
+        patch: TicketPatch,
+    },
+    Comment {
+        ticket_id: TicketId,
+        comment: NewComment,
+    },
+    /// Gives the first of `candidates` still free to `agent` ("next ticket"): atomic, so that
+    /// two claims never get the same ticket.
+    Claim {
+        agent: AgentId,
+        candidates: Vec<TicketId>,
+    },
+    /// Records the SLA warnings and breaches due now (the scheduler's command).
+    CheckSla {
+        ticket_id: TicketId,
+    },
+    /// Applies the current SLA policies to an open ticket (an admin's request).
+    ApplySla {
+        ticket_id: TicketId,
+    },
 }
 
 /// A client's `Idempotency-Key` with a digest of the request it came with.
@@ -199,6 +227,34 @@ pub struct TokenRecord {
     pub role: Role,
     pub teams: Vec<TeamId>,
 }
+
+/// A saved version of the engine's rules. The store keeps the document as text: its shape
+/// belongs to whoever writes it (the server).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulesRevision {
+    pub revision: i64,
+    pub at: Timestamp,
+    /// Who changed them (a token's name, or `config-file`).
+    pub actor: String,
+    /// `file` or `api`.
+    pub source: String,
+    /// The digest of the configuration file it was read from, for revisions from a file.
+    pub file_digest: Option<String>,
+    pub document: String,
+}
+
+/// A revision to save.
+#[derive(Debug, Clone)]
+pub struct NewRulesRevision {
+    pub at: Timestamp,
+    pub actor: String,
+    pub source: String,
+    pub file_digest: Option<String>,
+    pub document: String,
+}
+
+/// Rows rebuilt per transaction when the store fills in what older versions did not record.
+const BACKFILL_CHUNK: u32 = 1_000;
 
 /// The store: one of the two backends behind one set of domain verbs.
 #[derive(Clone)]
@@ -346,7 +402,72 @@ impl Store {
             Backend::Sqlite { writer, readers, checkpoints }
         };
         let writer = writer::Writer::start(&backend);
-        Ok(Store { backend, writer })
+        let store = Store { backend, writer };
+        store.backfill().await?;
+        Ok(store)
+    }
+
+    /// Rebuilds from the event log the projection columns that rows written by an older
+    /// version lack (the status history), a chunk per transaction, before anything reads them.
+    async fn backfill(&self) -> Result<(), StoreError> {
+        let mut total = 0;
+        loop {
+            let rebuilt = match &self.backend {
+                Backend::Sqlite { writer, .. } => {
+                    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+                    let rebuilt = Queries::<Sqlite>::backfill_status_history(&mut tx, BACKFILL_CHUNK).await?;
+                    tx.commit().await?;
+                    rebuilt
+                }
+                Backend::Postgres(pool) => {
+                    let mut tx = pool.begin().await?;
+                    let rebuilt = Queries::<Postgres>::backfill_status_history(&mut tx, BACKFILL_CHUNK).await?;
+                    tx.commit().await?;
+                    rebuilt
+                }
+            };
+            if rebuilt == 0 {
+                break;
+            }
+            total += rebuilt;
+        }
+        if total > 0 {
+            tracing::info!(n_tickets = total, "rebuilt the status history of tickets recorded by an older version");
+        }
+        Ok(())
+    }
+
+    /// Registers the one function told of every commit that recorded events, after the commit
+    /// and before the callers are answered: what keeps an in-memory view (the live state) as
+    /// fresh as what a caller has been told. It runs on the writer's task: it must be quick and
+    /// must not wait on the store. Bulk loads do not call it.
+    pub fn on_commit(&self, listener: CommitListener) {
+        self.writer.set_listener(listener);
+    }
+
+    /// Open tickets in id order, `limit` at a time after `after`, without their bodies (which
+    /// are left empty): for building in-memory views.
+    pub async fn open_tickets_page(&self, after: Option<&TicketId>, limit: u32) -> Result<Vec<Ticket>, StoreError> {
+        on_backend!(self, |conn, Q| Q::open_tickets_page(conn, after, limit).await)
+    }
+
+    /// The tickets with these ids, in no particular order; unknown ids are left out.
+    pub async fn tickets_by_ids(&self, ids: &[TicketId]) -> Result<Vec<Ticket>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        on_backend!(self, |conn, Q| Q::tickets_by_ids(conn, ids).await)
+    }
+
+    /// The rules in force: the newest revision saved, if any.
+    pub async fn latest_rules(&self) -> Result<Option<RulesRevision>, StoreError> {
+        on_backend!(self, |conn, Q| Q::latest_rules(conn).await)
+    }
+
+    /// Saves a new revision of the rules; its number. Two concurrent saves: one is a
+    /// [`StoreError::Conflict`].
+    pub async fn save_rules(&self, revision: &NewRulesRevision) -> Result<i64, StoreError> {
+        on_writer!(self, |conn, Q| Q::insert_rules(conn, revision).await)
     }
 
     /// Which backend this is, for logs: `sqlite` or `postgres`.

@@ -7,18 +7,18 @@ use std::marker::PhantomData;
 use jiff::Timestamp;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArguments, QueryBuilder, Type};
 use vigie_core::decide::{self, DirectoryLookup};
-use vigie_core::directory::{Agent, Customer, Team};
+use vigie_core::directory::{Agent, Customer, Skills, Team};
 use vigie_core::{AgentId, CustomerId, CustomerTier, Event, Role, TeamId, Ticket, TicketId};
 
-use crate::codec::{EventRow, TICKET_COLUMNS, TicketRow, join_list, micros, split_list};
+use crate::codec::{EventRow, TICKET_COLUMNS, TICKET_COLUMNS_NO_BODY, TicketRow, join_list, micros, split_list};
 use crate::dialect::{Counter, Dialect};
 use crate::{
-    Committed, Cursor, LoadSummary, StoreError, Submission, SubmitError, TicketCommand, TicketOrder, TicketPage,
-    TicketQuery, TokenRecord,
+    Committed, Cursor, LoadSummary, NewRulesRevision, RulesRevision, StoreError, Submission, SubmitError,
+    TicketCommand, TicketOrder, TicketPage, TicketQuery, TokenRecord,
 };
 
 /// Tickets per transaction in a bulk load: large enough to amortise the commit, small enough
-/// to stay under SQLite's 32,766 bound parameters (21 per ticket row).
+/// to stay under SQLite's 32,766 bound parameters (25 per ticket row).
 pub(crate) const LOAD_CHUNK: usize = 1_000;
 
 /// What a ticket insert does when the id is already stored.
@@ -74,6 +74,8 @@ struct IdRow {
 struct AgentTeamsRow {
     id: String,
     teams: String,
+    skill_categories: String,
+    skill_languages: String,
 }
 
 #[derive(FromRow)]
@@ -133,6 +135,29 @@ impl TokenRow {
 }
 
 #[derive(FromRow)]
+struct RulesRow {
+    revision: i64,
+    at: i64,
+    actor: String,
+    source: String,
+    file_digest: Option<String>,
+    document: String,
+}
+
+impl RulesRow {
+    fn into_revision(self) -> Result<RulesRevision, StoreError> {
+        Ok(RulesRevision {
+            revision: self.revision,
+            at: crate::codec::timestamp(self.at)?,
+            actor: self.actor,
+            source: self.source,
+            file_digest: self.file_digest,
+            document: self.document,
+        })
+    }
+}
+
+#[derive(FromRow)]
 struct CountRow {
     n: i64,
 }
@@ -140,7 +165,7 @@ struct CountRow {
 /// The directory as a batch sees it: the records its commands name, read in its transaction.
 struct BatchDirectory {
     teams: HashSet<String>,
-    agents: HashMap<String, Vec<TeamId>>,
+    agents: HashMap<String, (Vec<TeamId>, Skills)>,
     customers: HashMap<String, CustomerTier>,
 }
 
@@ -149,7 +174,10 @@ impl DirectoryLookup for BatchDirectory {
         self.teams.contains(team.as_str())
     }
     fn agent_teams(&self, agent: &AgentId) -> Option<Vec<TeamId>> {
-        self.agents.get(agent.as_str()).cloned()
+        self.agents.get(agent.as_str()).map(|(teams, _)| teams.clone())
+    }
+    fn agent_skills(&self, agent: &AgentId) -> Option<Skills> {
+        self.agents.get(agent.as_str()).map(|(_, skills)| skills.clone())
     }
     fn customer_tier(&self, customer: &CustomerId) -> Option<CustomerTier> {
         self.customers.get(customer.as_str()).copied()
@@ -179,6 +207,109 @@ where
         let row: Option<TicketRow> =
             sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id.to_string()).fetch_optional(&mut *conn).await?;
         row.map(TicketRow::into_ticket).transpose()
+    }
+
+    /// Open tickets in id order after `after`, without their bodies.
+    pub(crate) async fn open_tickets_page(
+        conn: &mut DB::Connection,
+        after: Option<&TicketId>,
+        limit: u32,
+    ) -> Result<Vec<Ticket>, StoreError> {
+        let mut qb = QueryBuilder::<DB>::new(format!("SELECT {TICKET_COLUMNS_NO_BODY} FROM tickets WHERE is_open = "));
+        qb.push_bind(true);
+        if let Some(after) = after {
+            qb.push(" AND id > ").push_bind(after.to_string());
+        }
+        qb.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
+        let rows: Vec<TicketRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+        rows.into_iter().map(TicketRow::into_ticket).collect()
+    }
+
+    /// The tickets with these ids, in no particular order (unknown ids are left out).
+    pub(crate) async fn tickets_by_ids(conn: &mut DB::Connection, ids: &[TicketId]) -> Result<Vec<Ticket>, StoreError> {
+        let mut tickets = Vec::with_capacity(ids.len());
+        // Chunks far below both backends' parameter limits.
+        for chunk in ids.chunks(1_000) {
+            let mut qb = where_in::<DB>(
+                format!("SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ("),
+                chunk.iter().map(ToString::to_string),
+            );
+            let rows: Vec<TicketRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+            for row in rows {
+                tickets.push(row.into_ticket()?);
+            }
+        }
+        Ok(tickets)
+    }
+
+    /// The newest revision of the rules, if any was ever saved.
+    pub(crate) async fn latest_rules(conn: &mut DB::Connection) -> Result<Option<RulesRevision>, StoreError> {
+        let row: Option<RulesRow> = sqlx::query_as(
+            "SELECT revision, at, actor, source, file_digest, document FROM rules_revisions \
+             ORDER BY revision DESC LIMIT 1",
+        )
+        .fetch_optional(&mut *conn)
+        .await?;
+        row.map(RulesRow::into_revision).transpose()
+    }
+
+    /// Records a new revision of the rules; its number.
+    pub(crate) async fn insert_rules(
+        conn: &mut DB::Connection,
+        revision: &NewRulesRevision,
+    ) -> Result<i64, StoreError> {
+        let result = sqlx::query_scalar::<DB, i64>(
+            "INSERT INTO rules_revisions (revision, at, actor, source, file_digest, document) \
+             SELECT COALESCE(MAX(revision), 0) + 1, $1, $2, $3, $4, $5 FROM rules_revisions RETURNING revision",
+        )
+        .bind(micros(revision.at))
+        .bind(revision.actor.clone())
+        .bind(revision.source.clone())
+        .bind(revision.file_digest.clone())
+        .bind(revision.document.clone())
+        .fetch_one(&mut *conn)
+        .await;
+        match result {
+            Ok(number) => Ok(number),
+            Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
+                Err(StoreError::Conflict("a concurrent change of the rules: read them again and retry".into()))
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Rebuilds, from the event log, up to `limit` ticket rows written before the status
+    /// history existed; how many were rebuilt (0 when none is left).
+    pub(crate) async fn backfill_status_history(conn: &mut DB::Connection, limit: u32) -> Result<usize, StoreError> {
+        let ids: Vec<IdRow> =
+            sqlx::query_as("SELECT id FROM tickets WHERE status_history IS NULL ORDER BY id LIMIT $1")
+                .bind(i64::from(limit))
+                .fetch_all(&mut *conn)
+                .await?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut qb = where_in::<DB>(
+            "SELECT seq, ticket_id, version, at, actor, kind, data FROM events WHERE ticket_id IN (",
+            ids.iter().map(|row| row.id.clone()),
+        );
+        qb.push(" ORDER BY ticket_id, seq");
+        let rows: Vec<EventRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+        let mut histories: BTreeMap<String, Vec<Event>> = BTreeMap::new();
+        for row in rows {
+            let event = row.into_event()?;
+            histories.entry(event.ticket_id.to_string()).or_default().push(event);
+        }
+        let mut rebuilt = Vec::with_capacity(ids.len());
+        for IdRow { id } in &ids {
+            let history = histories.get(id).map(Vec::as_slice).unwrap_or_default();
+            let ticket = vigie_core::event::replay(history)
+                .map_err(|error| StoreError::corrupt(format!("ticket {id}: {error}")))?
+                .ok_or_else(|| StoreError::corrupt(format!("ticket {id} has no history")))?;
+            rebuilt.push(TicketRow::from_ticket(&ticket));
+        }
+        Self::write_tickets(conn, &rebuilt, OnConflict::Update).await?;
+        Ok(rebuilt.len())
     }
 
     pub(crate) async fn count_tickets(conn: &mut DB::Connection) -> Result<i64, StoreError> {
@@ -466,11 +597,13 @@ where
         // 2. The tickets the batch reads, locked until commit.
         let mut ticket_ids: Vec<String> = batch
             .iter()
-            .filter_map(|s| match &s.command {
-                TicketCommand::Patch { ticket_id, .. } | TicketCommand::Comment { ticket_id, .. } => {
-                    Some(ticket_id.to_string())
-                }
-                TicketCommand::Create { .. } => None,
+            .flat_map(|s| match &s.command {
+                TicketCommand::Patch { ticket_id, .. }
+                | TicketCommand::Comment { ticket_id, .. }
+                | TicketCommand::CheckSla { ticket_id }
+                | TicketCommand::ApplySla { ticket_id } => vec![ticket_id.to_string()],
+                TicketCommand::Claim { candidates, .. } => candidates.iter().map(ToString::to_string).collect(),
+                TicketCommand::Create { .. } => Vec::new(),
             })
             .collect();
         ticket_ids.extend(known_keys.values().map(|row| row.ticket_id.clone()));
@@ -519,6 +652,7 @@ where
         for submission in batch {
             let actor = &submission.actor;
             let now = submission.now;
+            let rules = submission.rules.as_ref();
             let outcome = match &submission.command {
                 TicketCommand::Create { new_ticket, idempotency } => {
                     let scope_key = idempotency.as_ref().map(|k| (actor.name.clone(), k.key.clone()));
@@ -553,7 +687,7 @@ where
                                 .next()
                                 .ok_or_else(|| StoreError::corrupt("the ticket counter handed out too few numbers"))?;
                             let id = TicketId::from_number(number);
-                            match decide::create(id, new_ticket.clone(), actor, now, &directory) {
+                            match decide::create(id, new_ticket.clone(), actor, now, &directory, rules) {
                                 Ok(decision) => {
                                     let ticket_id = decision.ticket.id.to_string();
                                     let customer = decision.ticket.customer_id.to_string();
@@ -575,30 +709,48 @@ where
                         }
                     }
                 }
-                TicketCommand::Patch { ticket_id, expected, patch } => match tickets.get(ticket_id.as_str()) {
-                    None => Err(SubmitError::Rejected(vigie_core::CommandError::NotFound)),
-                    Some(current) => match decide::patch(current, expected.clone(), patch, actor, now, &directory) {
-                        Ok(decision) => {
-                            if !decision.events.is_empty() {
-                                touched.push(ticket_id.to_string());
-                                tickets.insert(ticket_id.to_string(), decision.ticket.clone());
+                TicketCommand::Patch { ticket_id, expected, patch } => {
+                    let decide = |current: &Ticket| {
+                        decide::patch(current, expected.clone(), patch, actor, now, &directory, rules)
+                    };
+                    decide_on(&mut tickets, &mut touched, ticket_id, decide)
+                }
+                TicketCommand::Comment { ticket_id, comment } => {
+                    let decide = |current: &Ticket| decide::comment(current, comment, actor, now, rules);
+                    decide_on(&mut tickets, &mut touched, ticket_id, decide)
+                }
+                TicketCommand::CheckSla { ticket_id } => {
+                    let decide = |current: &Ticket| decide::check_sla(current, now, rules);
+                    decide_on(&mut tickets, &mut touched, ticket_id, decide)
+                }
+                TicketCommand::ApplySla { ticket_id } => {
+                    let decide = |current: &Ticket| decide::apply_sla(current, actor, now, rules);
+                    decide_on(&mut tickets, &mut touched, ticket_id, decide)
+                }
+                TicketCommand::Claim { agent, candidates } => {
+                    // The first candidate still claimable wins; the others were taken meanwhile
+                    // (by an earlier command of this batch, or by a commit since the caller
+                    // looked).
+                    let mut outcome = Err(SubmitError::Rejected(vigie_core::CommandError::NotClaimable(
+                        "none of the candidates is free any more",
+                    )));
+                    for ticket_id in candidates {
+                        let decide = |current: &Ticket| decide::claim(current, agent, actor, now, &directory, rules);
+                        match decide_on(&mut tickets, &mut touched, ticket_id, decide) {
+                            Ok(committed) => {
+                                outcome = Ok(committed);
+                                break;
                             }
-                            Ok(Committed { ticket: decision.ticket, events: decision.events, replayed: false })
+                            // An agent who cannot work there: no candidate will do better.
+                            Err(error @ SubmitError::Rejected(vigie_core::CommandError::Invalid(_))) => {
+                                outcome = Err(error);
+                                break;
+                            }
+                            Err(_) => {}
                         }
-                        Err(error) => Err(SubmitError::Rejected(error)),
-                    },
-                },
-                TicketCommand::Comment { ticket_id, comment } => match tickets.get(ticket_id.as_str()) {
-                    None => Err(SubmitError::Rejected(vigie_core::CommandError::NotFound)),
-                    Some(current) => match decide::comment(current, comment, actor, now) {
-                        Ok(decision) => {
-                            touched.push(ticket_id.to_string());
-                            tickets.insert(ticket_id.to_string(), decision.ticket.clone());
-                            Ok(Committed { ticket: decision.ticket, events: decision.events, replayed: false })
-                        }
-                        Err(error) => Err(SubmitError::Rejected(error)),
-                    },
-                },
+                    }
+                    outcome
+                }
             };
             decided.push(outcome);
         }
@@ -724,16 +876,24 @@ where
                         agents.insert(agent.to_string());
                     }
                 }
-                TicketCommand::Comment { .. } => {}
+                TicketCommand::Claim { agent, .. } => {
+                    agents.insert(agent.to_string());
+                }
+                TicketCommand::Comment { .. } | TicketCommand::CheckSla { .. } | TicketCommand::ApplySla { .. } => {}
             }
         }
         let teams = Self::existing_ids(conn, "teams", teams).await?;
         let mut agent_teams = HashMap::new();
         if !agents.is_empty() {
-            let mut qb = where_in::<DB>("SELECT id, teams FROM agents WHERE id IN (", agents);
+            let mut qb =
+                where_in::<DB>("SELECT id, teams, skill_categories, skill_languages FROM agents WHERE id IN (", agents);
             let rows: Vec<AgentTeamsRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
             for row in rows {
-                agent_teams.insert(row.id, parse_teams(&row.teams)?);
+                let skills = Skills {
+                    categories: split_list(&row.skill_categories),
+                    languages: split_list(&row.skill_languages),
+                };
+                agent_teams.insert(row.id, (parse_teams(&row.teams)?, skills));
             }
         }
         let mut known_customers = HashMap::new();
@@ -813,7 +973,11 @@ where
                 .push_bind(row.csat)
                 .push_bind(row.tags.clone())
                 .push_bind(row.legal_risk)
-                .push_bind(row.blocking);
+                .push_bind(row.blocking)
+                .push_bind(row.language.clone())
+                .push_bind(row.status_history.clone())
+                .push_bind(row.sla_targets.clone())
+                .push_bind(row.sla_marks);
         });
         if on_conflict == OnConflict::Update {
             qb.push(
@@ -823,7 +987,9 @@ where
              category = excluded.category, channel = excluded.channel, customer_id = excluded.customer_id, \
              customer_tier = excluded.customer_tier, team = excluded.team, assignee = excluded.assignee, \
              subject = excluded.subject, body = excluded.body, csat = excluded.csat, tags = excluded.tags, \
-             legal_risk = excluded.legal_risk, blocking = excluded.blocking",
+             legal_risk = excluded.legal_risk, blocking = excluded.blocking, language = excluded.language, \
+             status_history = excluded.status_history, sla_targets = excluded.sla_targets, \
+             sla_marks = excluded.sla_marks",
             );
         }
         qb.build().execute(&mut *conn).await?;
@@ -875,6 +1041,23 @@ where
         }
         Ok(())
     }
+}
+
+/// Decides a command on a ticket the batch has read (locked), and keeps the batch's view of it
+/// current for the commands after it.
+fn decide_on(
+    tickets: &mut HashMap<String, Ticket>,
+    touched: &mut Vec<String>,
+    ticket_id: &TicketId,
+    decide: impl FnOnce(&Ticket) -> Result<decide::Decision, vigie_core::CommandError>,
+) -> CommandResult {
+    let current = tickets.get(ticket_id.as_str()).ok_or(SubmitError::Rejected(vigie_core::CommandError::NotFound))?;
+    let decision = decide(current).map_err(SubmitError::Rejected)?;
+    if !decision.events.is_empty() {
+        touched.push(ticket_id.to_string());
+        tickets.insert(ticket_id.to_string(), decision.ticket.clone());
+    }
+    Ok(Committed { ticket: decision.ticket, events: decision.events, replayed: false })
 }
 
 /// `prefix (?, ?, ...)` with one bound parameter per id: the head of an `IN` query (`prefix`

@@ -29,7 +29,7 @@ use tracing::warn;
 
 use crate::dialect::Dialect;
 use crate::queries::{BatchError, CommandResult, Queries};
-use crate::{Backend, StoreError, Submission, SubmitError};
+use crate::{Backend, Committed, StoreError, Submission, SubmitError};
 
 /// Most commands in one transaction: bounds a transaction's size and the wait of its last
 /// caller, while being far above the 32 concurrent clients of the W6 workload.
@@ -43,25 +43,39 @@ const MAX_RETRIES: usize = 5;
 
 type Request = (Submission, oneshot::Sender<CommandResult>);
 
+/// Told of every committed command that recorded events, after its commit and before its
+/// caller is answered (see [`crate::Store::on_commit`]).
+pub type CommitListener = Arc<dyn Fn(&[&Committed]) + Send + Sync>;
+
+type ListenerSlot = Arc<std::sync::RwLock<Option<CommitListener>>>;
+
 #[derive(Clone)]
 pub(crate) struct Writer {
     queue: Arc<std::sync::Mutex<Option<mpsc::Sender<Request>>>>,
     tasks: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    listener: ListenerSlot,
 }
 
 impl Writer {
     pub(crate) fn start(backend: &Backend) -> Writer {
         let (sender, receiver) = mpsc::channel::<Request>(QUEUE_DEPTH);
         let receiver = Arc::new(Mutex::new(receiver));
+        let listener: ListenerSlot = Arc::default();
         let tasks = match backend {
             Backend::Sqlite { writer, .. } => {
-                vec![tokio::spawn(run(SqliteTx(writer.clone()), receiver))]
+                vec![tokio::spawn(run(SqliteTx(writer.clone()), receiver, listener.clone()))]
             }
-            Backend::Postgres(pool) => {
-                (0..POSTGRES_WRITERS).map(|_| tokio::spawn(run(PgTx(pool.clone()), receiver.clone()))).collect()
-            }
+            Backend::Postgres(pool) => (0..POSTGRES_WRITERS)
+                .map(|_| tokio::spawn(run(PgTx(pool.clone()), receiver.clone(), listener.clone())))
+                .collect(),
         };
-        Writer { queue: Arc::new(std::sync::Mutex::new(Some(sender))), tasks: Arc::new(Mutex::new(tasks)) }
+        Writer { queue: Arc::new(std::sync::Mutex::new(Some(sender))), tasks: Arc::new(Mutex::new(tasks)), listener }
+    }
+
+    pub(crate) fn set_listener(&self, listener: CommitListener) {
+        if let Ok(mut slot) = self.listener.write() {
+            *slot = Some(listener);
+        }
     }
 
     pub(crate) async fn submit(&self, submission: Submission) -> CommandResult {
@@ -113,7 +127,7 @@ impl Transactional for PgTx {
     }
 }
 
-async fn run<T: Transactional>(backend: T, receiver: Arc<Mutex<mpsc::Receiver<Request>>>) {
+async fn run<T: Transactional>(backend: T, receiver: Arc<Mutex<mpsc::Receiver<Request>>>, listener: ListenerSlot) {
     loop {
         let mut requests = Vec::new();
         {
@@ -127,17 +141,25 @@ async fn run<T: Transactional>(backend: T, receiver: Arc<Mutex<mpsc::Receiver<Re
                 }
             }
         }
-        commit_and_reply(&backend, requests).await;
+        commit_and_reply(&backend, requests, &listener).await;
     }
 }
 
 /// Commits a batch and answers its callers. Every answer is sent after the commit it reports.
-async fn commit_and_reply<T: Transactional>(backend: &T, requests: Vec<Request>) {
+async fn commit_and_reply<T: Transactional>(backend: &T, requests: Vec<Request>, listener: &ListenerSlot) {
     let (submissions, replies): (Vec<Submission>, Vec<_>) = requests.into_iter().unzip();
     let mut attempt = 0;
     let failure = loop {
         match backend.run_batch(&submissions).await {
             Ok(results) => {
+                let listener = listener.read().ok().and_then(|slot| slot.clone());
+                if let Some(listener) = listener {
+                    let committed: Vec<&Committed> =
+                        results.iter().filter_map(|r| r.as_ref().ok()).filter(|c| !c.events.is_empty()).collect();
+                    if !committed.is_empty() {
+                        listener(&committed);
+                    }
+                }
                 for (reply, result) in replies.into_iter().zip(results) {
                     // A caller that went away (client disconnected) is fine: its write is durable.
                     let _ = reply.send(result);
@@ -157,7 +179,7 @@ async fn commit_and_reply<T: Transactional>(backend: &T, requests: Vec<Request>)
         BatchError::Database(sqlx::Error::Database(error)) if submissions.len() > 1 => {
             warn!(%error, n_commands = submissions.len(), "batch refused; running its commands one by one");
             for request in submissions.into_iter().zip(replies) {
-                Box::pin(commit_and_reply(backend, vec![request])).await;
+                Box::pin(commit_and_reply(backend, vec![request], listener)).await;
             }
         }
         // Anything else (connection lost, pool exhausted, the database down, an unknown commit

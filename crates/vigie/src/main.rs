@@ -35,6 +35,30 @@ enum Command {
     Demo(DemoArgs),
     /// Load a benchmark dataset into an empty store (see bench/README.md).
     BenchData(BenchDataArgs),
+    /// The rules file: calendars, SLA policies, queue weights, handle times.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Print an example rules file (the demo's), every setting explained.
+    Example,
+    /// Check a rules file: every problem named, exit status 1 if there is one.
+    Check {
+        /// The TOML file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct ConfigArg {
+    /// The rules file (TOML; see `vigie rules example`). Applied at start when it changed since
+    /// the last start; without it, the rules saved in the database stay in force.
+    #[arg(long, env = "VIGIE_CONFIG")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -48,6 +72,8 @@ struct DbArg {
 struct ServeArgs {
     #[command(flatten)]
     db: DbArg,
+    #[command(flatten)]
+    config: ConfigArg,
     /// The address to listen on.
     #[arg(long, env = "VIGIE_LISTEN", default_value = "127.0.0.1:8080")]
     listen: String,
@@ -97,6 +123,9 @@ struct TokenCreateArgs {
 struct DemoArgs {
     #[command(flatten)]
     db: DbArg,
+    /// The rules the demo tickets are measured against (default: the example rules).
+    #[command(flatten)]
+    config: ConfigArg,
     /// How many tickets to generate.
     #[arg(long, default_value_t = 50_000)]
     tickets: usize,
@@ -161,12 +190,71 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo(args) => {
             let store = open(&args.db.db).await?;
-            load_demo(&store, args.tickets, args.seed).await?;
+            let rules = load_rules(&store, &args.config, RulesDefault::Example).await?;
+            load_demo(&store, &rules, args.tickets, args.seed).await?;
             store.close().await;
             Ok(())
         }
         Command::BenchData(args) => bench_data(args).await,
+        Command::Rules { command: RulesCommand::Example } => {
+            std::io::stdout().lock().write_all(EXAMPLE_RULES.as_bytes()).context("cannot print")?;
+            Ok(())
+        }
+        Command::Rules { command: RulesCommand::Check { file } } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let document = vigie_server::rules::RulesDocument::from_toml(&text)
+                .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
+            let rules = document
+                .to_rules()
+                .map_err(|errors| anyhow::anyhow!("{}: {}", file.display(), vigie_server::rules::describe(&errors)))?;
+            println!(
+                "{}: valid ({} calendars besides 24x7, {} SLA policies, {} handle times)",
+                file.display(),
+                rules.sla.calendars().len() - 1,
+                rules.sla.policies().len(),
+                rules.handle_times.rows().len()
+            );
+            Ok(())
+        }
     }
+}
+
+/// The example rules file, also the demo's rules.
+const EXAMPLE_RULES: &str = include_str!("rules.example.toml");
+
+/// What rules apply when no file is given.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RulesDefault {
+    /// The rules saved in the database (none: no SLA policy).
+    Saved,
+    /// The example rules, when the database has none yet (the demo).
+    Example,
+}
+
+/// The rules in force: the file's if it changed since last time, else the ones saved.
+async fn load_rules(
+    store: &Store,
+    config: &ConfigArg,
+    default: RulesDefault,
+) -> anyhow::Result<vigie_server::rules::RulesHandle> {
+    let file = match &config.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the rules file {}", path.display()))?;
+            Some((path.display().to_string(), text))
+        }
+        None if default == RulesDefault::Example && store.latest_rules().await?.is_none() => {
+            Some(("the example rules".to_owned(), EXAMPLE_RULES.to_owned()))
+        }
+        None => None,
+    };
+    vigie_server::rules::RulesHandle::load(
+        store,
+        file.as_ref().map(|(p, t)| (p.as_str(), t.as_str())),
+        Timestamp::now(),
+    )
+    .await
+    .map_err(|error| anyhow::anyhow!(error))
 }
 
 async fn open(db: &str) -> anyhow::Result<Store> {
@@ -201,9 +289,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let store = open(&args.db.db).await?;
+    let default = if args.demo { RulesDefault::Example } else { RulesDefault::Saved };
+    let rules = load_rules(&store, &args.config, default).await?;
     if args.demo {
         if store.count_tickets().await? == 0 {
-            load_demo(&store, args.demo_tickets, 42).await?;
+            load_demo(&store, &rules, args.demo_tickets, 42).await?;
         }
         // One demo admin at a time: the previous run's token (whose secret is gone) is revoked.
         store.revoke_token(DEMO_ADMIN).await?;
@@ -214,9 +304,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.listen
         );
     }
+    let backend = store.backend_name();
+    let state = AppState::start(store, AppState::system_clock(), rules).await.context("cannot build the live state")?;
     let address = listener.local_addr().context("cannot read the listening address")?;
-    tracing::info!(%address, backend = store.backend_name(), "vigie is serving");
-    let state = AppState::new(store, AppState::system_clock());
+    tracing::info!(%address, backend, "vigie is serving");
     vigie_server::serve(listener, state, shutdown_signal()).await.context("the server stopped with an error")?;
     tracing::info!("stopped");
     Ok(())
@@ -292,7 +383,12 @@ async fn issue_token(store: &Store, role: Role, teams: Vec<TeamId>, name: &str) 
     Ok(secret)
 }
 
-async fn load_demo(store: &Store, n_tickets: usize, seed: u64) -> anyhow::Result<()> {
+async fn load_demo(
+    store: &Store,
+    rules: &vigie_server::rules::RulesHandle,
+    n_tickets: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
     let existing = store.count_tickets().await?;
     if existing > 0 {
         bail!("the database already holds {existing} tickets: demo data goes into an empty database");
@@ -310,7 +406,10 @@ async fn load_demo(store: &Store, n_tickets: usize, seed: u64) -> anyhow::Result
         ignore_conflict(store.create_customer(customer, now).await)?;
     }
     let (n_teams, n_agents, n_customers) = (data.teams.len(), data.agents.len(), data.customers.len());
-    let loaded = store.load_histories(data.histories).await.context("cannot load the demo tickets")?;
+    let rules = rules.rules();
+    let histories: Vec<_> =
+        data.histories.into_iter().map(|history| vigie_core::decide::assign_sla_targets(history, &rules)).collect();
+    let loaded = store.load_histories(histories).await.context("cannot load the demo tickets")?;
     eprintln!(
         "loaded the demo backlog: {} tickets ({} open, {} events), {n_teams} teams, {n_agents} agents, \
          {n_customers} customers in {:.1} s",
@@ -376,6 +475,10 @@ async fn bench_data(args: BenchDataArgs) -> anyhow::Result<()> {
             tags: Vec::new(),
             legal_risk: false,
             blocking: false,
+            language: None,
+            status_history: vec![vigie_core::StatusSince { status: Status::Open, since: created_at }],
+            sla_targets: None,
+            sla_marks: vigie_core::SlaMarks::default(),
         });
         if batch.len() == batch.capacity() {
             store.load_tickets(&batch, "bench").await?;

@@ -2,7 +2,7 @@ use axum::body::Body;
 use axum::http::{Method, header};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, ticket_body};
+use crate::helpers::{TestApp, stored_part, ticket_body};
 
 /// Each refused create leaves the store as it was.
 #[track_caller]
@@ -81,7 +81,7 @@ async fn refused_changes_leave_the_ticket_as_it_was(app: TestApp) {
     app.patch(&path, &app.lead, None, json!({"priority": "P1"})).await.problem(428, None);
     app.patch(&path, &app.viewer, Some("*"), json!({"priority": "P1"})).await.problem(403, None);
     app.post(&format!("{path}/comments"), &app.lead, json!({"body": " "})).await.problem(422, Some("body"));
-    assert_eq!(app.get(&path, &app.lead).await.body, before);
+    assert_eq!(stored_part(&app.get(&path, &app.lead).await.body), stored_part(&before));
     let events = app.get(&format!("{path}/events"), &app.lead).await.expect(200);
     assert_eq!(events.body["items"].as_array().expect("items").len(), 1);
 

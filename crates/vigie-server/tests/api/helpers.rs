@@ -68,7 +68,8 @@ impl TestApp {
         let tick = Arc::new(AtomicI64::new(start));
         let clock: vigie_server::Clock =
             Arc::new(move || Timestamp::from_second(tick.fetch_add(1, Ordering::SeqCst)).expect("valid instant"));
-        let state = AppState::new(store.clone(), clock);
+        let rules = vigie_server::rules::RulesHandle::fixed(test_rules()).expect("valid test rules");
+        let state = AppState::start(store.clone(), clock, rules).await.expect("the app starts");
         let router = vigie_server::app(state);
         let mut app = TestApp {
             router,
@@ -153,6 +154,27 @@ impl TestApp {
     pub async fn n_tickets(&self) -> i64 {
         self.store.count_tickets().await.expect("count")
     }
+}
+
+/// The rules of the tests: one policy for every ticket, on calendar time (answer within an
+/// hour, solve within a day), half an hour of work per ticket.
+pub fn test_rules() -> vigie_server::rules::RulesDocument {
+    serde_json::from_value(json!({
+        "sla": {"at_risk_minutes": 10, "policies": [{"name": "standard", "first_response_minutes": 60, "resolution_minutes": 1440}]},
+        "handle_time": {"*": 30.0}
+    }))
+    .expect("a valid rules document")
+}
+
+/// A ticket body without what is computed at the time of the read (its SLA status and its
+/// place in the queue): what must not change when a change is refused.
+pub fn stored_part(body: &Value) -> Value {
+    let mut body = body.clone();
+    if let Some(fields) = body.as_object_mut() {
+        fields.remove("sla");
+        fields.remove("queue");
+    }
+    body
 }
 
 pub fn ticket_body() -> Value {

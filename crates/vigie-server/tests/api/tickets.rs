@@ -2,7 +2,7 @@ use axum::body::Body;
 use axum::http::{Method, header};
 use serde_json::json;
 
-use crate::helpers::{TestApp, ticket_body};
+use crate::helpers::{TestApp, stored_part, ticket_body};
 
 async fn create_then_get_with_etag(app: TestApp) {
     let created = app.create(&app.agent, json!({"tags": ["refund"], "legal_risk": true})).await.expect(201);
@@ -17,7 +17,7 @@ async fn create_then_get_with_etag(app: TestApp) {
         Some(format!("/api/v1/tickets/{id}").as_str())
     );
     let fetched = app.get(&format!("/api/v1/tickets/{id}"), &app.viewer).await.expect(200);
-    assert_eq!(fetched.body, created.body);
+    assert_eq!(stored_part(&fetched.body), stored_part(&created.body));
     assert_eq!(fetched.etag(), "\"1\"");
 }
 
@@ -55,7 +55,7 @@ async fn idempotency_key_returns_the_first_result(app: TestApp) {
     let id = first.body["id"].as_str().expect("id").to_owned();
     app.patch(&format!("/api/v1/tickets/{id}"), &app.lead, Some("*"), json!({"priority": "P1"})).await.expect(200);
     let repeat = app.send(send(ticket_body())).await.expect(201);
-    assert_eq!(repeat.body, first.body);
+    assert_eq!(stored_part(&repeat.body), stored_part(&first.body));
     // ...unless the ticket has left the caller's sight.
     app.patch(&format!("/api/v1/tickets/{id}"), &app.lead, Some("*"), json!({"team": "back_office"})).await.expect(200);
     app.send(send(ticket_body())).await.problem(404, None);

@@ -40,6 +40,10 @@ fn imported(ids: impl Iterator<Item = String>) -> Vec<Ticket> {
                 tags: if i % 3 == 0 { Vec::new() } else { vec!["imported".to_owned(), format!("batch{}", i / 1000)] },
                 legal_risk: i % 7 == 0,
                 blocking: i % 11 == 0,
+                language: (i % 2 == 0).then(|| "fr".to_owned()),
+                status_history: vec![vigie_core::StatusSince { status, since: at(n) }],
+                sla_targets: None,
+                sla_marks: vigie_core::SlaMarks::default(),
             }
         })
         .collect()
@@ -207,6 +211,7 @@ pub async fn story_load_histories(store: &Store) {
     use vigie_core::{Event, EventKind};
     let created = Ticket {
         status: Status::New,
+        status_history: vec![vigie_core::StatusSince { status: Status::New, since: at(0) }],
         first_response_at: None,
         resolved_at: None,
         csat: None,

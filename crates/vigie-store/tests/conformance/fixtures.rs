@@ -17,6 +17,11 @@ pub fn at(minutes: i64) -> Timestamp {
     Timestamp::from_second(EPOCH_SECOND + minutes * 60).expect("a 2026 instant is in range")
 }
 
+/// No SLA policy: the stories of this suite are about storage, not SLAs (see `sla.rs`).
+pub fn no_rules() -> std::sync::Arc<vigie_core::Rules> {
+    std::sync::Arc::new(vigie_core::Rules::empty())
+}
+
 pub fn team_id(id: &str) -> TeamId {
     TeamId::parse(id).expect("a valid team id")
 }
@@ -68,7 +73,12 @@ pub async fn create_keyed(
 ) -> Result<Committed, SubmitError> {
     let new_ticket = input.parse().expect("the story's ticket input is valid");
     store
-        .submit(Submission { command: TicketCommand::Create { new_ticket, idempotency }, actor: actor.clone(), now })
+        .submit(Submission {
+            command: TicketCommand::Create { new_ticket, idempotency },
+            actor: actor.clone(),
+            now,
+            rules: no_rules(),
+        })
         .await
 }
 
@@ -93,6 +103,7 @@ pub async fn patch(
             command: TicketCommand::Patch { ticket_id: id.clone(), expected, patch },
             actor: actor.clone(),
             now,
+            rules: no_rules(),
         })
         .await
 }
@@ -117,6 +128,7 @@ pub async fn comment(
             command: TicketCommand::Comment { ticket_id: id.clone(), comment },
             actor: actor.clone(),
             now,
+            rules: no_rules(),
         })
         .await
 }

@@ -1,0 +1,617 @@
+//! The live state: every open ticket in memory, in queue order per team, with its SLA clock,
+//! its next SLA check and what "next ticket" may give.
+//!
+//! Built from the store at start ([`LiveState::rebuild`]), then kept current by the store's
+//! commit listener: every committed command that recorded events is applied here after its
+//! commit and before its caller is answered, so a caller never reads an order older than its
+//! own write. A change costs a few ordered-set updates (O(log n) plus a chunk shift); a page of
+//! the queue, "next ticket" and the next SLA instant are read without touching SQL.
+//!
+//! What it holds per open ticket: the ticket without its subject, body and tags (the SQL
+//! projection has them), its place in the order ([`vigie_core::queue::place`]), its SLA status
+//! as of its last change, and its next SLA check. Per team: the queue of all its open tickets
+//! (weights are handle times, for the work ahead of a ticket) and the queue of the ones an
+//! agent may claim (unassigned, `new` or `open`). Tickets without a team form their own queue.
+//!
+//! **Invariant:** a ticket is in `tickets` exactly when it is open, and then in its team's
+//! `order` queue with its current key, in its team's `claimable` queue exactly when it is
+//! unassigned and `new` or `open`, and in `checks` exactly when it has a next SLA check.
+//!
+//! **Invariant:** events are applied in sequence order per ticket: a commit older than the
+//! one already applied (possible with several PostgreSQL writers answering out of order) is
+//! ignored.
+//!
+//! With several instances on PostgreSQL, an instance does not see the others' commits here
+//! until it reloads a ticket; "next ticket" stays correct because the claim is decided by the
+//! database, and a failed claim reloads the candidates it tried.
+
+mod ordered;
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use jiff::Timestamp;
+use vigie_core::directory::{Agent, Skills, Team};
+use vigie_core::queue::{self, Capacity, Prediction, QueueFacts, QueueKey, QueuePlace};
+use vigie_core::sla::{SlaState, TicketSla};
+use vigie_core::{AgentId, Channel, CustomerId, Priority, Rules, Status, TeamId, Ticket, TicketId};
+use vigie_store::{Store, StoreError};
+
+use ordered::{Entry, OrderedQueue};
+
+/// Open tickets read per query when the live state is rebuilt.
+const REBUILD_PAGE: u32 = 10_000;
+
+/// The live state; cheap to share behind an `Arc`.
+#[derive(Debug)]
+pub struct LiveState {
+    inner: RwLock<Inner>,
+    /// Woken when a ticket gets an SLA check earlier than any known (the scheduler waits on it).
+    pub(crate) checks_changed: tokio::sync::Notify,
+}
+
+#[derive(Debug)]
+struct Inner {
+    rules: Arc<Rules>,
+    tickets: HashMap<Arc<str>, LiveTicket>,
+    queues: HashMap<Option<TeamId>, TeamQueues>,
+    /// (instant, ticket): the next SLA check of each ticket that has one.
+    checks: BTreeSet<(Timestamp, Arc<str>)>,
+    /// Tickets a claim is being tried on, so that concurrent callers try others.
+    reserved: HashSet<Arc<str>>,
+    directory: Directory,
+}
+
+#[derive(Debug, Default)]
+struct TeamQueues {
+    order: OrderedQueue,
+    claimable: OrderedQueue,
+}
+
+#[derive(Debug, Default)]
+struct Directory {
+    teams: HashMap<TeamId, Team>,
+    agents: HashMap<AgentId, Agent>,
+    /// Agents per team, an agent of several teams counting for a share of each.
+    capacity: HashMap<TeamId, f64>,
+}
+
+#[derive(Debug, Clone)]
+struct LiveTicket {
+    /// Without subject, body and tags.
+    ticket: Ticket,
+    /// The sequence number of the last event applied.
+    last_seq: i64,
+    place: QueuePlace,
+    /// The SLA status when the ticket last changed (a running target whose deadline has
+    /// passed since is breached now: see [`LiveTicket::sla_state_at`]).
+    sla: Option<TicketSla>,
+    next_check: Option<Timestamp>,
+    /// Thousandths of a minute of work: its handle time while workable, 0 while paused.
+    weight: i64,
+    claimable: bool,
+}
+
+/// Which open tickets a live list returns.
+#[derive(Debug, Clone, Default)]
+pub struct LiveQuery {
+    /// Any of these (open) statuses; empty means every open status.
+    pub statuses: Vec<Status>,
+    /// Any of these teams; empty means every team (and no team).
+    pub teams: Vec<TeamId>,
+    pub priorities: Vec<Priority>,
+    pub categories: Vec<String>,
+    pub channels: Vec<Channel>,
+    pub assignees: Vec<String>,
+    pub customer_ids: Vec<CustomerId>,
+    /// The teams the reader may see; `None`: all.
+    pub scope: Option<Vec<TeamId>>,
+    /// Any of these overall SLA states at `now`; empty means any (with or without SLA).
+    pub sla_states: Vec<SlaState>,
+    /// Only tickets whose deadline (the one they are ordered by) is before this instant.
+    pub due_before: Option<Timestamp>,
+    pub order: LiveOrder,
+    pub after: Option<LiveCursor>,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LiveOrder {
+    #[default]
+    Queue,
+    Created,
+}
+
+/// A position in a live list: the queue key and id of the last item served, or for the
+/// creation order its creation instant and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveCursor {
+    Queue { key: QueueKey, id: String },
+    Created { created_at: i64, id: String },
+}
+
+/// One ticket of a live list, with its place.
+#[derive(Debug, Clone)]
+pub struct LiveItem {
+    pub id: TicketId,
+    pub place: QueuePlace,
+    pub cursor: LiveCursor,
+}
+
+/// Where an open ticket stands in its team's queue, and what is likely to happen to it.
+#[derive(Debug, Clone)]
+pub struct Standing {
+    pub place: QueuePlace,
+    /// 1-based position in its team's queue (the tickets without team form one queue).
+    pub position: usize,
+    pub queue_length: usize,
+    /// Minutes of work queued ahead of it in its team's queue.
+    pub work_ahead_minutes: f64,
+    /// `None` when the team has no agent on record (or the ticket no team).
+    pub prediction: Option<Prediction>,
+}
+
+impl LiveState {
+    /// An empty live state under `rules`.
+    pub fn new(rules: Arc<Rules>) -> LiveState {
+        LiveState {
+            inner: RwLock::new(Inner {
+                rules,
+                tickets: HashMap::new(),
+                queues: HashMap::new(),
+                checks: BTreeSet::new(),
+                reserved: HashSet::new(),
+                directory: Directory::default(),
+            }),
+            checks_changed: tokio::sync::Notify::new(),
+        }
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Loads every open ticket and the directory from the store, replacing what was held.
+    pub async fn rebuild(&self, store: &Store, now: Timestamp) -> Result<usize, StoreError> {
+        self.reload_directory(store).await?;
+        let mut loaded = Vec::new();
+        let mut after: Option<TicketId> = None;
+        loop {
+            let page = store.open_tickets_page(after.as_ref(), REBUILD_PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            loaded.extend(page);
+        }
+        let n_tickets = loaded.len();
+        let mut inner = self.write();
+        inner.tickets.clear();
+        inner.queues.clear();
+        inner.checks.clear();
+        for ticket in loaded {
+            inner.upsert(ticket, 0, now);
+        }
+        drop(inner);
+        self.checks_changed.notify_one();
+        Ok(n_tickets)
+    }
+
+    /// Reads the teams and agents again (after a directory change, and periodically).
+    pub async fn reload_directory(&self, store: &Store) -> Result<(), StoreError> {
+        let teams = store.teams().await?;
+        let agents = store.agents().await?;
+        let mut capacity: HashMap<TeamId, f64> = HashMap::new();
+        for agent in &agents {
+            let share = 1.0 / agent.teams.len().max(1) as f64;
+            for team in &agent.teams {
+                *capacity.entry(team.clone()).or_default() += share;
+            }
+        }
+        let mut inner = self.write();
+        inner.directory = Directory {
+            teams: teams.into_iter().map(|team| (team.id.clone(), team)).collect(),
+            agents: agents.into_iter().map(|agent| (agent.id.clone(), agent)).collect(),
+            capacity,
+        };
+        Ok(())
+    }
+
+    /// Applies a committed ticket: its state after the commit, the sequence number of the
+    /// commit's last event, and the commit's instant.
+    pub fn apply(&self, ticket: &Ticket, last_seq: i64, now: Timestamp) {
+        let earlier_check = {
+            let mut inner = self.write();
+            if inner.tickets.get(ticket.id.as_str()).is_some_and(|held| held.last_seq > last_seq) {
+                return;
+            }
+            let before = inner.checks.first().map(|(at, _)| *at);
+            inner.upsert(ticket.clone(), last_seq, now);
+            let after = inner.checks.first().map(|(at, _)| *at);
+            after.is_some() && (before.is_none() || after < before)
+        };
+        if earlier_check {
+            self.checks_changed.notify_one();
+        }
+    }
+
+    /// Replaces tickets by their stored state (after a claim found them taken elsewhere):
+    /// open ones are put back, others dropped.
+    pub fn reload(&self, tickets: Vec<Ticket>, gone: &[TicketId], now: Timestamp) {
+        let mut inner = self.write();
+        for ticket in tickets {
+            let seq = inner.tickets.get(ticket.id.as_str()).map_or(0, |held| held.last_seq);
+            inner.upsert(ticket, seq, now);
+        }
+        for id in gone {
+            inner.remove(id.as_str());
+        }
+    }
+
+    /// Puts new rules in force: every open ticket's SLA status and place is computed again.
+    pub fn set_rules(&self, rules: Arc<Rules>, now: Timestamp) {
+        let mut inner = self.write();
+        inner.rules = rules;
+        let tickets: Vec<(Ticket, i64)> = inner.tickets.drain().map(|(_, held)| (held.ticket, held.last_seq)).collect();
+        inner.queues.clear();
+        inner.checks.clear();
+        for (ticket, seq) in tickets {
+            inner.upsert(ticket, seq, now);
+        }
+        drop(inner);
+        self.checks_changed.notify_one();
+    }
+
+    pub fn rules(&self) -> Arc<Rules> {
+        self.read().rules.clone()
+    }
+
+    /// How many open tickets are held.
+    pub fn len(&self) -> usize {
+        self.read().tickets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The next instant at which an SLA check is due, if any.
+    pub fn next_check(&self) -> Option<Timestamp> {
+        self.read().checks.first().map(|(at, _)| *at)
+    }
+
+    /// Every ticket whose SLA check is due at `now`.
+    pub fn due_checks(&self, now: Timestamp) -> Vec<TicketId> {
+        let inner = self.read();
+        inner.checks.iter().take_while(|(at, _)| *at <= now).filter_map(|(_, id)| TicketId::parse(&**id).ok()).collect()
+    }
+
+    /// After a check of `id` at `now` that recorded nothing: if the ticket still has a check
+    /// due (its state moved on elsewhere), try again a minute later rather than spin.
+    pub fn postpone_check(&self, id: &TicketId, now: Timestamp) {
+        let mut inner = self.write();
+        let Some(held) = inner.tickets.get_mut(id.as_str()) else { return };
+        let Some(at) = held.next_check.filter(|at| *at <= now) else { return };
+        let retry = now.checked_add(jiff::SignedDuration::from_mins(1)).unwrap_or(now);
+        held.next_check = Some(retry);
+        let key: Arc<str> = Arc::from(id.as_str());
+        inner.checks.remove(&(at, key.clone()));
+        inner.checks.insert((retry, key));
+    }
+
+    /// A page of open tickets in the order asked, with each one's place.
+    pub fn page(&self, query: &LiveQuery, now: Timestamp) -> (Vec<LiveItem>, Option<LiveCursor>) {
+        let inner = self.read();
+        let matches = |held: &LiveTicket| inner.matches(held, query, now);
+        let limit = query.limit.max(1);
+        let mut items: Vec<LiveItem> = Vec::with_capacity(limit + 1);
+        match query.order {
+            LiveOrder::Queue => {
+                let after = match &query.after {
+                    Some(LiveCursor::Queue { key, id }) => Some((*key, id.as_str())),
+                    _ => None,
+                };
+                for entry in inner.merged(inner.teams_for(query), after) {
+                    let Some(held) = inner.tickets.get(&entry.id) else { continue };
+                    if matches(held) {
+                        items.push(held.item(LiveCursor::Queue { key: entry.key, id: entry.id.to_string() }));
+                        if items.len() > limit {
+                            break;
+                        }
+                    }
+                }
+            }
+            LiveOrder::Created => {
+                let after = match &query.after {
+                    Some(LiveCursor::Created { created_at, id }) => Some((*created_at, id.clone())),
+                    _ => None,
+                };
+                // The live state is not indexed by creation: select the page from every match.
+                let mut heap: BinaryHeap<(i64, Arc<str>)> = BinaryHeap::new();
+                for team in inner.teams_for(query) {
+                    let Some(queues) = inner.queues.get(&team) else { continue };
+                    for entry in queues.order.iter_after(None) {
+                        let Some(held) = inner.tickets.get(&entry.id) else { continue };
+                        let created_at = held.ticket.created_at.as_microsecond();
+                        if after.as_ref().is_some_and(|(at, id)| (created_at, &*entry.id) <= (*at, id.as_str())) {
+                            continue;
+                        }
+                        if matches(held) {
+                            heap.push((created_at, entry.id.clone()));
+                            if heap.len() > limit + 1 {
+                                heap.pop();
+                            }
+                        }
+                    }
+                }
+                let mut chosen = heap.into_vec();
+                chosen.sort();
+                for (created_at, id) in chosen {
+                    if let Some(held) = inner.tickets.get(&id) {
+                        items.push(held.item(LiveCursor::Created { created_at, id: id.to_string() }));
+                    }
+                }
+            }
+        }
+        let next = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|item| item.cursor.clone())
+        } else {
+            None
+        };
+        (items, next)
+    }
+
+    /// Every open ticket matching `query` (its order, limit and cursor ignored), in queue order.
+    pub fn ids_matching(&self, query: &LiveQuery, now: Timestamp) -> Vec<TicketId> {
+        let inner = self.read();
+        inner
+            .merged(inner.teams_for(query), None)
+            .filter(|entry| inner.tickets.get(&entry.id).is_some_and(|held| inner.matches(held, query, now)))
+            .filter_map(|entry| TicketId::parse(&*entry.id).ok())
+            .collect()
+    }
+
+    /// An open ticket's place, position and prediction; `None` when it is not open.
+    pub fn standing(&self, id: &TicketId, now: Timestamp) -> Option<Standing> {
+        let inner = self.read();
+        let held = inner.tickets.get(id.as_str())?;
+        let queues = inner.queues.get(&held.ticket.team)?;
+        let rank = queues.order.rank(&held.place.key, id.as_str())?;
+        let work_ahead_minutes = rank.weight_before as f64 / 1_000.0;
+        let prediction = held.ticket.team.as_ref().and_then(|team| {
+            let agents = inner.directory.capacity.get(team).copied().unwrap_or(0.0);
+            let calendar_name = inner.directory.teams.get(team).and_then(|t| t.calendar.as_deref());
+            let calendar = calendar_name.map_or_else(
+                || inner.rules.sla.calendar_or_always(""),
+                |name| inner.rules.sla.calendar_or_always(name),
+            );
+            let sla = held.ticket.sla_clock().map(|clock| inner.rules.sla.evaluate(&clock, now));
+            queue::predict(
+                now,
+                Capacity { agents, calendar },
+                work_ahead_minutes,
+                held.weight as f64 / 1_000.0,
+                sla.as_ref(),
+            )
+        });
+        Some(Standing {
+            place: held.place.clone(),
+            position: rank.position + 1,
+            queue_length: queues.order.len(),
+            work_ahead_minutes,
+            prediction,
+        })
+    }
+
+    /// The agent as the live state knows them (teams and skills), if on record.
+    pub fn agent(&self, id: &AgentId) -> Option<Agent> {
+        self.read().directory.agents.get(id).cloned()
+    }
+
+    /// Up to `n` tickets `agent` may claim, best first, among `teams`, not already being
+    /// claimed by someone else; they are reserved until [`LiveState::release`].
+    pub fn reserve_candidates(&self, teams: &[TeamId], skills: &Skills, n: usize) -> Vec<TicketId> {
+        let mut inner = self.write();
+        let mut chosen: Vec<Arc<str>> = Vec::new();
+        {
+            let mut iterators: Vec<_> = teams
+                .iter()
+                .filter_map(|team| inner.queues.get(&Some(team.clone())))
+                .map(|queues| queues.claimable.iter_after(None).peekable())
+                .collect();
+            let mut heap = BinaryHeap::new();
+            for (idx, iterator) in iterators.iter_mut().enumerate() {
+                if let Some(entry) = iterator.peek() {
+                    heap.push(Reverse((entry.key, entry.id.clone(), idx)));
+                }
+            }
+            while let Some(Reverse((_, id, idx))) = heap.pop() {
+                if let Some(iterator) = iterators.get_mut(idx) {
+                    iterator.next();
+                    if let Some(next) = iterator.peek() {
+                        heap.push(Reverse((next.key, next.id.clone(), idx)));
+                    }
+                }
+                if inner.reserved.contains(&id) {
+                    continue;
+                }
+                let fits = inner
+                    .tickets
+                    .get(&id)
+                    .is_some_and(|held| skills.covers(&held.ticket.category, held.ticket.language.as_deref()));
+                if fits {
+                    chosen.push(id);
+                    if chosen.len() >= n {
+                        break;
+                    }
+                }
+            }
+        }
+        for id in &chosen {
+            inner.reserved.insert(id.clone());
+        }
+        chosen.iter().filter_map(|id| TicketId::parse(&**id).ok()).collect()
+    }
+
+    /// Ends the reservation of tickets a claim was tried on.
+    pub fn release(&self, ids: &[TicketId]) {
+        let mut inner = self.write();
+        for id in ids {
+            inner.reserved.remove(id.as_str());
+        }
+    }
+}
+
+impl LiveTicket {
+    fn item(&self, cursor: LiveCursor) -> LiveItem {
+        LiveItem { id: self.ticket.id.clone(), place: self.place.clone(), cursor }
+    }
+
+    /// The overall SLA state at `now`: as of the last change, except that a running target
+    /// whose deadline has passed is breached.
+    fn sla_state_at(&self, now: Timestamp) -> Option<SlaState> {
+        let sla = self.sla.as_ref()?;
+        let states: Vec<SlaState> = sla
+            .targets()
+            .map(|t| match t.state {
+                SlaState::Running if t.due_at.is_some_and(|due| due < now) => SlaState::Breached,
+                state => state,
+            })
+            .collect();
+        [SlaState::Breached, SlaState::Paused, SlaState::Running, SlaState::Met]
+            .into_iter()
+            .find(|state| states.contains(state))
+    }
+}
+
+impl Inner {
+    /// Puts a ticket in (or, once solved or closed, out of) every index.
+    fn upsert(&mut self, mut ticket: Ticket, last_seq: i64, now: Timestamp) {
+        let id: Arc<str> = Arc::from(ticket.id.as_str());
+        self.remove(&id);
+        if !ticket.status.is_open() {
+            return;
+        }
+        ticket.subject = String::new();
+        ticket.body = String::new();
+        ticket.tags = Vec::new();
+        let sla = ticket.sla_clock().map(|clock| self.rules.sla.evaluate(&clock, now));
+        let calendar = match &ticket.sla_targets {
+            Some(targets) => self.rules.sla.calendar_or_always(&targets.calendar),
+            None => self.rules.sla.calendar_or_always(""),
+        };
+        let place = queue::place(
+            &QueueFacts {
+                priority: ticket.priority,
+                customer_tier: ticket.customer_tier,
+                legal_risk: ticket.legal_risk,
+                blocking: ticket.blocking,
+                created_at: ticket.created_at,
+                sla: sla.as_ref(),
+                calendar,
+            },
+            &self.rules.queue,
+        );
+        let next_check = sla.as_ref().and_then(TicketSla::next_check);
+        let workable = place.class != queue::QueueClass::Paused;
+        let minutes = self.rules.handle_times.minutes(&ticket.category).unwrap_or(0.0);
+        let weight = if workable { (minutes * 1_000.0).round() as i64 } else { 0 };
+        let claimable = ticket.assignee.is_none() && vigie_core::decide::CLAIMABLE.contains(&ticket.status);
+        let queues = self.queues.entry(ticket.team.clone()).or_default();
+        queues.order.insert(Entry { key: place.key, id: id.clone(), weight });
+        if claimable {
+            queues.claimable.insert(Entry { key: place.key, id: id.clone(), weight });
+        }
+        if let Some(at) = next_check {
+            self.checks.insert((at, id.clone()));
+        }
+        self.tickets.insert(id, LiveTicket { ticket, last_seq, place, sla, next_check, weight, claimable });
+    }
+
+    fn remove(&mut self, id: &str) {
+        let Some(held) = self.tickets.remove(id) else { return };
+        if let Some(queues) = self.queues.get_mut(&held.ticket.team) {
+            queues.order.remove(&held.place.key, id);
+            if held.claimable {
+                queues.claimable.remove(&held.place.key, id);
+            }
+            if queues.order.is_empty() {
+                self.queues.remove(&held.ticket.team);
+            }
+        }
+        if let Some(at) = held.next_check {
+            self.checks.remove(&(at, Arc::from(id)));
+        }
+    }
+
+    /// The team queues a query reads.
+    fn teams_for(&self, query: &LiveQuery) -> Vec<Option<TeamId>> {
+        let mut teams: Vec<Option<TeamId>> = if query.teams.is_empty() {
+            self.queues.keys().cloned().collect()
+        } else {
+            query.teams.iter().cloned().map(Some).collect()
+        };
+        if let Some(scope) = &query.scope {
+            teams.retain(|team| team.as_ref().is_some_and(|team| scope.contains(team)));
+        }
+        teams.sort();
+        teams.dedup();
+        teams
+    }
+
+    /// The entries of several team queues merged into one queue order.
+    fn merged<'a>(
+        &'a self,
+        teams: Vec<Option<TeamId>>,
+        after: Option<(QueueKey, &str)>,
+    ) -> impl Iterator<Item = &'a Entry> + 'a {
+        let after_owned = after.map(|(key, id)| (key, id.to_owned()));
+        let mut iterators: Vec<std::iter::Peekable<Box<dyn Iterator<Item = &'a Entry> + 'a>>> = teams
+            .iter()
+            .filter_map(|team| self.queues.get(team))
+            .map(|queues| {
+                let iterator: Box<dyn Iterator<Item = &'a Entry> + 'a> =
+                    Box::new(queues.order.iter_after(after_owned.as_ref().map(|(key, id)| (key, id.as_str()))));
+                iterator.peekable()
+            })
+            .collect();
+        let mut heap: BinaryHeap<Reverse<(QueueKey, Arc<str>, usize)>> = BinaryHeap::new();
+        for (idx, iterator) in iterators.iter_mut().enumerate() {
+            if let Some(entry) = iterator.peek() {
+                heap.push(Reverse((entry.key, entry.id.clone(), idx)));
+            }
+        }
+        std::iter::from_fn(move || {
+            let Reverse((_, _, idx)) = heap.pop()?;
+            let iterator = iterators.get_mut(idx)?;
+            let entry = iterator.next()?;
+            if let Some(next) = iterator.peek() {
+                heap.push(Reverse((next.key, next.id.clone(), idx)));
+            }
+            Some(entry)
+        })
+    }
+
+    fn matches(&self, held: &LiveTicket, query: &LiveQuery, now: Timestamp) -> bool {
+        let ticket = &held.ticket;
+        (query.statuses.is_empty() || query.statuses.contains(&ticket.status))
+            && (query.priorities.is_empty() || query.priorities.contains(&ticket.priority))
+            && (query.categories.is_empty() || query.categories.contains(&ticket.category))
+            && (query.channels.is_empty() || query.channels.contains(&ticket.channel))
+            && (query.assignees.is_empty()
+                || ticket.assignee.as_ref().is_some_and(|a| query.assignees.iter().any(|q| q == a.as_str())))
+            && (query.customer_ids.is_empty() || query.customer_ids.contains(&ticket.customer_id))
+            && (query.sla_states.is_empty()
+                || held.sla_state_at(now).is_some_and(|state| query.sla_states.contains(&state)))
+            && query.due_before.is_none_or(|before| {
+                held.sla.as_ref().and_then(TicketSla::deadline).and_then(|t| t.due_at).is_some_and(|due| due < before)
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests;

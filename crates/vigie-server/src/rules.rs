@@ -1,0 +1,404 @@
+//! The rules document: the shape of `vigie_core::rules` in the configuration file (TOML) and
+//! in the API (JSON), where it is stored, and which version is in force.
+//!
+//! One document, `[calendars.*]`, `[sla]` with `[[sla.policies]]`, `[queue]` and
+//! `[handle_time]`, read from the configuration file and editable by admins through the API.
+//! Every version is saved in the store with who made it; the newest is in force. At start:
+//!
+//! - no configuration file: the newest saved version (or no rules at all: the 24x7 calendar,
+//!   no SLA policy, the default queue weights);
+//! - a configuration file not seen before (its digest differs from the one the newest version
+//!   was based on): it is applied, as a new version — the file was edited, the edit wins;
+//! - the same file as last time: the newest saved version, which keeps the changes made through
+//!   the API since.
+//!
+//! A document that does not parse, or whose rules do not hold together, is refused whole with
+//! every problem named by its path; the rules in force stay as they were.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use vigie_core::calendar::{CalendarInput, HolidayInput, WEEKDAYS};
+use vigie_core::rules::{QueueInput, RulesInput, SlaInput, SlaPolicyInput};
+use vigie_core::{FieldError, Rules, ValidationErrors};
+use vigie_store::{NewRulesRevision, Store, StoreError};
+
+/// The actor recorded for a version read from the configuration file.
+pub const FILE_ACTOR: &str = "config-file";
+
+/// The whole rules document.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RulesDocument {
+    /// Business-hours calendars by name; `24x7` is built in.
+    #[serde(default)]
+    pub calendars: BTreeMap<String, CalendarDocument>,
+    #[serde(default)]
+    pub sla: SlaDocument,
+    #[serde(default)]
+    pub queue: QueueDocument,
+    /// Mean hands-on minutes per category (`*` for the others): the backlog in hours of work,
+    /// and the work queued ahead of a ticket.
+    #[serde(default)]
+    pub handle_time: BTreeMap<String, f64>,
+}
+
+/// A calendar: weekly hours in local time, a time zone, holidays.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarDocument {
+    /// IANA name, e.g. `Europe/Paris`.
+    pub time_zone: String,
+    /// Open every hour of every day (instead of listing the days).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub always_open: bool,
+    /// Intervals `HH:MM-HH:MM`; a day left out is closed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monday: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuesday: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wednesday: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thursday: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub friday: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saturday: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sunday: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub holidays: Vec<HolidayDocument>,
+}
+
+/// A closed day, or part of one (`from`/`to`, local `HH:MM`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HolidayDocument {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlaDocument {
+    /// Statuses that pause the clock (default `pending_customer`, `pending_third_party`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_statuses: Option<Vec<String>>,
+    /// The warning lead: an `SlaAtRisk` is recorded this many business minutes before a
+    /// deadline (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_risk_minutes: Option<i64>,
+    /// The most specific policy matching a ticket applies: exact category beats `*`, then
+    /// exact priority, then exact channel.
+    #[serde(default)]
+    pub policies: Vec<PolicyDocument>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyDocument {
+    pub name: String,
+    /// A category, or `*` (the default).
+    #[serde(default = "any")]
+    pub category: String,
+    /// `P1`…`P4`, or `*` (the default).
+    #[serde(default = "any")]
+    pub priority: String,
+    /// A channel, or `*` (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    /// Business minutes to the first public reply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_response_minutes: Option<i64>,
+    /// Business minutes to the resolution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution_minutes: Option<i64>,
+    /// The calendar the minutes count on (default `24x7`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
+}
+
+fn any() -> String {
+    "*".to_owned()
+}
+
+/// The queue's weights: business minutes by which each boost moves a deadline earlier, and
+/// the notional deadline of tickets without SLA.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QueueDocument {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategic_minutes: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub premium_minutes: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_risk_minutes: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocking_minutes: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_sla_deadline_minutes: Option<i64>,
+}
+
+impl RulesDocument {
+    /// Parses a configuration file; errors name the key, line and column.
+    pub fn from_toml(text: &str) -> Result<RulesDocument, String> {
+        toml::from_str(text).map_err(|error| error.to_string())
+    }
+
+    /// Checks the document and builds the rules.
+    pub fn to_rules(&self) -> Result<Rules, ValidationErrors> {
+        self.to_input().parse(&resolve_time_zone)
+    }
+
+    fn to_input(&self) -> RulesInput {
+        RulesInput {
+            calendars: self.calendars.iter().map(|(name, calendar)| (name.clone(), calendar.to_input())).collect(),
+            sla: SlaInput {
+                pause_statuses: self.sla.pause_statuses.clone(),
+                at_risk_minutes: self.sla.at_risk_minutes,
+                policies: self
+                    .sla
+                    .policies
+                    .iter()
+                    .map(|policy| SlaPolicyInput {
+                        name: policy.name.clone(),
+                        category: policy.category.clone(),
+                        priority: policy.priority.clone(),
+                        channel: policy.channel.clone(),
+                        first_response_minutes: policy.first_response_minutes,
+                        resolution_minutes: policy.resolution_minutes,
+                        calendar: policy.calendar.clone(),
+                    })
+                    .collect(),
+            },
+            queue: QueueInput {
+                strategic_minutes: self.queue.strategic_minutes,
+                premium_minutes: self.queue.premium_minutes,
+                legal_risk_minutes: self.queue.legal_risk_minutes,
+                blocking_minutes: self.queue.blocking_minutes,
+                no_sla_deadline_minutes: self.queue.no_sla_deadline_minutes,
+            },
+            handle_time: self.handle_time.iter().map(|(category, minutes)| (category.clone(), *minutes)).collect(),
+        }
+    }
+}
+
+impl CalendarDocument {
+    fn days(&self) -> [&Option<Vec<String>>; 7] {
+        [&self.monday, &self.tuesday, &self.wednesday, &self.thursday, &self.friday, &self.saturday, &self.sunday]
+    }
+
+    fn to_input(&self) -> CalendarInput {
+        let days = WEEKDAYS
+            .iter()
+            .zip(self.days())
+            .filter_map(|((_, name), spans)| spans.as_ref().map(|spans| ((*name).to_owned(), spans.clone())))
+            .collect();
+        CalendarInput {
+            time_zone: self.time_zone.clone(),
+            always_open: self.always_open,
+            days,
+            holidays: self
+                .holidays
+                .iter()
+                .map(|holiday| HolidayInput {
+                    date: holiday.date.clone(),
+                    from: holiday.from.clone(),
+                    to: holiday.to.clone(),
+                    name: holiday.name.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// IANA names through jiff's database: the system's when there is one, else the copy built
+/// into the binary.
+pub fn resolve_time_zone(name: &str) -> Option<jiff::tz::TimeZone> {
+    if name.is_empty() {
+        return None;
+    }
+    jiff::tz::db().get(name).ok()
+}
+
+/// The rules in force, shared by the handlers, the live state and the scheduler.
+#[derive(Debug)]
+pub struct RulesHandle {
+    current: RwLock<Current>,
+}
+
+#[derive(Debug, Clone)]
+struct Current {
+    rules: Arc<Rules>,
+    document: Arc<RulesDocument>,
+    revision: i64,
+    /// The digest of the configuration file the rules descend from, carried to API changes.
+    file_digest: Option<String>,
+}
+
+/// Why a change of the rules was not made.
+#[derive(Debug)]
+pub enum RulesChangeError {
+    Invalid(ValidationErrors),
+    Store(StoreError),
+}
+
+impl RulesHandle {
+    /// Rules for tests and tools: in force without being saved.
+    pub fn fixed(document: RulesDocument) -> Result<RulesHandle, ValidationErrors> {
+        let rules = document.to_rules()?;
+        Ok(RulesHandle::from_current(Current {
+            rules: Arc::new(rules),
+            document: Arc::new(document),
+            revision: 0,
+            file_digest: None,
+        }))
+    }
+
+    fn from_current(current: Current) -> RulesHandle {
+        RulesHandle { current: RwLock::new(current) }
+    }
+
+    /// Loads the rules in force at start, applying the configuration file if it changed (see
+    /// the module's documentation). `file` is the file's path and text.
+    pub async fn load(store: &Store, file: Option<(&str, &str)>, now: Timestamp) -> Result<RulesHandle, String> {
+        let latest = store.latest_rules().await.map_err(|e| format!("cannot read the rules in force: {e}"))?;
+        let file = file.map(|(path, text)| (path, text, digest(text)));
+        let unchanged_file = match (&file, &latest) {
+            (Some((_, _, digest)), Some(latest)) => latest.file_digest.as_deref() == Some(digest.as_str()),
+            _ => false,
+        };
+        if let (Some((path, text, digest)), false) = (&file, unchanged_file) {
+            let document = RulesDocument::from_toml(text).map_err(|e| format!("{path}: {e}"))?;
+            let rules = document.to_rules().map_err(|errors| format!("{path}: {}", describe(&errors)))?;
+            let revision = store
+                .save_rules(&NewRulesRevision {
+                    at: now,
+                    actor: FILE_ACTOR.to_owned(),
+                    source: "file".to_owned(),
+                    file_digest: Some(digest.clone()),
+                    document: json(&document),
+                })
+                .await
+                .map_err(|e| format!("cannot save the rules: {e}"))?;
+            tracing::info!(path, revision, "applied the rules of the configuration file");
+            return Ok(RulesHandle::from_current(Current {
+                rules: Arc::new(rules),
+                document: Arc::new(document),
+                revision,
+                file_digest: Some(digest.clone()),
+            }));
+        }
+        match latest {
+            Some(latest) => {
+                let document: RulesDocument = serde_json::from_str(&latest.document)
+                    .map_err(|e| format!("the saved rules (revision {}) do not parse: {e}", latest.revision))?;
+                let rules = document.to_rules().map_err(|errors| {
+                    format!("the saved rules (revision {}) no longer hold: {}", latest.revision, describe(&errors))
+                })?;
+                Ok(RulesHandle::from_current(Current {
+                    rules: Arc::new(rules),
+                    document: Arc::new(document),
+                    revision: latest.revision,
+                    file_digest: latest.file_digest,
+                }))
+            }
+            None => Ok(RulesHandle::fixed(RulesDocument::default()).map_err(|errors| describe(&errors))?),
+        }
+    }
+
+    pub fn rules(&self) -> Arc<Rules> {
+        self.read().rules
+    }
+
+    pub fn document(&self) -> Arc<RulesDocument> {
+        self.read().document
+    }
+
+    pub fn revision(&self) -> i64 {
+        self.read().revision
+    }
+
+    fn read(&self) -> Current {
+        match self.current.read() {
+            Ok(current) => current.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Checks and saves a new version of the document, then puts it in force. Refused whole
+    /// when anything in it is wrong: the rules in force stay as they were.
+    pub async fn change(
+        &self,
+        store: &Store,
+        document: RulesDocument,
+        actor: &str,
+        now: Timestamp,
+    ) -> Result<(Arc<Rules>, i64), RulesChangeError> {
+        let rules = Arc::new(document.to_rules().map_err(RulesChangeError::Invalid)?);
+        let file_digest = self.read().file_digest;
+        let revision = store
+            .save_rules(&NewRulesRevision {
+                at: now,
+                actor: actor.to_owned(),
+                source: "api".to_owned(),
+                file_digest: file_digest.clone(),
+                document: json(&document),
+            })
+            .await
+            .map_err(RulesChangeError::Store)?;
+        let current = Current { rules: rules.clone(), document: Arc::new(document), revision, file_digest };
+        match self.current.write() {
+            Ok(mut slot) => *slot = current,
+            Err(poisoned) => *poisoned.into_inner() = current,
+        }
+        Ok((rules, revision))
+    }
+
+    /// Takes the newest saved version if another instance saved one; whether it changed.
+    pub async fn refresh(&self, store: &Store) -> Result<bool, StoreError> {
+        let Some(latest) = store.latest_rules().await? else { return Ok(false) };
+        if latest.revision <= self.revision() {
+            return Ok(false);
+        }
+        let Ok(document) = serde_json::from_str::<RulesDocument>(&latest.document) else { return Ok(false) };
+        let Ok(rules) = document.to_rules() else { return Ok(false) };
+        let current = Current {
+            rules: Arc::new(rules),
+            document: Arc::new(document),
+            revision: latest.revision,
+            file_digest: latest.file_digest,
+        };
+        match self.current.write() {
+            Ok(mut slot) => *slot = current,
+            Err(poisoned) => *poisoned.into_inner() = current,
+        }
+        Ok(true)
+    }
+}
+
+fn json(document: &RulesDocument) -> String {
+    serde_json::to_string(document).unwrap_or_default()
+}
+
+fn digest(text: &str) -> String {
+    use sha2::Digest;
+    crate::auth::hex(&sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// Every problem, one per line: `field: reason`.
+pub fn describe(errors: &ValidationErrors) -> String {
+    let lines: Vec<String> =
+        errors.0.iter().map(|FieldError { field, reason }| format!("\n  {field}: {reason}")).collect();
+    format!("the rules are not valid:{}", lines.concat())
+}
