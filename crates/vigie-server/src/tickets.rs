@@ -20,6 +20,7 @@ use crate::AppState;
 use crate::auth::{Caller, hex};
 use crate::error::{ApiError, Problem};
 use crate::extract::{JsonBody, idempotency_key, if_match, query_pairs};
+pub(crate) use crate::live::Filters;
 use crate::live::{LiveCursor, LiveOrder, LiveQuery};
 
 /// Most items a list page may ask for.
@@ -612,19 +613,6 @@ pub(crate) async fn tickets_in_order(state: &AppState, ids: &[TicketId]) -> Resu
 }
 
 /// The filters of a list or of a bulk change, parsed from `name=value` pairs.
-#[derive(Debug, Default)]
-pub(crate) struct Filters {
-    pub statuses: Vec<Status>,
-    pub teams: Vec<TeamId>,
-    pub priorities: Vec<Priority>,
-    pub categories: Vec<String>,
-    pub channels: Vec<Channel>,
-    pub assignees: Vec<String>,
-    pub customer_ids: Vec<vigie_core::CustomerId>,
-    pub sla_states: Vec<SlaState>,
-    pub due_before: Option<Timestamp>,
-}
-
 impl Filters {
     /// Takes one `name=value`; `false` when `name` is not a filter. A bad value is pushed to
     /// `errors`, named after the filter.
@@ -692,16 +680,8 @@ impl Filters {
 
     pub(crate) fn into_live(self, statuses: Vec<Status>, actor: &vigie_core::Actor) -> LiveQuery {
         LiveQuery {
-            statuses,
-            teams: self.teams,
-            priorities: self.priorities,
-            categories: self.categories,
-            channels: self.channels,
-            assignees: self.assignees,
-            customer_ids: self.customer_ids,
+            filters: Filters { statuses, ..self },
             scope: actor.team_scope().map(<[TeamId]>::to_vec),
-            sla_states: self.sla_states,
-            due_before: self.due_before,
             ..LiveQuery::default()
         }
     }

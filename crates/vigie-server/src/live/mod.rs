@@ -96,24 +96,29 @@ struct LiveTicket {
 /// Which open tickets a live list returns.
 #[derive(Debug, Clone, Default)]
 pub struct LiveQuery {
-    /// Any of these (open) statuses; empty means every open status.
+    pub filters: Filters,
+    /// The teams the reader may see; `None`: all.
+    pub scope: Option<Vec<TeamId>>,
+    pub order: LiveOrder,
+    pub after: Option<LiveCursor>,
+    pub limit: usize,
+}
+
+/// The filters of a ticket list: values of one filter are alternatives, different filters all
+/// apply; an empty filter selects everything.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
     pub statuses: Vec<Status>,
-    /// Any of these teams; empty means every team (and no team).
     pub teams: Vec<TeamId>,
     pub priorities: Vec<Priority>,
     pub categories: Vec<String>,
     pub channels: Vec<Channel>,
     pub assignees: Vec<String>,
     pub customer_ids: Vec<CustomerId>,
-    /// The teams the reader may see; `None`: all.
-    pub scope: Option<Vec<TeamId>>,
-    /// Any of these overall SLA states at `now`; empty means any (with or without SLA).
+    /// Any of these overall SLA states at the time of the read (open tickets only).
     pub sla_states: Vec<SlaState>,
     /// Only tickets whose deadline (the one they are ordered by) is before this instant.
     pub due_before: Option<Timestamp>,
-    pub order: LiveOrder,
-    pub after: Option<LiveCursor>,
-    pub limit: usize,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -550,10 +555,10 @@ impl Inner {
 
     /// The team queues a query reads.
     fn teams_for(&self, query: &LiveQuery) -> Vec<Option<TeamId>> {
-        let mut teams: Vec<Option<TeamId>> = if query.teams.is_empty() {
+        let mut teams: Vec<Option<TeamId>> = if query.filters.teams.is_empty() {
             self.queues.keys().cloned().collect()
         } else {
-            query.teams.iter().cloned().map(Some).collect()
+            query.filters.teams.iter().cloned().map(Some).collect()
         };
         if let Some(scope) = &query.scope {
             teams.retain(|team| team.as_ref().is_some_and(|team| scope.contains(team)));
@@ -598,6 +603,7 @@ impl Inner {
 
     fn matches(&self, held: &LiveTicket, query: &LiveQuery, now: Timestamp) -> bool {
         let ticket = &held.ticket;
+        let query = &query.filters;
         (query.statuses.is_empty() || query.statuses.contains(&ticket.status))
             && (query.priorities.is_empty() || query.priorities.contains(&ticket.priority))
             && (query.categories.is_empty() || query.categories.contains(&ticket.category))

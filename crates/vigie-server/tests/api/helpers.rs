@@ -13,7 +13,10 @@ use vigie_store::{Store, TokenRecord};
 /// A fresh app over a fresh database, with a clock that moves one second per reading.
 pub struct TestApp {
     pub router: axum::Router,
+    pub state: AppState,
     pub store: Store,
+    /// The clock's second, read (and moved on by one) at each reading: `set_now` jumps it.
+    pub clock: Arc<AtomicI64>,
     pub admin: String,
     pub lead: String,
     pub agent: String,
@@ -62,18 +65,27 @@ impl Reply {
 impl TestApp {
     /// `None` when the backend is not configured (PostgreSQL without `VIGIE_TEST_PG_URL`).
     pub async fn new(backend: vigie_testdb::Backend) -> Option<TestApp> {
+        Self::with_rules(backend, test_rules()).await
+    }
+
+    /// A fresh app whose rules are `rules`.
+    pub async fn with_rules(
+        backend: vigie_testdb::Backend,
+        rules: vigie_server::rules::RulesDocument,
+    ) -> Option<TestApp> {
         let db = vigie_testdb::TestDb::create(backend).await?;
         let store = db.open().await;
         let start = Timestamp::from_second(1_780_000_000).expect("valid instant").as_second();
         let tick = Arc::new(AtomicI64::new(start));
-        let clock: vigie_server::Clock =
-            Arc::new(move || Timestamp::from_second(tick.fetch_add(1, Ordering::SeqCst)).expect("valid instant"));
-        let rules = vigie_server::rules::RulesHandle::fixed(test_rules()).expect("valid test rules");
+        let clock = Self::clock_of(tick.clone());
+        let rules = vigie_server::rules::RulesHandle::fixed(rules).expect("valid test rules");
         let state = AppState::start(store.clone(), clock, rules).await.expect("the app starts");
-        let router = vigie_server::app(state);
+        let router = vigie_server::app(state.clone());
         let mut app = TestApp {
             router,
+            state,
             store,
+            clock: tick,
             admin: String::new(),
             lead: String::new(),
             agent: String::new(),
@@ -91,6 +103,22 @@ impl TestApp {
         app.agent = app.token(Role::Agent, &["front_office"], "ana").await;
         app.viewer = app.token(Role::Viewer, &[], "vic").await;
         Some(app)
+    }
+
+    fn clock_of(tick: Arc<AtomicI64>) -> vigie_server::Clock {
+        Arc::new(move || Timestamp::from_second(tick.fetch_add(1, Ordering::SeqCst)).expect("valid instant"))
+    }
+
+    /// Moves the clock to `at` (it goes on a second per reading from there).
+    pub fn set_now(&self, at: Timestamp) {
+        self.clock.store(at.as_second(), Ordering::SeqCst);
+    }
+
+    /// The app as it would start again on the same database (a restart): a new live state,
+    /// built from the store, under the same rules and clock.
+    pub async fn restarted(&self) -> AppState {
+        let rules = vigie_server::rules::RulesHandle::fixed((*self.state.rules.document()).clone()).expect("valid");
+        AppState::start(self.store.clone(), Self::clock_of(self.clock.clone()), rules).await.expect("the app starts")
     }
 
     pub async fn token(&self, role: Role, teams: &[&str], name: &str) -> String {
@@ -131,6 +159,20 @@ impl TestApp {
                 .expect("a request"),
         )
         .await
+    }
+
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> Reply {
+        self.send(
+            Self::request(Method::PUT, path, token)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .expect("a request"),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Reply {
+        self.send(Self::request(Method::DELETE, path, token).body(Body::empty()).expect("a request")).await
     }
 
     pub async fn patch(&self, path: &str, token: &str, if_match: Option<&str>, body: Value) -> Reply {

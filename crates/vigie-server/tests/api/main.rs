@@ -35,9 +35,15 @@ mod helpers;
 mod auth;
 /// Every kind of bad input gets its documented 4xx, names the field, and changes nothing.
 mod bad_input;
+/// Bulk changes: by ids and by filter, a result per ticket.
+mod bulk;
 /// Lists: filters, orders, keyset pagination.
 mod lists;
 /// The OpenAPI document describes every route.
 mod openapi;
+/// "Next ticket": the queue, the skills, the atomic claim under concurrency.
+mod queue;
+/// SLA clocks, the scheduler, the SLA filters and the rules (API and configuration file).
+mod sla;
 /// Creating, reading, changing and commenting: the happy paths and their headers.
 mod tickets;

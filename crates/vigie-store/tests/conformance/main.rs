@@ -20,6 +20,8 @@ use vigie_testdb as harness;
 mod idempotency;
 /// Filters, orders and keyset pagination.
 mod lists;
+/// SLA checks and claims: exactly once under concurrency.
+mod sla;
 /// One ticket's life: create, patch, comment.
 mod tickets;
 
@@ -60,6 +62,8 @@ on_both_backends!(
     bulk::story_create_after_load_keeps_loaded_tickets,
     bulk::story_load_never_overwrites,
     bulk::story_load_histories,
+    sla::story_sla_checks_record_once,
+    sla::story_claims_take_the_first_free_candidate,
 );
 
 /// Closing and reopening needs the database, not only a store over it.
