@@ -39,7 +39,7 @@ spelled_enum!(
 
 /// The targets a ticket runs on: a snapshot of the policy that matched it when they were
 /// applied, so that a later change of the policies does not move its deadlines silently.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SlaTargets {
     /// The policy's name, for people ("billing-urgent").
     pub policy: String,

@@ -56,6 +56,8 @@ pub struct AppState {
     pub rules: Arc<RulesHandle>,
     /// The open tickets in queue order, kept current by the store's commits.
     pub live: Arc<LiveState>,
+    /// What building the live state at start took.
+    pub startup: live::RebuildSummary,
 }
 
 impl AppState {
@@ -65,8 +67,14 @@ impl AppState {
         let rules = Arc::new(rules);
         let live = Arc::new(LiveState::new(rules.rules()));
         let started = std::time::Instant::now();
-        let n_open = live.rebuild(&store, clock()).await?;
-        tracing::info!(n_open, elapsed_ms = started.elapsed().as_millis() as u64, "live state built");
+        let rebuilt = live.rebuild(&store, clock()).await?;
+        tracing::info!(
+            n_open = rebuilt.n_tickets,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            reading_ms = rebuilt.reading.as_millis() as u64,
+            indexing_ms = rebuilt.indexing.as_millis() as u64,
+            "live state built"
+        );
         let listener_live = Arc::downgrade(&live);
         store.on_commit(Arc::new(move |committed: &[&Committed]| {
             let Some(live) = listener_live.upgrade() else { return };
@@ -76,7 +84,7 @@ impl AppState {
                 live.apply(&commit.ticket, last_seq, at);
             }
         }));
-        Ok(AppState { store, clock, tokens: Arc::new(auth::TokenCache::default()), rules, live })
+        Ok(AppState { store, clock, tokens: Arc::new(auth::TokenCache::default()), rules, live, startup: rebuilt })
     }
 
     /// Submits a command under the rules in force, at `now`.

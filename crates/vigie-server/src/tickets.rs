@@ -802,7 +802,7 @@ fn decode_cursor(text: &str) -> Option<PageCursor> {
     let id = |text: &str| TicketId::parse(text).ok().map(TicketId::into_string);
     match parts.as_slice() {
         ["c", created_at, ticket_id] => {
-            Some(PageCursor::Sql(Cursor { priority: 0, created_at: created_at.parse().ok()?, id: id(ticket_id)? }))
+            Some(PageCursor::Sql(Cursor { created_at: created_at.parse().ok()?, id: id(ticket_id)? }))
         }
         ["q", class, value, created_at, ticket_id] => Some(PageCursor::Live(LiveCursor::Queue {
             key: QueueKey {

@@ -2,6 +2,7 @@
 //! storage spelling (epoch microseconds, `;`-joined lists, the JSON payload of each event).
 
 use jiff::Timestamp;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use vigie_core::sla::{SlaMarks, SlaTarget, SlaTargets, StatusSince, TargetMarks};
 use vigie_core::{
@@ -11,8 +12,9 @@ use vigie_core::{
 
 use crate::StoreError;
 
-/// A `tickets` row, column for column.
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A `tickets` row, column for column. Also read from a JSON array of its columns in this
+/// order (see `Queries::json_rows`).
+#[derive(Debug, Clone, sqlx::FromRow, Deserialize)]
 pub(crate) struct TicketRow {
     pub id: String,
     pub version: i64,
@@ -21,6 +23,7 @@ pub(crate) struct TicketRow {
     pub first_response_at: Option<i64>,
     pub resolved_at: Option<i64>,
     pub status: String,
+    #[serde(deserialize_with = "flag")]
     pub is_open: bool,
     pub priority: i64,
     pub category: String,
@@ -33,7 +36,9 @@ pub(crate) struct TicketRow {
     pub body: String,
     pub csat: Option<i64>,
     pub tags: String,
+    #[serde(deserialize_with = "flag")]
     pub legal_risk: bool,
+    #[serde(deserialize_with = "flag")]
     pub blocking: bool,
     pub language: Option<String>,
     /// `status@micros;...`; `None` on rows written before it existed (rebuilt at open).
@@ -48,10 +53,21 @@ pub(crate) const TICKET_COLUMNS: &str = "id, version, created_at, updated_at, fi
      status, is_open, priority, category, channel, customer_id, customer_tier, team, assignee, subject, body, \
      csat, tags, legal_risk, blocking, language, status_history, sla_targets, sla_marks";
 
-/// [`TICKET_COLUMNS`] with an empty body: for reads that never show it (the live state).
-pub(crate) const TICKET_COLUMNS_NO_BODY: &str = "id, version, created_at, updated_at, first_response_at, \
-     resolved_at, status, is_open, priority, category, channel, customer_id, customer_tier, team, assignee, subject, \
-     '' AS body, csat, tags, legal_risk, blocking, language, status_history, sla_targets, sla_marks";
+/// [`TICKET_COLUMNS`] with empty texts (subject, body, tags): for reads that never show them
+/// (the live state).
+pub(crate) const TICKET_COLUMNS_NO_TEXT: &str = "id, version, created_at, updated_at, first_response_at, \
+     resolved_at, status, is_open, priority, category, channel, customer_id, customer_tier, team, assignee, \
+     '' AS subject, '' AS body, csat, '' AS tags, legal_risk, blocking, language, status_history, sla_targets, \
+     sla_marks";
+
+/// A JSON boolean, or SQLite's `1`/`0` (its JSON functions write booleans as integers).
+fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    match Value::deserialize(deserializer)? {
+        Value::Bool(flag) => Ok(flag),
+        Value::Number(number) => Ok(number.as_i64() != Some(0)),
+        other => Err(serde::de::Error::custom(format!("not a flag: {other}"))),
+    }
+}
 
 /// An `events` row.
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -45,6 +45,21 @@ pub(crate) trait Dialect: Database {
 
     /// Whether retrying the same transaction may succeed (deadlock, serialization failure).
     fn is_transient(error: &sqlx::Error) -> bool;
+
+    /// An aggregate that turns the rows of a subquery into one JSON text: an array with one
+    /// `element` (a JSON expression of the row) a row, in the order of `order_by` (`NULL`, or
+    /// `[]`, for no row).
+    fn json_rows(element: &str, order_by: &str) -> String;
+
+    /// A JSON array of the values of `columns` (a comma-separated list).
+    fn json_array(columns: &str) -> String;
+
+    /// The key of a full scan of `tickets` in its storage order (the fastest to read it all),
+    /// and how to continue after a key: (`prefix`, bound key as text, `suffix`).
+    const SCAN_KEY: &'static str;
+    /// The scan key as text, for the cursor.
+    const SCAN_KEY_TEXT: &'static str;
+    const SCAN_AFTER: (&'static str, &'static str);
 }
 
 impl Dialect for Sqlite {
@@ -74,6 +89,20 @@ impl Dialect for Sqlite {
     fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {
         result.rows_affected()
     }
+
+    fn json_rows(element: &str, order_by: &str) -> String {
+        format!("json_group_array({element} ORDER BY {order_by})")
+    }
+
+    fn json_array(columns: &str) -> String {
+        format!("json_array({columns})")
+    }
+
+    // The table's rowid: tickets are keyed by a text id, so a scan in id order looks every row
+    // up in the table through the index; the rowid order reads the table as it lies.
+    const SCAN_KEY: &'static str = "rowid";
+    const SCAN_KEY_TEXT: &'static str = "CAST(rowid AS TEXT)";
+    const SCAN_AFTER: (&'static str, &'static str) = ("rowid > CAST(", " AS INTEGER)");
 
     fn is_transient(error: &sqlx::Error) -> bool {
         // SQLITE_BUSY (5) can only come from another process holding the file.
@@ -110,6 +139,18 @@ impl Dialect for Postgres {
     fn rows_affected(result: &sqlx::postgres::PgQueryResult) -> u64 {
         result.rows_affected()
     }
+
+    fn json_rows(element: &str, order_by: &str) -> String {
+        format!("json_agg({element} ORDER BY {order_by})::text")
+    }
+
+    fn json_array(columns: &str) -> String {
+        format!("json_build_array({columns})")
+    }
+
+    const SCAN_KEY: &'static str = "id";
+    const SCAN_KEY_TEXT: &'static str = "id";
+    const SCAN_AFTER: (&'static str, &'static str) = ("id > ", "");
 
     fn is_transient(error: &sqlx::Error) -> bool {
         // 40001 serialization_failure, 40P01 deadlock_detected.

@@ -156,7 +156,7 @@ pub enum SubmitError {
     Store(#[from] StoreError),
 }
 
-/// Which tickets a list returns, in which order, from where.
+/// Which tickets a list returns, from where; oldest first.
 #[derive(Debug, Clone, Default)]
 pub struct TicketQuery {
     /// Any of these statuses; empty means any status.
@@ -169,37 +169,24 @@ pub struct TicketQuery {
     pub customer_ids: Vec<CustomerId>,
     /// The teams the reader may see (agents); `None` means every ticket.
     pub scope: Option<Vec<TeamId>>,
-    pub order: TicketOrder,
     /// At most this many items (the caller bounds it).
     pub limit: u32,
     /// Start after this position (exclusive), from the previous page.
     pub after: Option<Cursor>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TicketOrder {
-    /// Oldest first: `created_at`, then `id`.
-    #[default]
-    Created,
-    /// Most urgent first: `priority` (P1 first), then oldest first (`created_at`, then `id`).
-    Queue,
-}
-
-/// A position in a list, for keyset pagination: the sort key of the last item served.
+/// A position in a list (oldest first: `created_at`, then `id`), for keyset pagination: the
+/// sort key of the last item served. The prioritisation order is not the store's: the server's
+/// live state holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
-    pub priority: i64,
     pub created_at: i64,
     pub id: String,
 }
 
 impl Cursor {
     pub fn of(ticket: &Ticket) -> Self {
-        Cursor {
-            priority: ticket.priority.rank(),
-            created_at: codec::micros(ticket.created_at),
-            id: ticket.id.to_string(),
-        }
+        Cursor { created_at: codec::micros(ticket.created_at), id: ticket.id.to_string() }
     }
 }
 
@@ -208,6 +195,20 @@ pub struct TicketPage {
     pub items: Vec<Ticket>,
     /// Where the next page starts; `None` on the last page.
     pub next: Option<Cursor>,
+}
+
+/// Where a scan of the open tickets stopped ([`Store::open_tickets_page`]): opaque.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanCursor(String);
+
+impl ScanCursor {
+    pub(crate) fn new(key: String) -> Self {
+        ScanCursor(key)
+    }
+
+    pub(crate) fn key(&self) -> &str {
+        &self.0
+    }
 }
 
 /// What a bulk load wrote.
@@ -445,9 +446,15 @@ impl Store {
         self.writer.set_listener(listener);
     }
 
-    /// Open tickets in id order, `limit` at a time after `after`, without their bodies (which
-    /// are left empty): for building in-memory views.
-    pub async fn open_tickets_page(&self, after: Option<&TicketId>, limit: u32) -> Result<Vec<Ticket>, StoreError> {
+    /// Every open ticket, `limit` at a time, without their texts (subject, body and tags are
+    /// left empty): for building in-memory views. Pass the cursor returned with a page to get
+    /// the next; `None` comes back after the last. The order is the storage's (the fastest to
+    /// read), not a meaningful one.
+    pub async fn open_tickets_page(
+        &self,
+        after: Option<&ScanCursor>,
+        limit: u32,
+    ) -> Result<(Vec<Ticket>, Option<ScanCursor>), StoreError> {
         on_backend!(self, |conn, Q| Q::open_tickets_page(conn, after, limit).await)
     }
 

@@ -34,8 +34,8 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use jiff::Timestamp;
 use vigie_core::directory::{Agent, Skills, Team};
 use vigie_core::queue::{self, Capacity, Prediction, QueueFacts, QueueKey, QueuePlace};
-use vigie_core::sla::{SlaState, TicketSla};
-use vigie_core::{AgentId, Channel, CustomerId, Priority, Rules, Status, TeamId, Ticket, TicketId};
+use vigie_core::sla::{SlaClock, SlaMarks, SlaState, SlaTargets, StatusSince, TicketSla};
+use vigie_core::{AgentId, Channel, CustomerId, CustomerTier, Priority, Rules, Status, TeamId, Ticket, TicketId};
 use vigie_store::{Store, StoreError};
 
 use ordered::{Entry, OrderedQueue};
@@ -55,7 +55,13 @@ pub struct LiveState {
 struct Inner {
     rules: Arc<Rules>,
     tickets: HashMap<Arc<str>, LiveTicket>,
-    queues: HashMap<Option<TeamId>, TeamQueues>,
+    /// By team id; the tickets without a team under [`NO_TEAM`].
+    queues: HashMap<Arc<str>, TeamQueues>,
+    /// One copy of each category, team, agent, customer and language seen, shared by the
+    /// tickets (a million tickets name a few hundred of them).
+    strings: HashSet<Arc<str>>,
+    /// One copy of each set of SLA targets (as many as policies).
+    targets: HashSet<Arc<SlaTargets>>,
     /// (instant, ticket): the next SLA check of each ticket that has one.
     checks: BTreeSet<(Timestamp, Arc<str>)>,
     /// Tickets a claim is being tried on, so that concurrent callers try others.
@@ -77,20 +83,48 @@ struct Directory {
     capacity: HashMap<TeamId, f64>,
 }
 
+/// The queue of the tickets without a team (team ids are never empty).
+const NO_TEAM: &str = "";
+
+/// What the live state keeps of an open ticket: what the order, the filters, the SLA clock and
+/// "next ticket" read, in a compact form (shared strings, no texts), about 300 bytes.
 #[derive(Debug, Clone)]
 struct LiveTicket {
-    /// Without subject, body and tags.
-    ticket: Ticket,
+    id: Arc<str>,
     /// The sequence number of the last event applied.
     last_seq: i64,
-    place: QueuePlace,
-    /// The SLA status when the ticket last changed (a running target whose deadline has
+    created_at: Timestamp,
+    first_response_at: Option<Timestamp>,
+    status: Status,
+    priority: Priority,
+    channel: Channel,
+    customer_tier: CustomerTier,
+    legal_risk: bool,
+    blocking: bool,
+    category: Arc<str>,
+    /// [`NO_TEAM`] for none.
+    team: Arc<str>,
+    assignee: Option<Arc<str>>,
+    customer_id: Arc<str>,
+    language: Option<Arc<str>>,
+    status_history: Box<[StatusSince]>,
+    sla_targets: Option<Arc<SlaTargets>>,
+    sla_marks: SlaMarks,
+    key: QueueKey,
+    /// Each target's state when the ticket last changed (a running target whose deadline has
     /// passed since is breached now: see [`LiveTicket::sla_state_at`]).
-    sla: Option<TicketSla>,
+    sla_cache: [Option<CachedTarget>; 2],
     next_check: Option<Timestamp>,
     /// Thousandths of a minute of work: its handle time while workable, 0 while paused.
     weight: i64,
     claimable: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct CachedTarget {
+    state: SlaState,
+    due_at: Option<Timestamp>,
+    stopped: bool,
 }
 
 /// Which open tickets a live list returns.
@@ -136,12 +170,21 @@ pub enum LiveCursor {
     Created { created_at: i64, id: String },
 }
 
-/// One ticket of a live list, with its place.
+/// One ticket of a live list.
 #[derive(Debug, Clone)]
 pub struct LiveItem {
     pub id: TicketId,
-    pub place: QueuePlace,
     pub cursor: LiveCursor,
+}
+
+/// What a rebuild did, and where its time went.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RebuildSummary {
+    pub n_tickets: usize,
+    /// Reading the open tickets from the store.
+    pub reading: std::time::Duration,
+    /// Computing their SLA and places and indexing them.
+    pub indexing: std::time::Duration,
 }
 
 /// Where an open ticket stands in its team's queue, and what is likely to happen to it.
@@ -165,6 +208,8 @@ impl LiveState {
                 rules,
                 tickets: HashMap::new(),
                 queues: HashMap::new(),
+                strings: HashSet::new(),
+                targets: HashSet::new(),
                 checks: BTreeSet::new(),
                 reserved: HashSet::new(),
                 directory: Directory::default(),
@@ -182,27 +227,37 @@ impl LiveState {
     }
 
     /// Loads every open ticket and the directory from the store, replacing what was held.
-    pub async fn rebuild(&self, store: &Store, now: Timestamp) -> Result<usize, StoreError> {
+    pub async fn rebuild(&self, store: &Store, now: Timestamp) -> Result<RebuildSummary, StoreError> {
         self.reload_directory(store).await?;
-        let mut loaded = Vec::new();
-        let mut after: Option<TicketId> = None;
+        {
+            let mut inner = self.write();
+            inner.tickets.clear();
+            inner.queues.clear();
+            inner.checks.clear();
+        }
+        // A page at a time, so that a million tickets are never all held twice. (Reading the
+        // next page while indexing this one was tried: on two cores it made the whole slower.)
+        let mut summary = RebuildSummary::default();
+        let mut after = None;
         loop {
-            let page = store.open_tickets_page(after.as_ref(), REBUILD_PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = Some(last.id.clone());
-            loaded.extend(page);
+            let started = std::time::Instant::now();
+            let (page, next) = store.open_tickets_page(after.as_ref(), REBUILD_PAGE).await?;
+            summary.reading += started.elapsed();
+            if page.is_empty() {
+                break;
+            }
+            after = next;
+            summary.n_tickets += page.len();
+            let started = std::time::Instant::now();
+            let mut inner = self.write();
+            for ticket in &page {
+                inner.upsert(ticket, 0, now);
+            }
+            drop(inner);
+            summary.indexing += started.elapsed();
         }
-        let n_tickets = loaded.len();
-        let mut inner = self.write();
-        inner.tickets.clear();
-        inner.queues.clear();
-        inner.checks.clear();
-        for ticket in loaded {
-            inner.upsert(ticket, 0, now);
-        }
-        drop(inner);
         self.checks_changed.notify_one();
-        Ok(n_tickets)
+        Ok(summary)
     }
 
     /// Reads the teams and agents again (after a directory change, and periodically).
@@ -234,7 +289,7 @@ impl LiveState {
                 return;
             }
             let before = inner.checks.first().map(|(at, _)| *at);
-            inner.upsert(ticket.clone(), last_seq, now);
+            inner.upsert(ticket, last_seq, now);
             let after = inner.checks.first().map(|(at, _)| *at);
             after.is_some() && (before.is_none() || after < before)
         };
@@ -247,7 +302,7 @@ impl LiveState {
     /// open ones are put back, others dropped.
     pub fn reload(&self, tickets: Vec<Ticket>, gone: &[TicketId], now: Timestamp) {
         let mut inner = self.write();
-        for ticket in tickets {
+        for ticket in &tickets {
             let seq = inner.tickets.get(ticket.id.as_str()).map_or(0, |held| held.last_seq);
             inner.upsert(ticket, seq, now);
         }
@@ -260,11 +315,11 @@ impl LiveState {
     pub fn set_rules(&self, rules: Arc<Rules>, now: Timestamp) {
         let mut inner = self.write();
         inner.rules = rules;
-        let tickets: Vec<(Ticket, i64)> = inner.tickets.drain().map(|(_, held)| (held.ticket, held.last_seq)).collect();
+        let held: Vec<LiveTicket> = inner.tickets.drain().map(|(_, held)| held).collect();
         inner.queues.clear();
         inner.checks.clear();
-        for (ticket, seq) in tickets {
-            inner.upsert(ticket, seq, now);
+        for ticket in held {
+            inner.insert(ticket, now);
         }
         drop(inner);
         self.checks_changed.notify_one();
@@ -307,10 +362,9 @@ impl LiveState {
         inner.checks.insert((retry, key));
     }
 
-    /// A page of open tickets in the order asked, with each one's place.
+    /// A page of open tickets in the order asked, and where the next page starts.
     pub fn page(&self, query: &LiveQuery, now: Timestamp) -> (Vec<LiveItem>, Option<LiveCursor>) {
         let inner = self.read();
-        let matches = |held: &LiveTicket| inner.matches(held, query, now);
         let limit = query.limit.max(1);
         let mut items: Vec<LiveItem> = Vec::with_capacity(limit + 1);
         match query.order {
@@ -321,7 +375,7 @@ impl LiveState {
                 };
                 for entry in inner.merged(inner.teams_for(query), after) {
                     let Some(held) = inner.tickets.get(&entry.id) else { continue };
-                    if matches(held) {
+                    if inner.matches(held, query, now) {
                         items.push(held.item(LiveCursor::Queue { key: entry.key, id: entry.id.to_string() }));
                         if items.len() > limit {
                             break;
@@ -331,20 +385,20 @@ impl LiveState {
             }
             LiveOrder::Created => {
                 let after = match &query.after {
-                    Some(LiveCursor::Created { created_at, id }) => Some((*created_at, id.clone())),
+                    Some(LiveCursor::Created { created_at, id }) => Some((*created_at, id.as_str())),
                     _ => None,
                 };
-                // The live state is not indexed by creation: select the page from every match.
+                // The live state is not indexed by creation: select the page among every match.
                 let mut heap: BinaryHeap<(i64, Arc<str>)> = BinaryHeap::new();
                 for team in inner.teams_for(query) {
                     let Some(queues) = inner.queues.get(&team) else { continue };
                     for entry in queues.order.iter_after(None) {
                         let Some(held) = inner.tickets.get(&entry.id) else { continue };
-                        let created_at = held.ticket.created_at.as_microsecond();
-                        if after.as_ref().is_some_and(|(at, id)| (created_at, &*entry.id) <= (*at, id.as_str())) {
+                        let created_at = held.created_at.as_microsecond();
+                        if after.is_some_and(|(at, id)| (created_at, &*entry.id) <= (at, id)) {
                             continue;
                         }
-                        if matches(held) {
+                        if inner.matches(held, query, now) {
                             heap.push((created_at, entry.id.clone()));
                             if heap.len() > limit + 1 {
                                 heap.pop();
@@ -384,17 +438,16 @@ impl LiveState {
     pub fn standing(&self, id: &TicketId, now: Timestamp) -> Option<Standing> {
         let inner = self.read();
         let held = inner.tickets.get(id.as_str())?;
-        let queues = inner.queues.get(&held.ticket.team)?;
-        let rank = queues.order.rank(&held.place.key, id.as_str())?;
+        let queues = inner.queues.get(&held.team)?;
+        let rank = queues.order.rank(&held.key, id.as_str())?;
         let work_ahead_minutes = rank.weight_before as f64 / 1_000.0;
-        let prediction = held.ticket.team.as_ref().and_then(|team| {
-            let agents = inner.directory.capacity.get(team).copied().unwrap_or(0.0);
-            let calendar_name = inner.directory.teams.get(team).and_then(|t| t.calendar.as_deref());
-            let calendar = calendar_name.map_or_else(
-                || inner.rules.sla.calendar_or_always(""),
-                |name| inner.rules.sla.calendar_or_always(name),
-            );
-            let sla = held.ticket.sla_clock().map(|clock| inner.rules.sla.evaluate(&clock, now));
+        let sla = held.clock().map(|clock| inner.rules.sla.evaluate(&clock, now));
+        let place = inner.place(held, sla.as_ref());
+        let team = TeamId::parse(&*held.team).ok();
+        let prediction = team.and_then(|team| {
+            let agents = inner.directory.capacity.get(&team).copied().unwrap_or(0.0);
+            let calendar_name = inner.directory.teams.get(&team).and_then(|t| t.calendar.as_deref()).unwrap_or("");
+            let calendar = inner.rules.sla.calendar_or_always(calendar_name);
             queue::predict(
                 now,
                 Capacity { agents, calendar },
@@ -404,7 +457,7 @@ impl LiveState {
             )
         });
         Some(Standing {
-            place: held.place.clone(),
+            place,
             position: rank.position + 1,
             queue_length: queues.order.len(),
             work_ahead_minutes,
@@ -417,15 +470,15 @@ impl LiveState {
         self.read().directory.agents.get(id).cloned()
     }
 
-    /// Up to `n` tickets `agent` may claim, best first, among `teams`, not already being
-    /// claimed by someone else; they are reserved until [`LiveState::release`].
+    /// Up to `n` tickets an agent of these skills may claim, best first, among `teams`, not
+    /// already being claimed by someone else; they are reserved until [`LiveState::release`].
     pub fn reserve_candidates(&self, teams: &[TeamId], skills: &Skills, n: usize) -> Vec<TicketId> {
         let mut inner = self.write();
         let mut chosen: Vec<Arc<str>> = Vec::new();
         {
             let mut iterators: Vec<_> = teams
                 .iter()
-                .filter_map(|team| inner.queues.get(&Some(team.clone())))
+                .filter_map(|team| inner.queues.get(team.as_str()))
                 .map(|queues| queues.claimable.iter_after(None).peekable())
                 .collect();
             let mut heap = BinaryHeap::new();
@@ -444,10 +497,8 @@ impl LiveState {
                 if inner.reserved.contains(&id) {
                     continue;
                 }
-                let fits = inner
-                    .tickets
-                    .get(&id)
-                    .is_some_and(|held| skills.covers(&held.ticket.category, held.ticket.language.as_deref()));
+                let fits =
+                    inner.tickets.get(&id).is_some_and(|held| skills.covers(&held.category, held.language.as_deref()));
                 if fits {
                     chosen.push(id);
                     if chosen.len() >= n {
@@ -473,17 +524,30 @@ impl LiveState {
 
 impl LiveTicket {
     fn item(&self, cursor: LiveCursor) -> LiveItem {
-        LiveItem { id: self.ticket.id.clone(), place: self.place.clone(), cursor }
+        LiveItem { id: TicketId::parse(&*self.id).unwrap_or_else(|_| TicketId::from_number(0)), cursor }
+    }
+
+    /// The inputs of its SLA clock, when it has targets (an open ticket has no resolution).
+    fn clock(&self) -> Option<SlaClock<'_>> {
+        self.sla_targets.as_deref().map(|targets| SlaClock {
+            created_at: self.created_at,
+            first_response_at: self.first_response_at,
+            resolved_at: None,
+            status_history: &self.status_history,
+            targets,
+            marks: self.sla_marks,
+        })
     }
 
     /// The overall SLA state at `now`: as of the last change, except that a running target
     /// whose deadline has passed is breached.
     fn sla_state_at(&self, now: Timestamp) -> Option<SlaState> {
-        let sla = self.sla.as_ref()?;
-        let states: Vec<SlaState> = sla
-            .targets()
-            .map(|t| match t.state {
-                SlaState::Running if t.due_at.is_some_and(|due| due < now) => SlaState::Breached,
+        let states: Vec<SlaState> = self
+            .sla_cache
+            .iter()
+            .flatten()
+            .map(|target| match target.state {
+                SlaState::Running if target.due_at.is_some_and(|due| due < now) => SlaState::Breached,
                 state => state,
             })
             .collect();
@@ -491,77 +555,147 @@ impl LiveTicket {
             .into_iter()
             .find(|state| states.contains(state))
     }
+
+    /// The deadline it is ordered by (as [`TicketSla::deadline`]).
+    fn deadline(&self) -> Option<Timestamp> {
+        self.sla_cache
+            .iter()
+            .flatten()
+            .filter(|t| matches!(t.state, SlaState::Running | SlaState::Breached) && !t.stopped)
+            .filter_map(|t| t.due_at)
+            .min()
+    }
 }
 
 impl Inner {
+    fn intern(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.strings.get(text) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.strings.insert(shared.clone());
+        shared
+    }
+
+    fn intern_targets(&mut self, targets: &SlaTargets) -> Arc<SlaTargets> {
+        if let Some(shared) = self.targets.get(targets) {
+            return shared.clone();
+        }
+        let shared = Arc::new(targets.clone());
+        self.targets.insert(shared.clone());
+        shared
+    }
+
     /// Puts a ticket in (or, once solved or closed, out of) every index.
-    fn upsert(&mut self, mut ticket: Ticket, last_seq: i64, now: Timestamp) {
-        let id: Arc<str> = Arc::from(ticket.id.as_str());
-        self.remove(&id);
+    fn upsert(&mut self, ticket: &Ticket, last_seq: i64, now: Timestamp) {
+        self.remove(ticket.id.as_str());
         if !ticket.status.is_open() {
             return;
         }
-        ticket.subject = String::new();
-        ticket.body = String::new();
-        ticket.tags = Vec::new();
-        let sla = ticket.sla_clock().map(|clock| self.rules.sla.evaluate(&clock, now));
-        let calendar = match &ticket.sla_targets {
-            Some(targets) => self.rules.sla.calendar_or_always(&targets.calendar),
-            None => self.rules.sla.calendar_or_always(""),
+        let held = LiveTicket {
+            id: Arc::from(ticket.id.as_str()),
+            last_seq,
+            created_at: ticket.created_at,
+            first_response_at: ticket.first_response_at,
+            status: ticket.status,
+            priority: ticket.priority,
+            channel: ticket.channel,
+            customer_tier: ticket.customer_tier,
+            legal_risk: ticket.legal_risk,
+            blocking: ticket.blocking,
+            category: self.intern(&ticket.category),
+            team: self.intern(ticket.team.as_ref().map_or(NO_TEAM, TeamId::as_str)),
+            assignee: ticket.assignee.as_ref().map(|agent| self.intern(agent.as_str())),
+            customer_id: self.intern(ticket.customer_id.as_str()),
+            language: ticket.language.as_deref().map(|language| self.intern(language)),
+            status_history: ticket.status_history.clone().into_boxed_slice(),
+            sla_targets: ticket.sla_targets.as_ref().map(|targets| self.intern_targets(targets)),
+            sla_marks: ticket.sla_marks,
+            key: QueueKey { class: 0, value: 0, created_at: 0 },
+            sla_cache: [None, None],
+            next_check: None,
+            weight: 0,
+            claimable: false,
         };
-        let place = queue::place(
+        self.insert(held, now);
+    }
+
+    /// Computes what depends on the rules (SLA, place, weight) and indexes the ticket.
+    fn insert(&mut self, mut held: LiveTicket, now: Timestamp) {
+        let sla = held.clock().map(|clock| self.rules.sla.evaluate(&clock, now));
+        let place = self.place(&held, sla.as_ref());
+        let cache = |status: &Option<vigie_core::sla::TargetStatus>| {
+            status.as_ref().map(|t| CachedTarget { state: t.state, due_at: t.due_at, stopped: t.stopped_at.is_some() })
+        };
+        held.sla_cache = match &sla {
+            Some(sla) => [cache(&sla.first_response), cache(&sla.resolution)],
+            None => [None, None],
+        };
+        held.next_check = sla.as_ref().and_then(TicketSla::next_check);
+        held.key = place.key;
+        let workable = place.class != queue::QueueClass::Paused;
+        let minutes = self.rules.handle_times.minutes(&held.category).unwrap_or(0.0);
+        held.weight = if workable { (minutes * 1_000.0).round() as i64 } else { 0 };
+        held.claimable = held.assignee.is_none() && vigie_core::decide::CLAIMABLE.contains(&held.status);
+        let queues = self.queues.entry(held.team.clone()).or_default();
+        queues.order.insert(Entry { key: held.key, id: held.id.clone(), weight: held.weight });
+        if held.claimable {
+            queues.claimable.insert(Entry { key: held.key, id: held.id.clone(), weight: held.weight });
+        }
+        if let Some(at) = held.next_check {
+            self.checks.insert((at, held.id.clone()));
+        }
+        self.tickets.insert(held.id.clone(), held);
+    }
+
+    /// The place of a ticket in the order, with the reasons.
+    fn place(&self, held: &LiveTicket, sla: Option<&TicketSla>) -> QueuePlace {
+        let calendar = self.rules.sla.calendar_or_always(held.sla_targets.as_ref().map_or("", |t| t.calendar.as_str()));
+        queue::place(
             &QueueFacts {
-                priority: ticket.priority,
-                customer_tier: ticket.customer_tier,
-                legal_risk: ticket.legal_risk,
-                blocking: ticket.blocking,
-                created_at: ticket.created_at,
-                sla: sla.as_ref(),
+                priority: held.priority,
+                customer_tier: held.customer_tier,
+                legal_risk: held.legal_risk,
+                blocking: held.blocking,
+                created_at: held.created_at,
+                sla,
                 calendar,
             },
             &self.rules.queue,
-        );
-        let next_check = sla.as_ref().and_then(TicketSla::next_check);
-        let workable = place.class != queue::QueueClass::Paused;
-        let minutes = self.rules.handle_times.minutes(&ticket.category).unwrap_or(0.0);
-        let weight = if workable { (minutes * 1_000.0).round() as i64 } else { 0 };
-        let claimable = ticket.assignee.is_none() && vigie_core::decide::CLAIMABLE.contains(&ticket.status);
-        let queues = self.queues.entry(ticket.team.clone()).or_default();
-        queues.order.insert(Entry { key: place.key, id: id.clone(), weight });
-        if claimable {
-            queues.claimable.insert(Entry { key: place.key, id: id.clone(), weight });
-        }
-        if let Some(at) = next_check {
-            self.checks.insert((at, id.clone()));
-        }
-        self.tickets.insert(id, LiveTicket { ticket, last_seq, place, sla, next_check, weight, claimable });
+        )
     }
 
     fn remove(&mut self, id: &str) {
         let Some(held) = self.tickets.remove(id) else { return };
-        if let Some(queues) = self.queues.get_mut(&held.ticket.team) {
-            queues.order.remove(&held.place.key, id);
+        if let Some(queues) = self.queues.get_mut(&held.team) {
+            queues.order.remove(&held.key, id);
             if held.claimable {
-                queues.claimable.remove(&held.place.key, id);
+                queues.claimable.remove(&held.key, id);
             }
             if queues.order.is_empty() {
-                self.queues.remove(&held.ticket.team);
+                self.queues.remove(&held.team);
             }
         }
         if let Some(at) = held.next_check {
-            self.checks.remove(&(at, Arc::from(id)));
+            self.checks.remove(&(at, held.id.clone()));
         }
     }
 
     /// The team queues a query reads.
-    fn teams_for(&self, query: &LiveQuery) -> Vec<Option<TeamId>> {
-        let mut teams: Vec<Option<TeamId>> = if query.filters.teams.is_empty() {
+    fn teams_for(&self, query: &LiveQuery) -> Vec<Arc<str>> {
+        let mut teams: Vec<Arc<str>> = if query.filters.teams.is_empty() {
             self.queues.keys().cloned().collect()
         } else {
-            query.filters.teams.iter().cloned().map(Some).collect()
+            query
+                .filters
+                .teams
+                .iter()
+                .filter_map(|team| self.queues.get_key_value(team.as_str()))
+                .map(|(k, _)| k.clone())
+                .collect()
         };
         if let Some(scope) = &query.scope {
-            teams.retain(|team| team.as_ref().is_some_and(|team| scope.contains(team)));
+            teams.retain(|team| scope.iter().any(|allowed| allowed.as_str() == &**team));
         }
         teams.sort();
         teams.dedup();
@@ -571,16 +705,15 @@ impl Inner {
     /// The entries of several team queues merged into one queue order.
     fn merged<'a>(
         &'a self,
-        teams: Vec<Option<TeamId>>,
+        teams: Vec<Arc<str>>,
         after: Option<(QueueKey, &str)>,
-    ) -> impl Iterator<Item = &'a Entry> + 'a {
-        let after_owned = after.map(|(key, id)| (key, id.to_owned()));
+    ) -> impl Iterator<Item = &'a Entry> + use<'a> {
         let mut iterators: Vec<std::iter::Peekable<Box<dyn Iterator<Item = &'a Entry> + 'a>>> = teams
             .iter()
             .filter_map(|team| self.queues.get(team))
             .map(|queues| {
                 let iterator: Box<dyn Iterator<Item = &'a Entry> + 'a> =
-                    Box::new(queues.order.iter_after(after_owned.as_ref().map(|(key, id)| (key, id.as_str()))));
+                    Box::new(queues.order.iter_after(after.as_ref().map(|(key, id)| (key, *id))));
                 iterator.peekable()
             })
             .collect();
@@ -602,20 +735,17 @@ impl Inner {
     }
 
     fn matches(&self, held: &LiveTicket, query: &LiveQuery, now: Timestamp) -> bool {
-        let ticket = &held.ticket;
         let query = &query.filters;
-        (query.statuses.is_empty() || query.statuses.contains(&ticket.status))
-            && (query.priorities.is_empty() || query.priorities.contains(&ticket.priority))
-            && (query.categories.is_empty() || query.categories.contains(&ticket.category))
-            && (query.channels.is_empty() || query.channels.contains(&ticket.channel))
+        (query.statuses.is_empty() || query.statuses.contains(&held.status))
+            && (query.priorities.is_empty() || query.priorities.contains(&held.priority))
+            && (query.categories.is_empty() || query.categories.iter().any(|c| *c == *held.category))
+            && (query.channels.is_empty() || query.channels.contains(&held.channel))
             && (query.assignees.is_empty()
-                || ticket.assignee.as_ref().is_some_and(|a| query.assignees.iter().any(|q| q == a.as_str())))
-            && (query.customer_ids.is_empty() || query.customer_ids.contains(&ticket.customer_id))
+                || held.assignee.as_ref().is_some_and(|a| query.assignees.iter().any(|q| **q == **a)))
+            && (query.customer_ids.is_empty() || query.customer_ids.iter().any(|c| c.as_str() == &*held.customer_id))
             && (query.sla_states.is_empty()
                 || held.sla_state_at(now).is_some_and(|state| query.sla_states.contains(&state)))
-            && query.due_before.is_none_or(|before| {
-                held.sla.as_ref().and_then(TicketSla::deadline).and_then(|t| t.due_at).is_some_and(|due| due < before)
-            })
+            && query.due_before.is_none_or(|before| held.deadline().is_some_and(|due| due < before))
     }
 }
 

@@ -7,7 +7,7 @@ use vigie_core::{
     AgentId, Channel, CustomerId, CustomerTier, ExpectedVersion, Priority, Role, Status, Ticket, TicketId,
     TicketPatchInput,
 };
-use vigie_store::{Cursor, Store, StoreError, SubmitError, TicketOrder, TicketQuery, TokenRecord};
+use vigie_store::{Cursor, Store, StoreError, SubmitError, TicketQuery, TokenRecord};
 
 use crate::fixtures::*;
 use crate::harness::TestDb;
@@ -87,11 +87,45 @@ pub async fn story_bulk_load(store: &Store) {
     let all_ids: Vec<TicketId> = tickets.iter().map(|t| t.id.clone()).collect();
     assert_eq!(walked, all_ids, "oldest first, every loaded ticket once");
     let open: Vec<Status> = Status::ALL.iter().copied().filter(|s| s.is_open()).collect();
-    let queue = TicketQuery { statuses: open, order: TicketOrder::Queue, limit: 500, ..TicketQuery::default() };
-    let page = store.list_tickets(&queue).await.expect("list");
+    let open = TicketQuery { statuses: open, limit: 500, ..TicketQuery::default() };
+    let page = store.list_tickets(&open).await.expect("list");
     assert_eq!(page.items.len(), 500);
     assert!(page.items.iter().all(|t| t.status.is_open()));
-    assert!(page.items.windows(2).all(|w| w[0].priority <= w[1].priority), "queue order starts with P1");
+    // The scan of the open tickets (what the live state is built from): every open ticket
+    // once, across pages, without its texts.
+    let mut scanned = Vec::new();
+    let mut cursor = None;
+    loop {
+        let (page, next) = store.open_tickets_page(cursor.as_ref(), 300).await.expect("a page");
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 300);
+        assert!(page.iter().all(|t| t.subject.is_empty() && t.body.is_empty() && t.tags.is_empty()));
+        scanned.extend(page);
+        cursor = next;
+    }
+    let mut scanned_ids: Vec<TicketId> = scanned.iter().map(|t| t.id.clone()).collect();
+    scanned_ids.sort();
+    let mut open_ids: Vec<TicketId> = tickets.iter().filter(|t| t.status.is_open()).map(|t| t.id.clone()).collect();
+    open_ids.sort();
+    assert_eq!(scanned_ids, open_ids);
+    let sample = tickets.iter().find(|t| t.status.is_open()).expect("an open ticket");
+    let scanned_sample = scanned.iter().find(|t| t.id == sample.id).expect("scanned");
+    assert_eq!(
+        scanned_sample,
+        &Ticket { subject: String::new(), body: String::new(), tags: Vec::new(), ..sample.clone() },
+        "everything but the texts as stored"
+    );
+    // And tickets by id: the stored ones, texts included; unknown ids left out.
+    let mut wanted: Vec<TicketId> = tickets.iter().take(1_200).map(|t| t.id.clone()).collect();
+    wanted.push(ticket_id("NOPE-1"));
+    let mut fetched = store.tickets_by_ids(&wanted).await.expect("fetched");
+    fetched.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut expected: Vec<Ticket> = tickets.iter().take(1_200).cloned().collect();
+    expected.sort_by(|a, b| a.id.cmp(&b.id));
+    assert_eq!(fetched, expected);
+
     let team = TicketQuery { teams: vec![team_id("gamma")], limit: 500, ..TicketQuery::default() };
     let expected_gamma = tickets.iter().filter(|t| t.team == Some(team_id("gamma"))).count();
     let mut gamma = 0;
