@@ -60,6 +60,8 @@ pub(crate) trait Dialect: Database {
     /// The scan key as text, for the cursor.
     const SCAN_KEY_TEXT: &'static str;
     const SCAN_AFTER: (&'static str, &'static str);
+    /// The open flag, as the scan filters on it.
+    const SCAN_OPEN: &'static str;
 }
 
 impl Dialect for Sqlite {
@@ -103,6 +105,10 @@ impl Dialect for Sqlite {
     const SCAN_KEY: &'static str = "rowid";
     const SCAN_KEY_TEXT: &'static str = "CAST(rowid AS TEXT)";
     const SCAN_AFTER: (&'static str, &'static str) = ("rowid > CAST(", " AS INTEGER)");
+    // Unary `+` keeps SQLite off the index on `is_open`: without statistics it reads that index
+    // and sorts every open ticket again for each page (quadratic at a million), where the
+    // rowid range is read in order and stops at the page's end.
+    const SCAN_OPEN: &'static str = "+is_open";
 
     fn is_transient(error: &sqlx::Error) -> bool {
         // SQLITE_BUSY (5) can only come from another process holding the file.
@@ -151,6 +157,7 @@ impl Dialect for Postgres {
     const SCAN_KEY: &'static str = "id";
     const SCAN_KEY_TEXT: &'static str = "id";
     const SCAN_AFTER: (&'static str, &'static str) = ("id > ", "");
+    const SCAN_OPEN: &'static str = "is_open";
 
     fn is_transient(error: &sqlx::Error) -> bool {
         // 40001 serialization_failure, 40P01 deadlock_detected.

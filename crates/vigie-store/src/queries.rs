@@ -224,10 +224,11 @@ where
         let element = DB::json_array(&format!("scan_key, {}", DB::json_array(TICKET_COLUMNS)));
         let mut qb = QueryBuilder::<DB>::new(format!(
             "SELECT {} AS page FROM (SELECT {} AS scan_order, {} AS scan_key, {TICKET_COLUMNS_NO_TEXT} FROM tickets \
-             WHERE is_open = ",
+             WHERE {} = ",
             DB::json_rows(&element, "scan_order"),
             DB::SCAN_KEY,
-            DB::SCAN_KEY_TEXT
+            DB::SCAN_KEY_TEXT,
+            DB::SCAN_OPEN
         ));
         qb.push_bind(true);
         if let Some(after) = after {

@@ -376,7 +376,7 @@ impl LiveState {
                 for entry in inner.merged(inner.teams_for(query), after) {
                     let Some(held) = inner.tickets.get(&entry.id) else { continue };
                     if inner.matches(held, query, now) {
-                        items.push(held.item(LiveCursor::Queue { key: entry.key, id: entry.id.to_string() }));
+                        items.extend(held.item(LiveCursor::Queue { key: entry.key, id: entry.id.to_string() }));
                         if items.len() > limit {
                             break;
                         }
@@ -410,7 +410,7 @@ impl LiveState {
                 chosen.sort();
                 for (created_at, id) in chosen {
                     if let Some(held) = inner.tickets.get(&id) {
-                        items.push(held.item(LiveCursor::Created { created_at, id: id.to_string() }));
+                        items.extend(held.item(LiveCursor::Created { created_at, id: id.to_string() }));
                     }
                 }
             }
@@ -523,8 +523,9 @@ impl LiveState {
 }
 
 impl LiveTicket {
-    fn item(&self, cursor: LiveCursor) -> LiveItem {
-        LiveItem { id: TicketId::parse(&*self.id).unwrap_or_else(|_| TicketId::from_number(0)), cursor }
+    /// As a list item (the id was a ticket id when it came in: it parses again).
+    fn item(&self, cursor: LiveCursor) -> Option<LiveItem> {
+        TicketId::parse(&*self.id).ok().map(|id| LiveItem { id, cursor })
     }
 
     /// The inputs of its SLA clock, when it has targets (an open ticket has no resolution).

@@ -23,3 +23,10 @@ CREATE TABLE rules_revisions (
     file_digest TEXT,
     document TEXT NOT NULL
 );
+
+-- The prioritisation order now lives in the server's live state; SQL lists run in creation
+-- order only. The open tickets of a team (or of all teams) oldest first are an index range.
+DROP INDEX tickets_by_queue;
+DROP INDEX tickets_by_team_queue;
+CREATE INDEX tickets_by_open_created ON tickets (is_open, created_at, id);
+CREATE INDEX tickets_by_team_open_created ON tickets (team, is_open, created_at, id);
