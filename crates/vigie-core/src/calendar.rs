@@ -172,7 +172,9 @@ impl CalendarInput {
             }
             week[idx] = parsed.into_iter().map(|(_, span)| span).collect();
         }
-        if week.iter().all(Vec::is_empty) {
+        // (Not said again when the hours given were refused: that is the problem to fix.)
+        let hours_refused = errors.iter().any(|e| WEEKDAYS.iter().any(|(_, day)| e.field.starts_with(day)));
+        if week.iter().all(Vec::is_empty) && !hours_refused {
             errors.push(FieldError::new("hours", "the calendar has no working hours in the week"));
         }
         let mut holidays = Vec::new();
@@ -340,6 +342,15 @@ impl Calendar {
             Kind::Weekly(weekly) => weekly.backward(from_us, -amount_us)?,
         };
         Timestamp::from_microsecond(micros).ok()
+    }
+
+    /// `at` if the calendar is open then, else its next opening (`None` beyond the covered
+    /// years).
+    pub fn next_open_at(&self, at: Timestamp) -> Option<Timestamp> {
+        // The earliest instant a microsecond of business time after `at` is a microsecond
+        // after the first open instant.
+        let tick = SignedDuration::from_micros(1);
+        self.add_business_time(at, tick)?.checked_sub(tick).ok()
     }
 
     /// The business minutes between two instants, as a float (for display and sorting).

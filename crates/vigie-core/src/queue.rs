@@ -227,7 +227,9 @@ pub fn predict(
         let micros = if micros.is_finite() { micros.min(3.2e15) as i64 } else { 3_200_000_000_000_000 };
         capacity.calendar.add_business_time(now, SignedDuration::from_micros(micros.max(0)))
     };
-    let start_at = after(work_ahead_minutes)?;
+    // Nothing ahead: it starts when the team is next at work (now, if it is).
+    let start_at =
+        if work_ahead_minutes > 0.0 { after(work_ahead_minutes)? } else { capacity.calendar.next_open_at(now)? };
     let done_at = after(work_ahead_minutes + own_minutes)?;
     let breach = sla.and_then(|sla| {
         sla.targets()

@@ -1,8 +1,9 @@
 //! The `vigie` binary: glue between the command line and the library crates.
 //!
-//! `serve` runs the HTTP server; `token create` issues an API token; `demo` loads a generated
-//! backlog; `bench-data` loads the W6 benchmark dataset. Each command opens the store named by
-//! `--db` (a file path, `sqlite://PATH` or `postgres://...`).
+//! `serve` runs the HTTP server and the SLA scheduler; `token create` issues an API token;
+//! `demo` loads a generated backlog; `bench-data` loads the W6 benchmark dataset; `rules`
+//! prints an example rules file or checks one. Each command that needs the store opens the one
+//! named by `--db` (a file path, `sqlite://PATH` or `postgres://...`).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -208,7 +209,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .to_rules()
                 .map_err(|errors| anyhow::anyhow!("{}: {}", file.display(), vigie_server::rules::describe(&errors)))?;
             println!(
-                "{}: valid ({} calendars besides 24x7, {} SLA policies, {} handle times)",
+                "{}: valid (calendars besides 24x7: {}, SLA policies: {}, handle times: {})",
                 file.display(),
                 rules.sla.calendars().len() - 1,
                 rules.sla.policies().len(),
