@@ -603,7 +603,7 @@ fn parse_span(text: &str) -> Result<DaySpan, String> {
         text.split_once('-').ok_or_else(|| format!("`{text}` is not an interval HH:MM-HH:MM (such as 09:00-17:30)"))?;
     let (start, end) = (parse_minute(start.trim())?, parse_minute(end.trim())?);
     if start >= end {
-        return Err(format!("`{text}` ends before it starts (an interval ends after its start, on the same day)"));
+        return Err(format!("`{text}` must end after it starts, on the same day (24:00 for midnight)"));
     }
     Ok(DaySpan { start, end })
 }

@@ -220,10 +220,12 @@ pub fn patch(
         }
         kinds.push(EventKind::StatusChanged { from: current.status, to });
     }
-    // A new category or priority may fall under another policy: the targets follow the ticket.
+    // A new category or priority may fall under another policy: the targets follow the ticket
+    // while it is open; a solved or closed ticket keeps the targets it was measured against.
     let category = patch.category.as_ref().unwrap_or(&current.category);
     let priority = patch.priority.unwrap_or(current.priority);
-    if (category, priority) != (&current.category, current.priority) {
+    let open_after = patch.status.unwrap_or(current.status).is_open();
+    if open_after && (category, priority) != (&current.category, current.priority) {
         let targets = rules.sla.select(category, priority, current.channel);
         if targets != current.sla_targets {
             kinds.push(EventKind::SlaApplied { from: current.sla_targets.clone(), to: targets });
@@ -340,6 +342,10 @@ fn record(
 ) -> Result<Decision, CommandError> {
     let changes_version = kinds.iter().any(|kind| !kind.is_sla_bookkeeping());
     let version = if changes_version { current.version + 1 } else { current.version };
+    // A command decided with a "now" older than the ticket's last change (two writers, two
+    // clocks) is recorded at that change: a ticket's history never goes back in time.
+    let latest = current.status_history.last().map_or(current.updated_at, |entry| entry.since.max(current.updated_at));
+    let now = now.max(latest);
     let event = |kind: EventKind, actor: &str| Event {
         seq: 0,
         ticket_id: current.id.clone(),

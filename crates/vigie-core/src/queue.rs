@@ -4,16 +4,17 @@
 //! and to the simulator:
 //!
 //! 1. **Class.** `p1` tickets (critical) come before everything else; then every ticket the team
-//!    can work (`deadline`); then tickets whose every clock is paused (`paused`: waiting on the
-//!    customer or a third party, nothing to do now).
+//!    can work (`deadline`); then tickets waiting in a pausing status or whose every clock is
+//!    paused (`paused`: waiting on the customer or a third party, nothing to do now).
 //! 2. **Effective deadline**, earliest first. The deadline is the one the ticket must be worked
 //!    to: its first-response deadline while unanswered, then its resolution deadline (see
 //!    [`crate::sla::TicketSla::deadline`]). It is moved earlier by the configured boosts, in
 //!    business minutes of the ticket's calendar: strategic (or premium) customer, legal risk,
 //!    blocking incident; boosts add up. A ticket with no pending SLA target gets a notional
 //!    deadline of `created_at` + `no_sla_deadline_minutes`, so that it ages into the queue
-//!    instead of waiting forever behind tickets with targets. Paused tickets sort by the
-//!    business time they have left.
+//!    instead of waiting forever behind tickets with targets. Paused tickets sort those already
+//!    breached first (by deadline), then by the business time they have left, then those without
+//!    SLA.
 //! 3. **FIFO** among equals: `created_at`, then `id`.
 //!
 //! Already-breached tickets are not starved: a breached deadline stays where it was, in the
@@ -97,6 +98,8 @@ pub struct QueueFacts<'a> {
     pub legal_risk: bool,
     pub blocking: bool,
     pub created_at: Timestamp,
+    /// It waits in a pausing status (on the customer, on a third party): nothing to do now.
+    pub waiting: bool,
     /// Where its SLA targets stand; `None` when it has none.
     pub sla: Option<&'a TicketSla>,
     /// The calendar of its targets (24x7 without targets): boosts are counted on it.
@@ -132,18 +135,25 @@ pub struct QueueKey {
 pub fn place(facts: &QueueFacts<'_>, settings: &QueueSettings) -> QueuePlace {
     let created_at = facts.created_at.as_microsecond();
     let pending = facts.sla.and_then(TicketSla::deadline);
-    let paused = facts.sla.and_then(|sla| sla.targets().filter(|t| t.state == SlaState::Paused).map(|t| t.left).min());
-    if pending.is_none()
-        && let Some(left) = paused
-    {
-        let value = i64::try_from(left.as_micros()).unwrap_or(i64::MAX);
+    let paused_left =
+        facts.sla.and_then(|sla| sla.targets().filter(|t| t.state == SlaState::Paused).map(|t| t.left).min());
+    if facts.waiting || (pending.is_none() && paused_left.is_some()) {
+        // The key must not depend on "now", so a breach is ordered by its (fixed) deadline,
+        // shifted below every time left: breached first, earliest breach first; then by the
+        // business time left (frozen while paused); tickets without SLA last.
+        let breached = pending.filter(|t| t.state == SlaState::Breached).and_then(|t| t.due_at);
+        let value = match (breached, paused_left) {
+            (Some(due), _) => i64::MIN / 2 + due.as_microsecond() / 2,
+            (None, Some(left)) => i64::try_from(left.as_micros()).unwrap_or(i64::MAX),
+            (None, None) => i64::MAX,
+        };
         return QueuePlace {
             class: QueueClass::Paused,
-            deadline: None,
+            deadline: pending.and_then(|t| t.due_at),
             deadline_source: None,
             effective_deadline: None,
             boosts: Vec::new(),
-            paused_left: Some(left),
+            paused_left,
             key: QueueKey { class: 2, value, created_at },
         };
     }

@@ -105,6 +105,8 @@ impl RulesInput {
     pub fn parse(self, resolve_time_zone: &dyn Fn(&str) -> Option<TimeZone>) -> Result<Rules, ValidationErrors> {
         let mut errors = Vec::new();
         let mut calendars = Vec::new();
+        // Every calendar defined, valid or not: a policy naming a calendar refused for its own
+        // reasons is not also told that the calendar does not exist.
         let mut names = std::collections::HashSet::new();
         for (name, input) in self.calendars {
             if !names.insert(name.clone()) {
@@ -116,7 +118,7 @@ impl RulesInput {
                 Err(problems) => errors.extend(prefixed(&format!("calendars.{name}"), problems)),
             }
         }
-        let known_calendar = |name: &str| name == calendar::ALWAYS_OPEN || calendars.iter().any(|c| c.name() == name);
+        let known_calendar = |name: &str| name == calendar::ALWAYS_OPEN || names.contains(name);
 
         let pause_statuses = match self.sla.pause_statuses {
             None => sla::DEFAULT_PAUSE_STATUSES.to_vec(),

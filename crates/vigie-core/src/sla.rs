@@ -213,9 +213,13 @@ impl SlaSettings {
     /// Where each target of a ticket stands at `now`.
     pub fn evaluate(&self, clock: &SlaClock<'_>, now: Timestamp) -> TicketSla {
         let calendar = self.calendar_or_always(&clock.targets.calendar);
-        let first_response_stop = clock
-            .first_response_at
-            .or_else(|| clock.status_history.iter().find(|entry| !entry.status.is_open()).map(|entry| entry.since));
+        // The first answer ends the wait, whether a public reply or the first solution: the
+        // earlier of the two, so that a reply after a reopening never rewrites the outcome.
+        let first_solution = clock.status_history.iter().find(|entry| !entry.status.is_open()).map(|entry| entry.since);
+        let first_response_stop = match (clock.first_response_at, first_solution) {
+            (Some(reply), Some(solution)) => Some(reply.min(solution)),
+            (reply, solution) => reply.or(solution),
+        };
         let status = |target: SlaTarget, stop: Option<Timestamp>| {
             clock
                 .targets
@@ -258,7 +262,9 @@ impl SlaSettings {
             }
             match end {
                 Some(end) => {
-                    let spent = calendar.business_time_between(entry.since, end);
+                    // Never negative: entries out of order (clock skew between writers) count
+                    // nothing rather than give time back.
+                    let spent = calendar.business_time_between(entry.since, end).max(SignedDuration::ZERO);
                     if spent >= remaining {
                         due_at = calendar.add_business_time(entry.since, remaining);
                         break;
@@ -288,10 +294,15 @@ impl SlaSettings {
             }
             // A deadline in the future can only come from the running span; kept for safety.
             (None, Some(due)) => (SlaState::Running, Some(due), calendar.business_time_between(now, due)),
+            // Running, with a deadline beyond the years the calendar covers.
+            (None, None) if running_now => (SlaState::Running, None, remaining),
             (None, None) => (SlaState::Paused, None, remaining),
         };
+        // A target shorter than the warning lead is at risk from the start, not before it.
         let at_risk_at = match state {
-            SlaState::Running => due_at.and_then(|due| calendar.add_business_time(due, -at_risk_lead)),
+            SlaState::Running => {
+                due_at.and_then(|due| calendar.add_business_time(due, -at_risk_lead)).map(|at| at.max(clock.created_at))
+            }
             _ => None,
         };
         TargetStatus { target, target_minutes: minutes, state, due_at, left, at_risk_at, stopped_at: stop, marks }

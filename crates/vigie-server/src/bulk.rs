@@ -27,8 +27,8 @@ pub const MAX_BULK: usize = 10_000;
 pub struct BulkChange {
     /// The tickets, by id (give either `ids` or `filter`).
     pub ids: Option<Vec<String>>,
-    /// The tickets matching these filters, as in `GET /api/v1/tickets` (each a list of values,
-    /// `due_before` a single instant).
+    /// The tickets matching these filters, as in `GET /api/v1/tickets` (each a string or a list
+    /// of strings; `due_before` a single instant). Without `status`, the open tickets only.
     #[schema(value_type = Option<Object>)]
     pub filter: Option<serde_json::Map<String, serde_json::Value>>,
     /// The change, as in `PATCH /api/v1/tickets/{id}`.
@@ -73,14 +73,24 @@ pub async fn bulk_change(
         return Err(ApiError::Forbidden("viewers cannot change tickets".into()));
     }
     let request = body.value;
-    let patch = request.changes.parse()?;
+    // Name the fields of the change as the request does: `changes.priority`.
+    let patch = request.changes.parse().map_err(|error| match error {
+        ApiError::Unprocessable { detail, errors } => ApiError::Unprocessable {
+            detail,
+            errors: errors
+                .into_iter()
+                .map(|e| vigie_core::FieldError::new(format!("changes.{}", e.field), e.reason))
+                .collect(),
+        },
+        other => other,
+    })?;
     let ids = match (request.ids, request.filter) {
         (Some(ids), None) => parse_ids(ids)?,
         (None, Some(filter)) => select(&state, &actor, filter).await?,
         _ => {
             return Err(ApiError::invalid(vigie_core::ValidationErrors::one(
                 "ids",
-                "give either `ids` or `filter` (not both)",
+                "give exactly one of `ids` or `filter`",
             )));
         }
     };
@@ -212,6 +222,11 @@ async fn select(
         }
     }
     vigie_core::ValidationErrors::finish(errors).map_err(ApiError::invalid)?;
+    // Without a status, a filter selects the open tickets: solved and closed ones are history,
+    // changed only when asked for by status.
+    if filters.statuses.is_empty() {
+        filters.statuses = vigie_core::Status::ALL.iter().copied().filter(|s| s.is_open()).collect();
+    }
     let too_many = || {
         ApiError::invalid(vigie_core::ValidationErrors::one(
             "filter",

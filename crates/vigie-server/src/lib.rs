@@ -21,6 +21,7 @@ pub mod live;
 pub mod queue;
 pub mod rules;
 pub mod scheduler;
+pub mod tail;
 pub mod tickets;
 
 use std::sync::Arc;
@@ -79,9 +80,8 @@ impl AppState {
         store.on_commit(Arc::new(move |committed: &[&Committed]| {
             let Some(live) = listener_live.upgrade() else { return };
             for commit in committed {
-                let last_seq = commit.events.iter().map(|event| event.seq).max().unwrap_or(0);
                 let at = commit.events.iter().map(|event| event.at).max().unwrap_or(commit.ticket.updated_at);
-                live.apply(&commit.ticket, last_seq, at);
+                live.apply(&commit.ticket, commit.last_seq, at);
             }
         }));
         Ok(AppState { store, clock, tokens: Arc::new(auth::TokenCache::default()), rules, live, startup: rebuilt })
@@ -136,7 +136,7 @@ impl utoipa::Modify for BearerAuth {
 
 /// The routes and their OpenAPI description, from one list.
 pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(tickets::create_ticket, tickets::list_tickets))
         .routes(routes!(tickets::get_ticket, tickets::patch_ticket))
         .routes(routes!(tickets::create_comment))
@@ -153,7 +153,30 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(directory::create_customer, directory::list_customers))
         .routes(routes!(healthz))
         .routes(routes!(readyz))
-        .split_for_parts()
+        .split_for_parts();
+    let mut openapi = openapi;
+    describe_responses(&mut openapi);
+    (router, openapi)
+}
+
+/// OpenAPI requires a description on every response; the routes declare only their status and
+/// body, so each one without a description gets its status's reason ("Not Found").
+fn describe_responses(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            for (status, response) in operation.responses.responses.iter_mut() {
+                if let RefOr::T(response) = response
+                    && response.description.is_empty()
+                {
+                    let reason = status.parse::<u16>().ok().and_then(|code| StatusCode::from_u16(code).ok());
+                    response.description =
+                        reason.and_then(|code| code.canonical_reason()).unwrap_or("Response").to_owned();
+                }
+            }
+        }
+    }
 }
 
 /// The whole application: API routes, the OpenAPI document, limits and tracing.
@@ -203,11 +226,16 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let store = state.store.clone();
-    let (stop_scheduler, stopped) = tokio::sync::watch::channel(false);
-    let scheduler = tokio::spawn(scheduler::run(state.clone(), stopped));
+    let (stop_tasks, stopped) = tokio::sync::watch::channel(false);
+    let scheduler = tokio::spawn(scheduler::run(state.clone(), stopped.clone()));
+    // Several instances may share a PostgreSQL database: follow the others' commits.
+    let tail = state.store.is_shared().then(|| tokio::spawn(tail::run(state.clone(), stopped)));
     let result = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await;
-    let _ = stop_scheduler.send(true);
+    let _ = stop_tasks.send(true);
     let _ = scheduler.await;
+    if let Some(tail) = tail {
+        let _ = tail.await;
+    }
     store.close().await;
     result
 }

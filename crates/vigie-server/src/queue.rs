@@ -21,18 +21,21 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::extract::JsonBody;
-use crate::tickets::{TicketBody, tickets_in_order};
+use crate::tickets::TicketBody;
 
 /// Tickets proposed to one claim.
 const CANDIDATES: usize = 4;
 /// Rounds of candidates before giving up (each round found every candidate taken by another
-/// instance since the live state last heard of them).
-const MAX_ROUNDS: usize = 16;
+/// instance since the live state last heard of them, or busy with other callers).
+const MAX_ROUNDS: usize = 200;
+/// The wait before asking again when every fitting ticket is being claimed by someone else.
+const BUSY_RETRY: std::time::Duration = std::time::Duration::from_millis(2);
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NextTicket {
-    /// The agent who will work the ticket (an agent token may only ask for itself: its name).
+    /// The agent who will work the ticket; an agent token asks for itself (its name), which is
+    /// the default for it.
     pub agent: Option<String>,
     /// Only this team's queue (one of the agent's teams); default: all of the agent's teams.
     pub team: Option<String>,
@@ -53,8 +56,16 @@ pub async fn next_ticket(
     if actor.role == Role::Viewer {
         return Err(ApiError::Forbidden("viewers cannot take tickets".into()));
     }
-    let Some(agent_text) = request.agent else {
-        return Err(ApiError::invalid(vigie_core::ValidationErrors::one("agent", "is required")));
+    // An agent token asks for itself by default.
+    let agent_text = match (request.agent, actor.role) {
+        (Some(agent), _) => agent,
+        (None, Role::Agent) => actor.name.clone(),
+        (None, _) => {
+            return Err(ApiError::invalid(vigie_core::ValidationErrors::one(
+                "agent",
+                "is required (the agent who will work the ticket)",
+            )));
+        }
     };
     let agent_id = AgentId::parse(agent_text.clone())
         .map_err(|error| ApiError::invalid(vigie_core::ValidationErrors::one("agent", error.to_string())))?;
@@ -88,17 +99,36 @@ pub async fn next_ticket(
     }
     if let Some(scope) = actor.team_scope() {
         teams.retain(|team| scope.contains(team));
+        if teams.is_empty() {
+            return Err(ApiError::Forbidden(format!(
+                "this token's teams ({}) are none of the teams `{agent_id}` works for",
+                scope.iter().map(TeamId::as_str).collect::<Vec<_>>().join(", ")
+            )));
+        }
     }
     let skills = agent.skills();
-    for _ in 0..MAX_ROUNDS {
-        let candidates = state.live.reserve_candidates(&teams, &skills, CANDIDATES);
-        if candidates.is_empty() {
-            return Ok(StatusCode::NO_CONTENT.into_response());
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        if rounds > MAX_ROUNDS {
+            return Err(ApiError::Unavailable("every ticket proposed was taken meanwhile; ask again".into()));
         }
+        let reservation = state.live.reserve_candidates(&teams, &skills, CANDIDATES);
+        if reservation.ids.is_empty() {
+            if reservation.n_busy == 0 {
+                return Ok(StatusCode::NO_CONTENT.into_response());
+            }
+            // Others are claiming the tickets that fit: they will take one each and release the
+            // rest; ask again in a moment rather than answer "none".
+            drop(reservation);
+            tokio::time::sleep(BUSY_RETRY).await;
+            continue;
+        }
+        let candidates = reservation.ids.clone();
         let now = state.now();
         let command = TicketCommand::Claim { agent: agent_id.clone(), candidates: candidates.clone() };
         let result = state.submit_at(command, actor.clone(), now).await;
-        state.live.release(&candidates);
+        drop(reservation);
         match result {
             Ok(committed) => {
                 let body = TicketBody::render(&state, &committed.ticket, now);
@@ -107,13 +137,18 @@ pub async fn next_ticket(
             }
             Err(SubmitError::Rejected(CommandError::NotClaimable(_) | CommandError::NotFound)) => {
                 // Taken elsewhere since the live state heard of them: read them again.
-                let stored = tickets_in_order(&state, &candidates).await?;
+                let stored = state.store.stored_tickets(&candidates).await?;
                 let gone: Vec<_> =
-                    candidates.iter().filter(|id| !stored.iter().any(|t| &t.id == *id)).cloned().collect();
-                state.live.reload(stored, &gone, now);
+                    candidates.iter().filter(|id| !stored.iter().any(|s| &s.ticket.id == *id)).cloned().collect();
+                state.live.reload(&stored, &gone, now);
+            }
+            // The agent cannot take these tickets (no longer of their teams): name the field the
+            // caller sent.
+            Err(SubmitError::Rejected(CommandError::Invalid(errors))) => {
+                let errors = errors.0.into_iter().map(|e| vigie_core::FieldError::new("agent", e.reason)).collect();
+                return Err(ApiError::invalid(vigie_core::ValidationErrors(errors)));
             }
             Err(error) => return Err(error.into()),
         }
     }
-    Err(ApiError::Unavailable("every ticket proposed was taken meanwhile; ask again".into()))
 }

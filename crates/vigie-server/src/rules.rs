@@ -281,8 +281,19 @@ impl RulesHandle {
         if let (Some((path, text, digest)), false) = (&file, unchanged_file) {
             let document = RulesDocument::from_toml(text).map_err(|e| format!("{path}: {e}"))?;
             let rules = document.to_rules().map_err(|errors| format!("{path}: {}", describe(&errors)))?;
+            let base = latest.as_ref().map_or(0, |latest| latest.revision);
+            if let Some(latest) = latest.as_ref().filter(|latest| latest.source == "api") {
+                tracing::warn!(
+                    path,
+                    replaced_revision = latest.revision,
+                    changed_by = %latest.actor,
+                    "the configuration file changed since the last start: its rules replace the ones changed \
+                     through the API since"
+                );
+            }
             let revision = store
                 .save_rules(&NewRulesRevision {
+                    base,
                     at: now,
                     actor: FILE_ACTOR.to_owned(),
                     source: "file".to_owned(),
@@ -336,19 +347,33 @@ impl RulesHandle {
         }
     }
 
-    /// Checks and saves a new version of the document, then puts it in force. Refused whole
-    /// when anything in it is wrong: the rules in force stay as they were.
+    /// The document in force and its revision, read together.
+    pub fn snapshot(&self) -> (Arc<RulesDocument>, i64) {
+        let current = self.read();
+        (current.document, current.revision)
+    }
+
+    /// Checks and saves a new version of the document, made from revision `base`, then puts it
+    /// in force. Refused whole when anything in it is wrong (the rules in force stay as they
+    /// were), or when another change was saved since `base` (a conflict: nothing is lost). The
+    /// same document again saves nothing.
     pub async fn change(
         &self,
         store: &Store,
+        base: i64,
         document: RulesDocument,
         actor: &str,
         now: Timestamp,
     ) -> Result<(Arc<Rules>, i64), RulesChangeError> {
         let rules = Arc::new(document.to_rules().map_err(RulesChangeError::Invalid)?);
-        let file_digest = self.read().file_digest;
+        let current = self.read();
+        if current.revision == base && *current.document == document {
+            return Ok((current.rules, current.revision));
+        }
+        let file_digest = current.file_digest;
         let revision = store
             .save_rules(&NewRulesRevision {
+                base,
                 at: now,
                 actor: actor.to_owned(),
                 source: "api".to_owned(),

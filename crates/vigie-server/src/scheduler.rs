@@ -21,7 +21,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use tokio::sync::watch;
 use vigie_core::{Actor, CommandError, TicketId};
-use vigie_store::{SubmitError, TicketCommand};
+use vigie_store::{StoredTicket, SubmitError, TicketCommand};
 
 use crate::AppState;
 
@@ -29,6 +29,8 @@ use crate::AppState;
 const MAX_SLEEP: Duration = Duration::from_secs(60);
 /// How often the rules and the directory are read again (changes by other instances).
 const REFRESH_EVERY: Duration = Duration::from_secs(30);
+/// How often the scheduler's lease is checked, or asked for by an instance without it.
+const LEASE_CHECK_EVERY: Duration = Duration::from_secs(10);
 /// Checks in flight at once: a few group-commit batches' worth.
 const IN_FLIGHT: usize = 2_048;
 
@@ -47,7 +49,10 @@ pub struct SchedulerRun {
 pub async fn run_due(state: &AppState, now: Timestamp) -> SchedulerRun {
     let due = state.live.due_checks(now);
     let mut run = SchedulerRun { n_checked: due.len(), ..SchedulerRun::default() };
-    for chunk in due.chunks(IN_FLIGHT) {
+    for (idx, chunk) in due.chunks(IN_FLIGHT).enumerate() {
+        // A long catch-up records its later chunks at their own time, not at the run's start:
+        // a ticket's history never goes back in time.
+        let now = if idx == 0 { now } else { now.max(state.now()) };
         let mut checks = tokio::task::JoinSet::new();
         for ticket_id in chunk {
             let state = state.clone();
@@ -64,10 +69,16 @@ pub async fn run_due(state: &AppState, now: Timestamp) -> SchedulerRun {
                 continue;
             };
             match result {
-                Ok(committed) if committed.events.is_empty() => state.live.postpone_check(&ticket_id, now),
+                Ok(committed) if committed.events.is_empty() => {
+                    // Nothing was due after all: the live copy was stale (changed by another
+                    // instance). Take the stored state, then make sure not to spin on it.
+                    let stored = StoredTicket { ticket: committed.ticket, last_seq: committed.last_seq };
+                    state.live.reload(std::slice::from_ref(&stored), &[], now);
+                    state.live.postpone_check(&ticket_id, now);
+                }
                 Ok(committed) => run.n_recorded += committed.events.len(),
                 Err(SubmitError::Rejected(CommandError::NotFound)) => {
-                    state.live.reload(Vec::new(), std::slice::from_ref::<TicketId>(&ticket_id), now);
+                    state.live.reload(&[], std::slice::from_ref::<TicketId>(&ticket_id), now);
                 }
                 Err(error) => {
                     tracing::warn!(%error, ticket = %ticket_id, "SLA check failed; retrying next run");
@@ -80,12 +91,40 @@ pub async fn run_due(state: &AppState, now: Timestamp) -> SchedulerRun {
     run
 }
 
-/// Runs the scheduler until `stop` turns true.
+/// Runs the scheduler until `stop` turns true. With several instances on one database, only
+/// the one holding the scheduler's lease records (the others wait for it, and take over if its
+/// connection goes); recording stays exactly once either way, decided by the database.
 pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut last_refresh = std::time::Instant::now();
+    let mut lease: Option<vigie_store::SchedulerLease> = None;
+    let mut last_lease_check = None::<std::time::Instant>;
     loop {
+        if last_lease_check.is_none_or(|at| at.elapsed() >= LEASE_CHECK_EVERY) {
+            last_lease_check = Some(std::time::Instant::now());
+            lease = match lease.take() {
+                Some(mut held) => {
+                    if held.is_held().await {
+                        Some(held)
+                    } else {
+                        tracing::warn!("lost the scheduler's lease (its connection failed)");
+                        None
+                    }
+                }
+                None => match state.store.scheduler_lease().await {
+                    Ok(Some(acquired)) => {
+                        tracing::info!("this instance runs the SLA scheduler");
+                        Some(acquired)
+                    }
+                    Ok(None) => None,
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot ask for the scheduler's lease");
+                        None
+                    }
+                },
+            };
+        }
         let now = state.now();
-        let run = run_due(&state, now).await;
+        let run = if lease.is_some() { run_due(&state, now).await } else { SchedulerRun::default() };
         if run.n_recorded > 0 || run.n_failed > 0 {
             tracing::info!(
                 n_checked = run.n_checked,
@@ -105,16 +144,17 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             }
             None => MAX_SLEEP,
         };
+        let mut stopping = false;
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
             () = state.live.checks_changed.notified() => {}
-            changed = stop.changed() => {
-                if changed.is_err() || *stop.borrow() {
-                    return;
-                }
-            }
+            // An error: the sender is gone, nobody can ask any more; stop as well.
+            changed = stop.changed() => stopping = changed.is_err(),
         }
-        if *stop.borrow() {
+        if stopping || *stop.borrow() {
+            if let Some(lease) = lease {
+                lease.release().await;
+            }
             return;
         }
     }
@@ -123,7 +163,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 /// Picks up rules saved and directory changes made by other instances.
 async fn refresh(state: &AppState) {
     match state.rules.refresh(&state.store).await {
-        Ok(true) => state.live.set_rules(state.rules.rules(), state.now()),
+        Ok(true) => state.live.set_rules(state.rules.rules(), state.rules.revision(), state.now()),
         Ok(false) => {}
         Err(error) => tracing::warn!(%error, "cannot read the rules in force"),
     }

@@ -408,7 +408,8 @@ pub struct ListParams {
     /// The ticket's overall SLA state now: `running`, `paused`, `met` or `breached` (open
     /// tickets only).
     sla_state: Option<Vec<String>>,
-    /// RFC 3339: open tickets whose deadline (the one they are ordered by) is before it.
+    /// RFC 3339: open tickets whose SLA deadline (the first response's while unanswered, else
+    /// the resolution's; running or breached) is before it. Tickets without SLA have none.
     due_before: Option<String>,
     /// `created` (oldest first, the default) or `queue` (the prioritisation order: P1 first,
     /// then by effective deadline, then oldest; open tickets only; each item says why in

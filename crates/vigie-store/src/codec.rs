@@ -46,19 +46,22 @@ pub(crate) struct TicketRow {
     /// JSON; `None` without targets.
     pub sla_targets: Option<String>,
     pub sla_marks: i64,
+    /// The sequence number of the ticket's last event (set by the writer, not by
+    /// [`TicketRow::from_ticket`]).
+    pub last_seq: i64,
 }
 
 /// The column list of `tickets`, in [`TicketRow`]'s order.
 pub(crate) const TICKET_COLUMNS: &str = "id, version, created_at, updated_at, first_response_at, resolved_at, \
      status, is_open, priority, category, channel, customer_id, customer_tier, team, assignee, subject, body, \
-     csat, tags, legal_risk, blocking, language, status_history, sla_targets, sla_marks";
+     csat, tags, legal_risk, blocking, language, status_history, sla_targets, sla_marks, last_seq";
 
 /// [`TICKET_COLUMNS`] with empty texts (subject, body, tags): for reads that never show them
 /// (the live state).
 pub(crate) const TICKET_COLUMNS_NO_TEXT: &str = "id, version, created_at, updated_at, first_response_at, \
      resolved_at, status, is_open, priority, category, channel, customer_id, customer_tier, team, assignee, \
      '' AS subject, '' AS body, csat, '' AS tags, legal_risk, blocking, language, status_history, sla_targets, \
-     sla_marks";
+     sla_marks, last_seq";
 
 /// A JSON boolean, or SQLite's `1`/`0` (its JSON functions write booleans as integers).
 fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
@@ -156,7 +159,14 @@ impl TicketRow {
             status_history: Some(status_history_text(&ticket.status_history)),
             sla_targets: ticket.sla_targets.as_ref().map(|targets| targets_json(targets).to_string()),
             sla_marks: marks_bits(ticket.sla_marks),
+            last_seq: 0,
         }
+    }
+
+    /// The ticket and the sequence number of its last event.
+    pub(crate) fn into_stored(self) -> Result<crate::StoredTicket, StoreError> {
+        let last_seq = self.last_seq;
+        Ok(crate::StoredTicket { ticket: self.into_ticket()?, last_seq })
     }
 
     pub(crate) fn into_ticket(self) -> Result<Ticket, StoreError> {
@@ -186,7 +196,13 @@ impl TicketRow {
             language: self.language,
             status_history: match &self.status_history {
                 Some(text) => parse_status_history(text).ok_or_else(|| bad("status history", text))?,
-                None => Vec::new(),
+                // A row an older version wrote after this one rebuilt the others: the status
+                // since the creation is the best known until the store opens again and rebuilds
+                // it from the log.
+                None => vec![StatusSince {
+                    status: Status::parse(&self.status).unwrap_or(Status::New),
+                    since: timestamp(self.created_at)?,
+                }],
             },
             sla_targets: match &self.sla_targets {
                 Some(text) => Some(

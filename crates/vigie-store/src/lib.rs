@@ -142,6 +142,17 @@ pub struct Committed {
     /// The command was a repeat of an earlier create with the same idempotency key and body:
     /// nothing new was written and `ticket` is the current state of the ticket it created.
     pub replayed: bool,
+    /// The sequence number of the ticket's last event once this command is recorded (its own
+    /// last event, or the one before it when it recorded nothing); 0 for a replay.
+    pub last_seq: i64,
+}
+
+/// A ticket as stored, with the sequence number of its last event: what orders a copy read
+/// from the store against the events applied as they commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTicket {
+    pub ticket: Ticket,
+    pub last_seq: i64,
 }
 
 /// Why a submission was not acknowledged.
@@ -244,9 +255,11 @@ pub struct RulesRevision {
     pub document: String,
 }
 
-/// A revision to save.
+/// A revision to save, as the one after revision `base` (0 for the first).
 #[derive(Debug, Clone)]
 pub struct NewRulesRevision {
+    /// The revision this one replaces: if another was saved since, the save is a conflict.
+    pub base: i64,
     pub at: Timestamp,
     pub actor: String,
     pub source: String,
@@ -256,6 +269,34 @@ pub struct NewRulesRevision {
 
 /// Rows rebuilt per transaction when the store fills in what older versions did not record.
 const BACKFILL_CHUNK: u32 = 1_000;
+
+/// The advisory lock key of the scheduler's lease (any constant; "vigie-sc" in ASCII).
+const SCHEDULER_LOCK: i64 = 0x7669_6769_652d_7363;
+
+/// The right to run the scheduler (see [`Store::scheduler_lease`]).
+pub struct SchedulerLease {
+    /// PostgreSQL: the connection holding the advisory lock.
+    connection: Option<sqlx::PgConnection>,
+}
+
+impl SchedulerLease {
+    /// Whether the lease still holds: its connection answers (a lost connection lost the lock).
+    pub async fn is_held(&mut self) -> bool {
+        match &mut self.connection {
+            None => true,
+            Some(connection) => sqlx::query("SELECT 1").execute(&mut *connection).await.is_ok(),
+        }
+    }
+
+    /// Gives the lease up at once (dropping it gives it up when the database notices the
+    /// connection closed).
+    pub async fn release(mut self) {
+        if let Some(mut connection) = self.connection.take() {
+            let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(SCHEDULER_LOCK).execute(&mut connection).await;
+            let _ = sqlx::Connection::close(connection).await;
+        }
+    }
+}
 
 /// The store: one of the two backends behind one set of domain verbs.
 #[derive(Clone)]
@@ -412,25 +453,27 @@ impl Store {
     /// version lack (the status history), a chunk per transaction, before anything reads them.
     async fn backfill(&self) -> Result<(), StoreError> {
         let mut total = 0;
+        let mut after: Option<String> = None;
         loop {
             let rebuilt = match &self.backend {
                 Backend::Sqlite { writer, .. } => {
                     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-                    let rebuilt = Queries::<Sqlite>::backfill_status_history(&mut tx, BACKFILL_CHUNK).await?;
+                    let rebuilt =
+                        Queries::<Sqlite>::backfill_status_history(&mut tx, after.as_deref(), BACKFILL_CHUNK).await?;
                     tx.commit().await?;
                     rebuilt
                 }
                 Backend::Postgres(pool) => {
                     let mut tx = pool.begin().await?;
-                    let rebuilt = Queries::<Postgres>::backfill_status_history(&mut tx, BACKFILL_CHUNK).await?;
+                    let rebuilt =
+                        Queries::<Postgres>::backfill_status_history(&mut tx, after.as_deref(), BACKFILL_CHUNK).await?;
                     tx.commit().await?;
                     rebuilt
                 }
             };
-            if rebuilt == 0 {
-                break;
-            }
-            total += rebuilt;
+            let Some(last) = rebuilt.last() else { break };
+            after = Some(last.clone());
+            total += rebuilt.len();
         }
         if total > 0 {
             tracing::info!(n_tickets = total, "rebuilt the status history of tickets recorded by an older version");
@@ -454,16 +497,57 @@ impl Store {
         &self,
         after: Option<&ScanCursor>,
         limit: u32,
-    ) -> Result<(Vec<Ticket>, Option<ScanCursor>), StoreError> {
+    ) -> Result<(Vec<StoredTicket>, Option<ScanCursor>), StoreError> {
         on_backend!(self, |conn, Q| Q::open_tickets_page(conn, after, limit).await)
     }
 
     /// The tickets with these ids, in no particular order; unknown ids are left out.
     pub async fn tickets_by_ids(&self, ids: &[TicketId]) -> Result<Vec<Ticket>, StoreError> {
+        Ok(self.stored_tickets(ids).await?.into_iter().map(|stored| stored.ticket).collect())
+    }
+
+    /// [`Store::tickets_by_ids`] with each ticket's last sequence number.
+    pub async fn stored_tickets(&self, ids: &[TicketId]) -> Result<Vec<StoredTicket>, StoreError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         on_backend!(self, |conn, Q| Q::tickets_by_ids(conn, ids).await)
+    }
+
+    /// The events after sequence number `after`, in sequence order, at most `limit`: each
+    /// one's number and ticket. With several writers (PostgreSQL) numbers are handed out before
+    /// the commits, so an event may appear after higher numbers did: readers that follow the
+    /// log look back a window (see the server's log tail).
+    pub async fn events_since(&self, after: i64, limit: u32) -> Result<Vec<(i64, TicketId)>, StoreError> {
+        on_backend!(self, |conn, Q| Q::events_since(conn, after, limit).await)
+    }
+
+    /// The highest event sequence number on record (0 for none).
+    pub async fn last_event_seq(&self) -> Result<i64, StoreError> {
+        on_backend!(self, |conn, Q| Q::last_event_seq(conn).await)
+    }
+
+    /// Whether several server instances may share this store (PostgreSQL): they then follow
+    /// each other's commits through the log and elect one scheduler.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// Tries to become the one instance that runs the scheduler: on PostgreSQL an advisory
+    /// lock held by a connection of its own (released when the lease is dropped or the
+    /// connection lost); on SQLite (one server per file) always granted.
+    pub async fn scheduler_lease(&self) -> Result<Option<SchedulerLease>, StoreError> {
+        match &self.backend {
+            Backend::Sqlite { .. } => Ok(Some(SchedulerLease { connection: None })),
+            Backend::Postgres(pool) => {
+                let mut connection = pool.acquire().await?.detach();
+                let held: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                    .bind(SCHEDULER_LOCK)
+                    .fetch_one(&mut connection)
+                    .await?;
+                Ok(held.then_some(SchedulerLease { connection: Some(connection) }))
+            }
+        }
     }
 
     /// The rules in force: the newest revision saved, if any.

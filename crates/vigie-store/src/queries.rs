@@ -13,8 +13,8 @@ use vigie_core::{AgentId, CustomerId, CustomerTier, Event, Role, TeamId, Ticket,
 use crate::codec::{EventRow, TICKET_COLUMNS, TICKET_COLUMNS_NO_TEXT, TicketRow, join_list, micros, split_list};
 use crate::dialect::{Counter, Dialect};
 use crate::{
-    Committed, Cursor, LoadSummary, NewRulesRevision, RulesRevision, ScanCursor, StoreError, Submission, SubmitError,
-    TicketCommand, TicketPage, TicketQuery, TokenRecord,
+    Committed, Cursor, LoadSummary, NewRulesRevision, RulesRevision, ScanCursor, StoreError, StoredTicket, Submission,
+    SubmitError, TicketCommand, TicketPage, TicketQuery, TokenRecord,
 };
 
 /// Tickets per transaction in a bulk load: large enough to amortise the commit, small enough
@@ -158,6 +158,12 @@ impl RulesRow {
 }
 
 #[derive(FromRow)]
+struct SeqRow {
+    seq: i64,
+    ticket_id: String,
+}
+
+#[derive(FromRow)]
 struct PageRow {
     page: Option<String>,
 }
@@ -220,7 +226,7 @@ where
         conn: &mut DB::Connection,
         after: Option<&ScanCursor>,
         limit: u32,
-    ) -> Result<(Vec<Ticket>, Option<ScanCursor>), StoreError> {
+    ) -> Result<(Vec<StoredTicket>, Option<ScanCursor>), StoreError> {
         let element = DB::json_array(&format!("scan_key, {}", DB::json_array(TICKET_COLUMNS)));
         let mut qb = QueryBuilder::<DB>::new(format!(
             "SELECT {} AS page FROM (SELECT {} AS scan_order, {} AS scan_key, {TICKET_COLUMNS_NO_TEXT} FROM tickets \
@@ -238,7 +244,7 @@ where
         qb.push(") page_rows");
         let rows: Vec<(String, TicketRow)> = Self::json_page(conn, qb).await?;
         let next = rows.last().map(|(key, _)| ScanCursor::new(key.clone()));
-        let tickets = rows.into_iter().map(|(_, row)| row.into_ticket()).collect::<Result<Vec<_>, _>>()?;
+        let tickets = rows.into_iter().map(|(_, row)| row.into_stored()).collect::<Result<Vec<_>, _>>()?;
         Ok((tickets, next))
     }
 
@@ -257,8 +263,12 @@ where
             .map_err(|error| StoreError::corrupt(format!("a page of rows does not parse: {error}")))
     }
 
-    /// The tickets with these ids, in no particular order (unknown ids are left out).
-    pub(crate) async fn tickets_by_ids(conn: &mut DB::Connection, ids: &[TicketId]) -> Result<Vec<Ticket>, StoreError> {
+    /// The tickets with these ids and their last sequence numbers, in no particular order
+    /// (unknown ids are left out).
+    pub(crate) async fn tickets_by_ids(
+        conn: &mut DB::Connection,
+        ids: &[TicketId],
+    ) -> Result<Vec<StoredTicket>, StoreError> {
         let mut tickets = Vec::with_capacity(ids.len());
         // Chunks far below both backends' parameter limits.
         for chunk in ids.chunks(1_000) {
@@ -273,10 +283,39 @@ where
             qb.push(") page_rows");
             let rows: Vec<TicketRow> = Self::json_page(conn, qb).await?;
             for row in rows {
-                tickets.push(row.into_ticket()?);
+                tickets.push(row.into_stored()?);
             }
         }
         Ok(tickets)
+    }
+
+    /// The events after sequence number `after`, in sequence order, at most `limit`: each one's
+    /// number and ticket.
+    pub(crate) async fn events_since(
+        conn: &mut DB::Connection,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, TicketId)>, StoreError> {
+        let rows: Vec<SeqRow> =
+            sqlx::query_as("SELECT seq, ticket_id FROM events WHERE seq > $1 ORDER BY seq LIMIT $2")
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *conn)
+                .await?;
+        rows.into_iter()
+            .map(|row| {
+                let id = TicketId::parse(row.ticket_id)
+                    .map_err(|e| StoreError::corrupt(format!("event {}: {e}", row.seq)))?;
+                Ok((row.seq, id))
+            })
+            .collect()
+    }
+
+    /// The highest event sequence number on record (0 for none).
+    pub(crate) async fn last_event_seq(conn: &mut DB::Connection) -> Result<i64, StoreError> {
+        let row: CountRow =
+            sqlx::query_as("SELECT COALESCE(MAX(seq), 0) AS n FROM events").fetch_one(&mut *conn).await?;
+        Ok(row.n)
     }
 
     /// The newest revision of the rules, if any was ever saved.
@@ -290,24 +329,30 @@ where
         row.map(RulesRow::into_revision).transpose()
     }
 
-    /// Records a new revision of the rules; its number.
+    /// Records a new revision of the rules if the newest is still `revision.base`; its number.
     pub(crate) async fn insert_rules(
         conn: &mut DB::Connection,
         revision: &NewRulesRevision,
     ) -> Result<i64, StoreError> {
         let result = sqlx::query_scalar::<DB, i64>(
             "INSERT INTO rules_revisions (revision, at, actor, source, file_digest, document) \
-             SELECT COALESCE(MAX(revision), 0) + 1, $1, $2, $3, $4, $5 FROM rules_revisions RETURNING revision",
+             SELECT $6 + 1, $1, $2, $3, $4, $5 \
+             WHERE (SELECT COALESCE(MAX(revision), 0) FROM rules_revisions) = $6 RETURNING revision",
         )
         .bind(micros(revision.at))
         .bind(revision.actor.clone())
         .bind(revision.source.clone())
         .bind(revision.file_digest.clone())
         .bind(revision.document.clone())
-        .fetch_one(&mut *conn)
+        .bind(revision.base)
+        .fetch_optional(&mut *conn)
         .await;
         match result {
-            Ok(number) => Ok(number),
+            Ok(Some(number)) => Ok(number),
+            Ok(None) => Err(StoreError::Conflict(format!(
+                "the rules changed since revision {} was read: read them again and retry",
+                revision.base
+            ))),
             Err(sqlx::Error::Database(error)) if error.is_unique_violation() => {
                 Err(StoreError::Conflict("a concurrent change of the rules: read them again and retry".into()))
             }
@@ -317,14 +362,20 @@ where
 
     /// Rebuilds, from the event log, up to `limit` ticket rows written before the status
     /// history existed; how many were rebuilt (0 when none is left).
-    pub(crate) async fn backfill_status_history(conn: &mut DB::Connection, limit: u32) -> Result<usize, StoreError> {
+    pub(crate) async fn backfill_status_history(
+        conn: &mut DB::Connection,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        // Keyset by id, so that each chunk starts where the previous ended.
         let ids: Vec<IdRow> =
-            sqlx::query_as("SELECT id FROM tickets WHERE status_history IS NULL ORDER BY id LIMIT $1")
+            sqlx::query_as("SELECT id FROM tickets WHERE status_history IS NULL AND id > $1 ORDER BY id LIMIT $2")
+                .bind(after.unwrap_or_default().to_owned())
                 .bind(i64::from(limit))
                 .fetch_all(&mut *conn)
                 .await?;
         if ids.is_empty() {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         let mut qb = where_in::<DB>(
             "SELECT seq, ticket_id, version, at, actor, kind, data FROM events WHERE ticket_id IN (",
@@ -337,16 +388,21 @@ where
             let event = row.into_event()?;
             histories.entry(event.ticket_id.to_string()).or_default().push(event);
         }
-        let mut rebuilt = Vec::with_capacity(ids.len());
         for IdRow { id } in &ids {
             let history = histories.get(id).map(Vec::as_slice).unwrap_or_default();
             let ticket = vigie_core::event::replay(history)
                 .map_err(|error| StoreError::corrupt(format!("ticket {id}: {error}")))?
                 .ok_or_else(|| StoreError::corrupt(format!("ticket {id} has no history")))?;
-            rebuilt.push(TicketRow::from_ticket(&ticket));
+            let row = TicketRow::from_ticket(&ticket);
+            // Only where it is still missing: another instance may have rebuilt it meanwhile,
+            // or a newer command written the whole row.
+            sqlx::query("UPDATE tickets SET status_history = $1 WHERE id = $2 AND status_history IS NULL")
+                .bind(row.status_history)
+                .bind(id.clone())
+                .execute(&mut *conn)
+                .await?;
         }
-        Self::write_tickets(conn, &rebuilt, OnConflict::Update).await?;
-        Ok(rebuilt.len())
+        Ok(ids.into_iter().map(|row| row.id).collect())
     }
 
     pub(crate) async fn count_tickets(conn: &mut DB::Connection) -> Result<i64, StoreError> {
@@ -584,6 +640,14 @@ where
             return Ok(summary);
         }
         let seqs = DB::next_values(conn, Counter::EventSeq, count(n_events)?).await?;
+        // Each ticket's last event gets the last of its history's numbers.
+        let mut last_seqs: HashMap<String, i64> = HashMap::new();
+        for (event, seq) in histories.iter().flatten().zip(&seqs) {
+            last_seqs.insert(event.ticket_id.to_string(), *seq);
+        }
+        for row in &mut rows {
+            row.last_seq = last_seqs.get(&row.id).copied().unwrap_or(0);
+        }
         let events: Vec<EventRow> = histories
             .iter()
             .flatten()
@@ -634,9 +698,12 @@ where
             .collect();
         ticket_ids.extend(known_keys.values().map(|row| row.ticket_id.clone()));
         let mut tickets: HashMap<String, Ticket> = HashMap::new();
+        // The sequence number of each ticket's last event, as the batch goes.
+        let mut last_seqs: HashMap<String, i64> = HashMap::new();
         for row in Self::tickets_for_update(conn, &ticket_ids).await? {
-            let ticket = row.into_ticket()?;
-            tickets.insert(ticket.id.to_string(), ticket);
+            let stored = row.into_stored()?;
+            last_seqs.insert(stored.ticket.id.to_string(), stored.last_seq);
+            tickets.insert(stored.ticket.id.to_string(), stored.ticket);
         }
 
         // The first result of each create the batch may repeat: the ticket as it was created.
@@ -696,9 +763,12 @@ where
                                 // The first result, unless the ticket has since moved out of
                                 // the caller's sight (handed to another team).
                                 match (tickets.get(&ticket_id), first_results.get(&ticket_id)) {
-                                    (Some(current), Some(first)) if actor.can_see(current) => {
-                                        Ok(Committed { ticket: first.clone(), events: Vec::new(), replayed: true })
-                                    }
+                                    (Some(current), Some(first)) if actor.can_see(current) => Ok(Committed {
+                                        ticket: first.clone(),
+                                        events: Vec::new(),
+                                        replayed: true,
+                                        last_seq: 0,
+                                    }),
                                     (Some(_), Some(_)) => {
                                         Err(SubmitError::Rejected(vigie_core::CommandError::NotFound))
                                     }
@@ -728,7 +798,12 @@ where
                                     first_results.insert(ticket_id.clone(), decision.ticket.clone());
                                     created.insert(ticket_id.clone());
                                     touched.push(ticket_id);
-                                    Ok(Committed { ticket: decision.ticket, events: decision.events, replayed: false })
+                                    Ok(Committed {
+                                        ticket: decision.ticket,
+                                        events: decision.events,
+                                        replayed: false,
+                                        last_seq: 0,
+                                    })
                                 }
                                 Err(error) => Err(SubmitError::Rejected(error)),
                             }
@@ -757,25 +832,35 @@ where
                     // The first candidate still claimable wins; the others were taken meanwhile
                     // (by an earlier command of this batch, or by a commit since the caller
                     // looked).
-                    let mut outcome = Err(SubmitError::Rejected(vigie_core::CommandError::NotClaimable(
-                        "none of the candidates is free any more",
-                    )));
+                    // If every candidate is refused as invalid (the agent no longer works for
+                    // their team), that is the answer; otherwise "none is free".
+                    let mut outcome = None;
+                    let mut invalid = None;
                     for ticket_id in candidates {
                         let decide = |current: &Ticket| decide::claim(current, agent, actor, now, &directory, rules);
                         match decide_on(&mut tickets, &mut touched, ticket_id, decide) {
                             Ok(committed) => {
-                                outcome = Ok(committed);
+                                outcome = Some(Ok(committed));
                                 break;
                             }
-                            // An agent who cannot work there: no candidate will do better.
                             Err(error @ SubmitError::Rejected(vigie_core::CommandError::Invalid(_))) => {
-                                outcome = Err(error);
-                                break;
+                                invalid.get_or_insert(error);
                             }
-                            Err(_) => {}
+                            Err(_) => {
+                                outcome.get_or_insert(Err(SubmitError::Rejected(
+                                    vigie_core::CommandError::NotClaimable("none of the candidates is free any more"),
+                                )));
+                            }
                         }
                     }
-                    outcome
+                    match (outcome, invalid) {
+                        (Some(Ok(committed)), _) => Ok(committed),
+                        (None, Some(invalid)) => Err(invalid),
+                        (Some(refused), _) => refused,
+                        (None, None) => Err(SubmitError::Rejected(vigie_core::CommandError::NotClaimable(
+                            "no candidate was proposed",
+                        ))),
+                    }
                 }
             };
             decided.push(outcome);
@@ -790,6 +875,10 @@ where
                 event.seq =
                     seqs.next().ok_or_else(|| StoreError::corrupt("the event counter handed out too few numbers"))?;
                 event_rows.push(EventRow::from_event(event));
+                last_seqs.insert(event.ticket_id.to_string(), event.seq);
+            }
+            if !outcome.replayed {
+                outcome.last_seq = last_seqs.get(outcome.ticket.id.as_str()).copied().unwrap_or(0);
             }
         }
 
@@ -803,6 +892,7 @@ where
             .iter()
             .filter(|id| seen.insert(id.as_str()))
             .filter_map(|id| tickets.get(id).map(TicketRow::from_ticket))
+            .map(|row| TicketRow { last_seq: last_seqs.get(&row.id).copied().unwrap_or(0), ..row })
             .partition(|row| created.contains(&row.id));
         Self::write_tickets(conn, &new_rows, OnConflict::Fail).await?;
         Self::write_tickets(conn, &changed_rows, OnConflict::Update).await?;
@@ -1003,7 +1093,8 @@ where
                 .push_bind(row.language.clone())
                 .push_bind(row.status_history.clone())
                 .push_bind(row.sla_targets.clone())
-                .push_bind(row.sla_marks);
+                .push_bind(row.sla_marks)
+                .push_bind(row.last_seq);
         });
         if on_conflict == OnConflict::Update {
             qb.push(
@@ -1015,7 +1106,7 @@ where
              subject = excluded.subject, body = excluded.body, csat = excluded.csat, tags = excluded.tags, \
              legal_risk = excluded.legal_risk, blocking = excluded.blocking, language = excluded.language, \
              status_history = excluded.status_history, sla_targets = excluded.sla_targets, \
-             sla_marks = excluded.sla_marks",
+             sla_marks = excluded.sla_marks, last_seq = excluded.last_seq",
             );
         }
         qb.build().execute(&mut *conn).await?;
@@ -1083,7 +1174,7 @@ fn decide_on(
         touched.push(ticket_id.to_string());
         tickets.insert(ticket_id.to_string(), decision.ticket.clone());
     }
-    Ok(Committed { ticket: decision.ticket, events: decision.events, replayed: false })
+    Ok(Committed { ticket: decision.ticket, events: decision.events, replayed: false, last_seq: 0 })
 }
 
 /// `prefix (?, ?, ...)` with one bound parameter per id: the head of an `IN` query (`prefix`

@@ -128,8 +128,8 @@ async fn bench(backend: Backend, n_tickets: usize, n_requests: usize) {
         let team = team.clone();
         let skills = skills.clone();
         async move {
-            let candidates = state.live.reserve_candidates(&team, &skills, 4);
-            state.live.release(&candidates);
+            let reservation = state.live.reserve_candidates(&team, &skills, 4);
+            drop(reservation);
         }
     })
     .await;

@@ -202,12 +202,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Rules { command: RulesCommand::Check { file } } => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let document = vigie_server::rules::RulesDocument::from_toml(&text)
-                .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
-            let rules = document
-                .to_rules()
-                .map_err(|errors| anyhow::anyhow!("{}: {}", file.display(), vigie_server::rules::describe(&errors)))?;
+            let rules = check_rules_file(&file)?;
             println!(
                 "{}: valid (calendars besides 24x7: {}, SLA policies: {}, handle times: {})",
                 file.display(),
@@ -218,6 +213,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Reads and checks a rules file; every problem named.
+fn check_rules_file(path: &std::path::Path) -> anyhow::Result<vigie_core::Rules> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the rules file {}", path.display()))?;
+    let document = vigie_server::rules::RulesDocument::from_toml(&text)
+        .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
+    document
+        .to_rules()
+        .map_err(|errors| anyhow::anyhow!("{}: {}", path.display(), vigie_server::rules::describe(&errors)))
 }
 
 /// The example rules file, also the demo's rules.
@@ -289,6 +295,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
+    // A bad rules file is refused before anything is created on disk.
+    if let Some(path) = &args.config.config {
+        check_rules_file(path)?;
+    }
     let store = open(&args.db.db).await?;
     let default = if args.demo { RulesDefault::Example } else { RulesDefault::Saved };
     let rules = load_rules(&store, &args.config, default).await?;

@@ -159,7 +159,7 @@ fn bad_calendars_name_the_field() {
         &[
             ("time_zone", "`Mars/Olympus` is not a known IANA time zone (such as `Europe/Paris`)"),
             ("monday[1]", "overlaps 09:00-12:00 on the same day"),
-            ("tuesday[0]", "`18:00-09:00` ends before it starts (an interval ends after its start, on the same day)"),
+            ("tuesday[0]", "`18:00-09:00` must end after it starts, on the same day (24:00 for midnight)"),
         ],
     );
     check(

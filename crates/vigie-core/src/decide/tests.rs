@@ -303,6 +303,7 @@ fn sla_rules() -> Rules {
     RulesInput {
         sla: SlaInput {
             policies: vec![policy("delivery", "*", 60, 600), policy("delivery-p1", "P1", 10, 60)],
+            at_risk_minutes: Some(30),
             ..Default::default()
         },
         ..Default::default()
@@ -328,8 +329,8 @@ fn targets_follow_the_ticket() {
     let decision = patch(&ticket, ExpectedVersion::Any, &urgent, &actor(Role::Lead, &[]), at(5), &directory(), &rules)
         .expect("accepted");
     let kinds: Vec<&str> = decision.events.iter().map(|e| e.kind.name()).collect();
-    // The P1 targets (10 and 60 minutes) are inside the hour of warning at once.
-    assert_eq!(kinds, vec!["fields_changed", "sla_applied", "sla_at_risk", "sla_at_risk"]);
+    // The P1 first response (10 minutes) is inside the half hour of warning at once.
+    assert_eq!(kinds, vec!["fields_changed", "sla_applied", "sla_at_risk"]);
     assert_eq!(decision.ticket.version, 2, "one change, one version");
     assert_eq!(decision.ticket.sla_targets.as_ref().map(|t| t.policy.as_str()), Some("delivery-p1"));
 }
@@ -338,15 +339,14 @@ fn targets_follow_the_ticket() {
 fn breaches_are_recorded_once_without_moving_the_version() {
     let rules = sla_rules();
     let ticket = created_with_sla();
-    // Nothing due at 30 minutes (warnings start an hour before: already inside for the first
-    // response, due at 60).
-    let early = check_sla(&ticket, at(-1), &rules).expect("checked");
+    // The first response is due at 60 minutes, warned about from 30.
+    let early = check_sla(&ticket, at(29), &rules).expect("checked");
     assert!(early.events.is_empty());
-    let warned = check_sla(&ticket, at(1), &rules).expect("checked");
+    let warned = check_sla(&ticket, at(31), &rules).expect("checked");
     let kinds: Vec<&str> = warned.events.iter().map(|e| e.kind.name()).collect();
     assert_eq!(kinds, vec!["sla_at_risk"]);
     assert_eq!((warned.ticket.version, warned.ticket.updated_at), (1, at(0)), "bookkeeping moves neither");
-    assert!(check_sla(&warned.ticket, at(2), &rules).expect("checked").events.is_empty(), "warned once");
+    assert!(check_sla(&warned.ticket, at(32), &rules).expect("checked").events.is_empty(), "warned once");
     let breached = check_sla(&warned.ticket, at(61), &rules).expect("checked");
     let kinds: Vec<&str> = breached.events.iter().map(|e| e.kind.name()).collect();
     assert_eq!(kinds, vec!["sla_breached"]);

@@ -26,11 +26,21 @@ struct Row {
     legal_risk: bool,
     blocking: bool,
     created_at: &'static str,
+    waiting: bool,
     sla: Option<TicketSla>,
 }
 
 fn row(id: &'static str, priority: Priority, created_at: &'static str, sla: Option<TicketSla>) -> Row {
-    Row { id, priority, tier: CustomerTier::Standard, legal_risk: false, blocking: false, created_at, sla }
+    Row {
+        id,
+        priority,
+        tier: CustomerTier::Standard,
+        legal_risk: false,
+        blocking: false,
+        created_at,
+        waiting: false,
+        sla,
+    }
 }
 
 fn resolution(state: SlaState, due: &str) -> Option<TicketSla> {
@@ -48,6 +58,7 @@ fn order(rows: &[Row], settings: &QueueSettings) -> Vec<(&'static str, QueuePlac
                 legal_risk: row.legal_risk,
                 blocking: row.blocking,
                 created_at: at(row.created_at),
+                waiting: row.waiting,
                 sla: row.sla.as_ref(),
                 calendar: &calendar,
             };
@@ -109,6 +120,19 @@ fn the_order_table() {
                 resolution: Some(target(SlaTarget::Resolution, SlaState::Paused, None)),
             }),
         ),
+        // Waiting on the customer with a breach already: paused too (nothing to do now), but
+        // before the paused ones still on time.
+        Row {
+            waiting: true,
+            ..row(
+                "waiting-breached",
+                Priority::P2,
+                "2026-02-01T00:00:00Z",
+                resolution(SlaState::Breached, "2026-02-10T00:00:00Z"),
+            )
+        },
+        // Waiting without SLA: last.
+        Row { waiting: true, ..row("waiting-no-sla", Priority::P2, "2026-01-01T00:00:00Z", None) },
     ];
     let ordered: Vec<Placed> = order(&rows, &settings)
         .into_iter()
@@ -130,7 +154,9 @@ fn the_order_table() {
         ("fifo-old", "deadline", Some("2026-03-06T12:00:00Z".into()), vec![]),
         ("fifo-a", "deadline", Some("2026-03-06T12:00:00Z".into()), vec![]),
         ("fifo-b", "deadline", Some("2026-03-06T12:00:00Z".into()), vec![]),
+        ("waiting-breached", "paused", None, vec![]),
         ("paused", "paused", None, vec![]),
+        ("waiting-no-sla", "paused", None, vec![]),
     ];
     assert_eq!(ordered, expected);
 }

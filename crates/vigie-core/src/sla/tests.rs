@@ -196,6 +196,25 @@ fn solving_stops_and_reopening_resumes() {
 }
 
 #[test]
+fn a_reply_after_a_reopening_does_not_rewrite_the_first_response() {
+    let rules = rules();
+    // Solved within the hour without a reply: the solution answered. Reopened the next day and
+    // answered that afternoon: the first response stays met.
+    let case = Case {
+        history: vec![
+            (Status::New, "2026-03-02T08:00:00Z"),
+            (Status::Solved, "2026-03-02T08:30:00Z"),
+            (Status::Open, "2026-03-03T09:00:00Z"),
+        ],
+        first_response_at: Some("2026-03-03T14:00:00Z"),
+        resolved_at: None,
+    };
+    let sla = evaluate(&rules, "billing", &case, "2026-03-03T15:00:00Z");
+    assert_eq!(summary(&sla.first_response).0, SlaState::Met);
+    assert_eq!(sla.first_response.as_ref().and_then(|t| t.stopped_at), Some(at("2026-03-02T08:30:00Z")));
+}
+
+#[test]
 fn late_stops_are_breaches() {
     let rules = rules();
     let case = Case {

@@ -36,12 +36,15 @@ use vigie_core::directory::{Agent, Skills, Team};
 use vigie_core::queue::{self, Capacity, Prediction, QueueFacts, QueueKey, QueuePlace};
 use vigie_core::sla::{SlaClock, SlaMarks, SlaState, SlaTargets, StatusSince, TicketSla};
 use vigie_core::{AgentId, Channel, CustomerId, CustomerTier, Priority, Rules, Status, TeamId, Ticket, TicketId};
-use vigie_store::{Store, StoreError};
+use vigie_store::{Store, StoreError, StoredTicket};
 
 use ordered::{Entry, OrderedQueue};
 
 /// Open tickets read per query when the live state is rebuilt.
 const REBUILD_PAGE: u32 = 10_000;
+/// How many tickets that left the live state keep their last sequence number: far more than
+/// can be in flight between a commit and its delivery here.
+const GONE_KEPT: usize = 100_000;
 
 /// The live state; cheap to share behind an `Arc`.
 #[derive(Debug)]
@@ -66,6 +69,13 @@ struct Inner {
     checks: BTreeSet<(Timestamp, Arc<str>)>,
     /// Tickets a claim is being tried on, so that concurrent callers try others.
     reserved: HashSet<Arc<str>>,
+    /// The last sequence number of tickets that left (solved, closed), the most recent
+    /// [`GONE_KEPT`]: a commit older than their leaving, delivered late (several PostgreSQL
+    /// writers answer out of order), must not bring them back.
+    gone: HashMap<Arc<str>, i64>,
+    gone_order: std::collections::VecDeque<Arc<str>>,
+    /// The revision of the rules in force here.
+    rules_revision: i64,
     directory: Directory,
 }
 
@@ -151,7 +161,7 @@ pub struct Filters {
     pub customer_ids: Vec<CustomerId>,
     /// Any of these overall SLA states at the time of the read (open tickets only).
     pub sla_states: Vec<SlaState>,
-    /// Only tickets whose deadline (the one they are ordered by) is before this instant.
+    /// Only tickets whose SLA deadline (running or breached, not paused) is before this instant.
     pub due_before: Option<Timestamp>,
 }
 
@@ -212,6 +222,9 @@ impl LiveState {
                 targets: HashSet::new(),
                 checks: BTreeSet::new(),
                 reserved: HashSet::new(),
+                gone: HashMap::new(),
+                gone_order: std::collections::VecDeque::new(),
+                rules_revision: 0,
                 directory: Directory::default(),
             }),
             checks_changed: tokio::sync::Notify::new(),
@@ -234,6 +247,8 @@ impl LiveState {
             inner.tickets.clear();
             inner.queues.clear();
             inner.checks.clear();
+            inner.gone.clear();
+            inner.gone_order.clear();
         }
         // A page at a time, so that a million tickets are never all held twice. (Reading the
         // next page while indexing this one was tried: on two cores it made the whole slower.)
@@ -250,8 +265,8 @@ impl LiveState {
             summary.n_tickets += page.len();
             let started = std::time::Instant::now();
             let mut inner = self.write();
-            for ticket in &page {
-                inner.upsert(ticket, 0, now);
+            for stored in &page {
+                inner.upsert(&stored.ticket, stored.last_seq, now);
             }
             drop(inner);
             summary.indexing += started.elapsed();
@@ -280,12 +295,12 @@ impl LiveState {
         Ok(())
     }
 
-    /// Applies a committed ticket: its state after the commit, the sequence number of the
-    /// commit's last event, and the commit's instant.
+    /// Applies a ticket's state as of its event `last_seq` (a commit, or a copy read from the
+    /// store), at `now`; ignored if a later state of it was applied already.
     pub fn apply(&self, ticket: &Ticket, last_seq: i64, now: Timestamp) {
         let earlier_check = {
             let mut inner = self.write();
-            if inner.tickets.get(ticket.id.as_str()).is_some_and(|held| held.last_seq > last_seq) {
+            if inner.known_seq(ticket.id.as_str()).is_some_and(|known| known > last_seq) {
                 return;
             }
             let before = inner.checks.first().map(|(at, _)| *at);
@@ -298,22 +313,34 @@ impl LiveState {
         }
     }
 
-    /// Replaces tickets by their stored state (after a claim found them taken elsewhere):
-    /// open ones are put back, others dropped.
-    pub fn reload(&self, tickets: Vec<Ticket>, gone: &[TicketId], now: Timestamp) {
-        let mut inner = self.write();
-        for ticket in &tickets {
-            let seq = inner.tickets.get(ticket.id.as_str()).map_or(0, |held| held.last_seq);
-            inner.upsert(ticket, seq, now);
+    /// Applies tickets read from the store (after a claim found them taken elsewhere, after a
+    /// check that found the live copy stale, from the log tail); `gone` are tickets that no
+    /// longer exist. Each is ordered by its last sequence number like a commit.
+    pub fn reload(&self, tickets: &[StoredTicket], gone: &[TicketId], now: Timestamp) {
+        for stored in tickets {
+            self.apply(&stored.ticket, stored.last_seq, now);
         }
+        let mut inner = self.write();
         for id in gone {
             inner.remove(id.as_str());
         }
     }
 
-    /// Puts new rules in force: every open ticket's SLA status and place is computed again.
-    pub fn set_rules(&self, rules: Arc<Rules>, now: Timestamp) {
+    /// The sequence number of the last event applied for a ticket (held, or recently gone), if
+    /// known.
+    pub fn known_seq(&self, id: &str) -> Option<i64> {
+        self.read().known_seq(id)
+    }
+
+    /// Puts new rules in force (revision `revision` of them): every open ticket's SLA status and
+    /// place is computed again. Rules older than those in force are ignored (two changes whose
+    /// calls cross).
+    pub fn set_rules(&self, rules: Arc<Rules>, revision: i64, now: Timestamp) {
         let mut inner = self.write();
+        if revision < inner.rules_revision {
+            return;
+        }
+        inner.rules_revision = revision;
         inner.rules = rules;
         let held: Vec<LiveTicket> = inner.tickets.drain().map(|(_, held)| held).collect();
         inner.queues.clear();
@@ -465,16 +492,24 @@ impl LiveState {
         })
     }
 
+    /// The calendars the open tickets' SLA targets count on.
+    pub fn calendars_in_use(&self) -> HashSet<String> {
+        let inner = self.read();
+        inner.tickets.values().filter_map(|held| held.sla_targets.as_ref()).map(|t| t.calendar.clone()).collect()
+    }
+
     /// The agent as the live state knows them (teams and skills), if on record.
     pub fn agent(&self, id: &AgentId) -> Option<Agent> {
         self.read().directory.agents.get(id).cloned()
     }
 
     /// Up to `n` tickets an agent of these skills may claim, best first, among `teams`, not
-    /// already being claimed by someone else; they are reserved until [`LiveState::release`].
-    pub fn reserve_candidates(&self, teams: &[TeamId], skills: &Skills, n: usize) -> Vec<TicketId> {
+    /// already being claimed by someone else; they stay reserved as long as the returned
+    /// [`Reservation`] lives. Its `n_busy` counts the fitting tickets others were claiming.
+    pub fn reserve_candidates(self: &Arc<Self>, teams: &[TeamId], skills: &Skills, n: usize) -> Reservation {
         let mut inner = self.write();
         let mut chosen: Vec<Arc<str>> = Vec::new();
+        let mut n_busy = 0;
         {
             let mut iterators: Vec<_> = teams
                 .iter()
@@ -494,11 +529,12 @@ impl LiveState {
                         heap.push(Reverse((next.key, next.id.clone(), idx)));
                     }
                 }
-                if inner.reserved.contains(&id) {
-                    continue;
-                }
                 let fits =
                     inner.tickets.get(&id).is_some_and(|held| skills.covers(&held.category, held.language.as_deref()));
+                if fits && inner.reserved.contains(&id) {
+                    n_busy += 1;
+                    continue;
+                }
                 if fits {
                     chosen.push(id);
                     if chosen.len() >= n {
@@ -510,15 +546,31 @@ impl LiveState {
         for id in &chosen {
             inner.reserved.insert(id.clone());
         }
-        chosen.iter().filter_map(|id| TicketId::parse(&**id).ok()).collect()
+        let ids = chosen.iter().filter_map(|id| TicketId::parse(&**id).ok()).collect();
+        Reservation { live: self.clone(), ids, n_busy }
     }
 
-    /// Ends the reservation of tickets a claim was tried on.
-    pub fn release(&self, ids: &[TicketId]) {
+    fn release(&self, ids: &[TicketId]) {
         let mut inner = self.write();
         for id in ids {
             inner.reserved.remove(id.as_str());
         }
+    }
+}
+
+/// Tickets reserved for one claim: released when dropped, however the claim ends (even when
+/// the request is abandoned half way), so that a reservation cannot outlive its claim.
+#[derive(Debug)]
+pub struct Reservation {
+    live: Arc<LiveState>,
+    pub ids: Vec<TicketId>,
+    /// Tickets that fit but were being claimed by others.
+    pub n_busy: usize,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        self.live.release(&self.ids);
     }
 }
 
@@ -587,12 +639,26 @@ impl Inner {
         shared
     }
 
+    fn known_seq(&self, id: &str) -> Option<i64> {
+        self.tickets.get(id).map(|held| held.last_seq).or_else(|| self.gone.get(id).copied())
+    }
+
     /// Puts a ticket in (or, once solved or closed, out of) every index.
     fn upsert(&mut self, ticket: &Ticket, last_seq: i64, now: Timestamp) {
         self.remove(ticket.id.as_str());
         if !ticket.status.is_open() {
+            let id: Arc<str> = Arc::from(ticket.id.as_str());
+            if self.gone.insert(id.clone(), last_seq).is_none() {
+                self.gone_order.push_back(id);
+            }
+            while self.gone_order.len() > GONE_KEPT {
+                if let Some(oldest) = self.gone_order.pop_front() {
+                    self.gone.remove(&oldest);
+                }
+            }
             return;
         }
+        self.gone.remove(ticket.id.as_str());
         let held = LiveTicket {
             id: Arc::from(ticket.id.as_str()),
             last_seq,
@@ -659,6 +725,7 @@ impl Inner {
                 legal_risk: held.legal_risk,
                 blocking: held.blocking,
                 created_at: held.created_at,
+                waiting: self.rules.sla.pause_statuses().contains(&held.status),
                 sla,
                 calendar,
             },

@@ -107,6 +107,7 @@ fn expected_key(ticket: &Ticket, rules: &Rules, now: Timestamp) -> QueueKey {
             legal_risk: ticket.legal_risk,
             blocking: ticket.blocking,
             created_at: ticket.created_at,
+            waiting: rules.sla.pause_statuses().contains(&ticket.status),
             sla: sla.as_ref(),
             calendar,
         },
@@ -135,7 +136,7 @@ proptest! {
     #[test]
     fn lists_follow_the_open_tickets(specs in prop::collection::vec(spec(), 1..120), limit in 1usize..9) {
         let rules = rules();
-        let live = LiveState::new(rules.clone());
+        let live = Arc::new(LiveState::new(rules.clone()));
         let now = at(6_000);
         let mut model: std::collections::BTreeMap<String, Ticket> = Default::default();
         for (seq, spec) in specs.iter().enumerate() {
@@ -164,6 +165,7 @@ proptest! {
         // What an agent of team0 may claim: unassigned, new or open, of team0, in queue order.
         let team0 = TeamId::parse("team0").expect("valid");
         let claimable = live.reserve_candidates(std::slice::from_ref(&team0), &Skills::default(), 1_000);
+        let claimed_ids = claimable.ids.clone();
         let mut expected: Vec<(QueueKey, String)> = open
             .iter()
             .filter(|t| t.team.as_ref() == Some(&team0) && t.assignee.is_none() && matches!(t.status, Status::New | Status::Open))
@@ -171,11 +173,14 @@ proptest! {
             .collect();
         expected.sort();
         let expected: Vec<String> = expected.into_iter().map(|(_, id)| id).collect();
-        prop_assert_eq!(claimable.iter().map(ToString::to_string).collect::<Vec<_>>(), expected);
-        // Reserved: nobody else gets them until released.
-        prop_assert!(live.reserve_candidates(std::slice::from_ref(&team0), &Skills::default(), 1_000).is_empty());
-        live.release(&claimable);
-        prop_assert_eq!(live.reserve_candidates(&[team0], &Skills::default(), 1_000).len(), claimable.len());
+        prop_assert_eq!(claimed_ids.iter().map(ToString::to_string).collect::<Vec<_>>(), expected);
+        // Reserved: nobody else gets them until the reservation ends, but they are counted busy.
+        let other = live.reserve_candidates(std::slice::from_ref(&team0), &Skills::default(), 1_000);
+        prop_assert!(other.ids.is_empty());
+        prop_assert_eq!(other.n_busy, claimed_ids.len());
+        drop(other);
+        drop(claimable);
+        prop_assert_eq!(live.reserve_candidates(&[team0], &Skills::default(), 1_000).ids.len(), claimed_ids.len());
 
         // Every open ticket with SLA targets has its next check; breached ones are due now.
         let due = live.due_checks(now);
@@ -190,7 +195,7 @@ proptest! {
 #[test]
 fn standings_count_the_work_ahead() {
     let rules = rules();
-    let live = LiveState::new(rules.clone());
+    let live = Arc::new(LiveState::new(rules.clone()));
     let now = at(100);
     let specs: Vec<Spec> = (0..3)
         .map(|n| Spec {

@@ -94,6 +94,19 @@ async fn bulk_changes_by_filter(app: TestApp) {
         report["results"].as_array().expect("results").iter().filter_map(|r| r["id"].as_str()).collect();
     assert_eq!(ids, [fresh.as_str()]);
     let _ = other_team;
+    // Without a status, a filter changes open tickets only: a solved one keeps its history.
+    let solved = create(&app, json!({"priority": "P3"})).await;
+    app.patch(&format!("/api/v1/tickets/{solved}"), &app.lead, Some("*"), json!({"status": "solved"}))
+        .await
+        .expect(200);
+    let report = app
+        .post("/api/v1/tickets/bulk", &app.lead, json!({"filter": {"priority": "P3"}, "changes": {"tags": ["seen"]}}))
+        .await
+        .expect(200)
+        .body;
+    let ids: Vec<&str> =
+        report["results"].as_array().expect("results").iter().filter_map(|r| r["id"].as_str()).collect();
+    assert!(!ids.contains(&solved.as_str()), "{ids:?}");
 }
 
 /// Every kind of bad bulk request is refused before anything changes.
@@ -113,7 +126,7 @@ async fn bad_bulk_requests_change_nothing(app: TestApp) {
             422,
             Some("filter.status"),
         ),
-        (json!({"ids": [id], "changes": {"priority": "P9"}}), 422, Some("priority")),
+        (json!({"ids": [id], "changes": {"priority": "P9"}}), 422, Some("changes.priority")),
         (json!({"ids": [id], "changes": {"colour": "red"}}), 400, Some("changes.colour")),
     ];
     for (body, status, field) in cases {

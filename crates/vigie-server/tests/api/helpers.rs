@@ -121,6 +121,14 @@ impl TestApp {
         AppState::start(self.store.clone(), Self::clock_of(self.clock.clone()), rules).await.expect("the app starts")
     }
 
+    /// A second server instance on the same database (its own store, writers and live state),
+    /// as behind a load balancer.
+    pub async fn second_instance(&self) -> AppState {
+        let store = self._db.open().await;
+        let rules = vigie_server::rules::RulesHandle::fixed((*self.state.rules.document()).clone()).expect("valid");
+        AppState::start(store, Self::clock_of(self.clock.clone()), rules).await.expect("the app starts")
+    }
+
     pub async fn token(&self, role: Role, teams: &[&str], name: &str) -> String {
         let secret = vigie_server::auth::new_secret();
         let record = TokenRecord {

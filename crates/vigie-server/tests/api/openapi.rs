@@ -32,6 +32,17 @@ async fn every_route_is_in_the_openapi_document(app: TestApp) {
     for (method, path) in routes {
         assert!(doc["paths"][path][method].is_object(), "{method} {path} is missing from the OpenAPI document");
     }
+    // Every response has a description (OpenAPI requires one).
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("an item") {
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                assert!(
+                    response["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    "{method} {path} {status} has no description"
+                );
+            }
+        }
+    }
     // And nothing is documented that the server does not serve.
     let documented: usize =
         doc["paths"].as_object().expect("paths").values().map(|item| item.as_object().map_or(0, |m| m.len())).sum();

@@ -169,3 +169,58 @@ async fn concurrent_callers_never_get_the_same_ticket(app: TestApp) {
 }
 
 crate::on_both_backends!(next_ticket_follows_the_queue_and_the_skills, concurrent_callers_never_get_the_same_ticket);
+
+/// Two instances on one database: each follows the other's commits through the log, and only
+/// one runs the scheduler.
+async fn instances_follow_each_other(app: TestApp) {
+    let other = app.second_instance().await;
+    let mut tail = vigie_server::tail::Tail::from_end(&other).await.expect("the log");
+    let created = app.create(&app.lead, json!({"priority": "P1"})).await.expect(201).body;
+    let id = TicketId::parse(created["id"].as_str().expect("id")).expect("valid");
+    assert!(other.live.standing(&id, other.now()).is_none(), "not seen before following the log");
+    assert_eq!(tail.follow(&other).await.expect("followed"), 1);
+    assert_eq!(other.live.standing(&id, other.now()).map(|s| s.position), Some(1));
+    // Claimed through the first instance: the second stops proposing it.
+    let claimed = app.post("/api/v1/queue/next", &app.lead, json!({"agent": "ana"})).await.expect(200);
+    assert_eq!(claimed.body["id"], id.as_str());
+    tail.follow(&other).await.expect("followed");
+    let reservation =
+        other.live.reserve_candidates(&[TeamId::parse("front_office").expect("valid")], &Default::default(), 4);
+    assert!(reservation.ids.is_empty(), "{:?}", reservation.ids);
+    drop(reservation);
+    // Solved through the first: gone from the second, and not brought back by an older copy.
+    app.patch(&format!("/api/v1/tickets/{id}"), &app.lead, Some("*"), json!({"status": "solved"})).await.expect(200);
+    tail.follow(&other).await.expect("followed");
+    assert!(other.live.standing(&id, other.now()).is_none());
+    let stale = Ticket { status: Status::Open, ..app.store.ticket(&id).await.expect("read").expect("stored") };
+    other.live.apply(&stale, 1, other.now());
+    assert!(other.live.standing(&id, other.now()).is_none(), "an older state does not bring it back");
+
+    // The scheduler's lease: one holder at a time on PostgreSQL; SQLite has one server per file.
+    let first = app.store.scheduler_lease().await.expect("asked");
+    let second = other.store.scheduler_lease().await.expect("asked");
+    if app.store.is_shared() {
+        assert!(second.is_none(), "one holder");
+        first.expect("the first asked holds it").release().await;
+        let taken_over = other.store.scheduler_lease().await.expect("asked");
+        assert!(taken_over.is_some(), "the lease passes on when its holder goes");
+    } else {
+        assert!(first.is_some() && second.is_some());
+    }
+    other.store.close().await;
+}
+
+/// An agent token asks for itself by default; a token whose teams are none of the agent's is
+/// refused rather than answered "nothing".
+async fn next_ticket_for_agent_tokens(app: TestApp) {
+    app.create(&app.lead, json!({})).await.expect(201);
+    let claimed = app.post("/api/v1/queue/next", &app.agent, json!({})).await.expect(200);
+    assert_eq!(claimed.body["assignee"], "ana");
+    let elsewhere = app.token(vigie_core::Role::Agent, &["back_office"], "ana-back").await;
+    app.post("/api/v1/agents", &app.admin, json!({"id": "ana-back", "name": "Ana", "teams": ["front_office"]}))
+        .await
+        .expect(201);
+    app.post("/api/v1/queue/next", &elsewhere, json!({})).await.problem(403, None);
+}
+
+crate::on_both_backends!(instances_follow_each_other, next_ticket_for_agent_tokens);

@@ -135,7 +135,22 @@ async fn rules_change_through_the_api(app: TestApp) {
     app.put("/api/v1/calendars/paris", &app.agent, office.clone()).await.problem(403, None);
     let created = app.put("/api/v1/calendars/paris", &app.admin, office.clone()).await.expect(201);
     assert_eq!(revision(&created), 1);
-    assert_eq!(revision(&app.put("/api/v1/calendars/paris", &app.admin, office).await.expect(200)), 2);
+    // The same calendar again changes nothing: no new revision.
+    assert_eq!(revision(&app.put("/api/v1/calendars/paris", &app.admin, office.clone()).await.expect(200)), 1);
+    let mut longer = office.clone();
+    longer["wednesday"] = json!(["09:00-18:00"]);
+    let replaced = app.put("/api/v1/calendars/paris", &app.admin, longer).await.expect(200);
+    assert_eq!((revision(&replaced), replaced.etag()), (2, "\"2\"".to_owned()));
+    // A change made from an older revision (If-Match) is refused: 412, nothing lost.
+    let stale = TestApp::request(axum::http::Method::PUT, "/api/v1/calendars/paris", &app.admin)
+        .header("content-type", "application/json")
+        .header("if-match", "\"1\"")
+        .body(axum::body::Body::from(office.to_string()))
+        .expect("a request");
+    app.send(stale).await.problem(412, None);
+    assert_eq!(app.get("/api/v1/rules", &app.viewer).await.expect(200).etag(), "\"2\"");
+    // A forgotten `policies` does not remove every policy.
+    app.put("/api/v1/sla", &app.admin, json!({"at_risk_minutes": 20})).await.problem(422, Some("policies"));
     let calendars = app.get("/api/v1/calendars", &app.viewer).await.expect(200).body;
     let names: Vec<&str> =
         calendars["items"].as_array().expect("items").iter().filter_map(|c| c["name"].as_str()).collect();
@@ -204,8 +219,18 @@ async fn rules_change_through_the_api(app: TestApp) {
     assert_eq!(moved["sla"]["policy"], "billing");
     assert!(event_kinds(&app, before_id).await.contains(&"sla_applied".to_owned()));
 
-    // A calendar in use cannot go.
+    // A calendar in use cannot go: not by DELETE, not by replacing the whole document.
     app.delete("/api/v1/calendars/paris", &app.admin).await.problem(409, None);
+    let mut without_paris = app.get("/api/v1/rules", &app.viewer).await.expect(200).body["rules"].clone();
+    without_paris["calendars"] = json!({});
+    without_paris["sla"]["policies"] =
+        json!([{"name": "standard", "first_response_minutes": 60, "resolution_minutes": 1440}]);
+    let refused = app.put("/api/v1/rules", &app.admin, without_paris).await.problem(409, None);
+    assert!(
+        refused.body["detail"].as_str().is_some_and(|d| d.contains("open tickets run on calendar `paris`")),
+        "{}",
+        refused.body
+    );
     app.delete("/api/v1/calendars/nowhere", &app.admin).await.problem(404, None);
 }
 
@@ -220,7 +245,10 @@ async fn a_changed_configuration_file_wins(app: TestApp) {
     assert_eq!(loaded.document().sla.policies[0].name, "from-file");
     let mut document = (*loaded.document()).clone();
     document.sla.policies[0].name = "from-api".into();
-    loaded.change(&app.store, document, "root", now).await.map_err(|_| "refused").expect("a valid change");
+    loaded.change(&app.store, 1, document.clone(), "root", now).await.map_err(|_| "refused").expect("a valid change");
+    // A change made from an older revision is refused: the other change is not lost.
+    let stale = loaded.change(&app.store, 1, document, "someone-else", now).await;
+    assert!(matches!(stale, Err(vigie_server::rules::RulesChangeError::Store(vigie_store::StoreError::Conflict(_)))));
     let again = RulesHandle::load(&app.store, Some(("a.toml", file_a)), now).await.expect("valid file");
     assert_eq!((again.revision(), again.document().sla.policies[0].name.as_str()), (2, "from-api"));
     let without = RulesHandle::load(&app.store, None, now).await.expect("saved rules");

@@ -5,10 +5,14 @@
 -- `sla_targets`: the targets applied, as JSON (NULL: no policy matched).
 -- `sla_marks`: the warnings and breaches recorded, as bits (1 first response at risk,
 -- 2 first response breached, 4 resolution at risk, 8 resolution breached).
+-- `last_seq`: the sequence number of the ticket's last event, so that a copy of the ticket
+-- read from here can be ordered against the events a server applies as they commit.
 ALTER TABLE tickets ADD COLUMN language TEXT;
 ALTER TABLE tickets ADD COLUMN status_history TEXT;
 ALTER TABLE tickets ADD COLUMN sla_targets TEXT;
 ALTER TABLE tickets ADD COLUMN sla_marks BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE tickets ADD COLUMN last_seq BIGINT NOT NULL DEFAULT 0;
+UPDATE tickets SET last_seq = COALESCE((SELECT MAX(seq) FROM events WHERE events.ticket_id = tickets.id), 0);
 
 -- The engine's rules (calendars, SLA policies, queue weights, handle times), every version
 -- kept: who changed what, when, from the configuration file or through the API. The newest

@@ -101,10 +101,21 @@ pub async fn story_bulk_load(store: &Store) {
             break;
         }
         assert!(page.len() <= 300);
-        assert!(page.iter().all(|t| t.subject.is_empty() && t.body.is_empty() && t.tags.is_empty()));
+        assert!(
+            page.iter().all(|s| s.ticket.subject.is_empty() && s.ticket.body.is_empty() && s.ticket.tags.is_empty())
+        );
         scanned.extend(page);
         cursor = next;
     }
+    for stored in scanned.iter().take(20) {
+        let events = store.ticket_events(&stored.ticket.id).await.expect("events");
+        assert_eq!(
+            Some(stored.last_seq),
+            events.last().map(|e| e.seq),
+            "the last event's number comes with the ticket"
+        );
+    }
+    let scanned: Vec<Ticket> = scanned.into_iter().map(|s| s.ticket).collect();
     let mut scanned_ids: Vec<TicketId> = scanned.iter().map(|t| t.id.clone()).collect();
     scanned_ids.sort();
     let mut open_ids: Vec<TicketId> = tickets.iter().filter(|t| t.status.is_open()).map(|t| t.id.clone()).collect();
