@@ -352,11 +352,6 @@ impl Calendar {
         let tick = SignedDuration::from_micros(1);
         self.add_business_time(at, tick)?.checked_sub(tick).ok()
     }
-
-    /// The business minutes between two instants, as a float (for display and sorting).
-    pub fn business_minutes_between(&self, from: Timestamp, to: Timestamp) -> f64 {
-        self.business_time_between(from, to).as_secs_f64() / 60.0
-    }
 }
 
 impl Weekly {

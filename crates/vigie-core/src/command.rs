@@ -44,6 +44,17 @@ impl ValidationErrors {
         ValidationErrors(vec![FieldError::new(field, reason)])
     }
 
+    /// The same problems, each field named under `prefix` (`changes` + `priority` is
+    /// `changes.priority`): for a part of a larger request or document.
+    pub fn prefixed(self, prefix: &str) -> ValidationErrors {
+        ValidationErrors(
+            self.0
+                .into_iter()
+                .map(|error| FieldError::new(format!("{prefix}.{}", error.field), error.reason))
+                .collect(),
+        )
+    }
+
     /// `Ok` when no problem was collected.
     pub fn finish(errors: Vec<FieldError>) -> Result<(), ValidationErrors> {
         if errors.is_empty() { Ok(()) } else { Err(ValidationErrors(errors)) }

@@ -11,7 +11,7 @@ use crate::ids::{AgentId, CustomerId, TeamId, TicketId};
 use crate::lifecycle;
 use crate::rules::Rules;
 use crate::sla::{SlaMark, StatusSince};
-use crate::ticket::{CustomerTier, Status, Ticket};
+use crate::ticket::{CustomerTier, Priority, Status, Ticket};
 
 /// What the store knows of the directory, as far as a command needs it. The store answers
 /// from the same transaction the command is decided in.
@@ -220,16 +220,12 @@ pub fn patch(
         }
         kinds.push(EventKind::StatusChanged { from: current.status, to });
     }
-    // A new category or priority may fall under another policy: the targets follow the ticket
-    // while it is open; a solved or closed ticket keeps the targets it was measured against.
+    // A new category or priority may fall under another policy: the targets follow the ticket.
     let category = patch.category.as_ref().unwrap_or(&current.category);
     let priority = patch.priority.unwrap_or(current.priority);
-    let open_after = patch.status.unwrap_or(current.status).is_open();
-    if open_after && (category, priority) != (&current.category, current.priority) {
-        let targets = rules.sla.select(category, priority, current.channel);
-        if targets != current.sla_targets {
-            kinds.push(EventKind::SlaApplied { from: current.sla_targets.clone(), to: targets });
-        }
+    if (category, priority) != (&current.category, current.priority) {
+        let status = patch.status.unwrap_or(current.status);
+        kinds.extend(retarget(current, category, priority, status, rules));
     }
     record(current, kinds, actor, now, rules)
 }
@@ -277,7 +273,8 @@ pub fn claim(
         return Err(CommandError::NotClaimable("it is not waiting to be worked (new or open)"));
     }
     if let Some(error) = check_assignee(agent, current.team.as_ref(), directory) {
-        return Err(CommandError::Invalid(ValidationErrors(vec![error])));
+        // Named after what the claim was asked with: the agent.
+        return Err(CommandError::Invalid(ValidationErrors::one("agent", error.reason)));
     }
     let skills = directory.agent_skills(agent).unwrap_or_default();
     if !skills.covers(&current.category, current.language.as_deref()) {
@@ -303,14 +300,19 @@ pub fn apply_sla(current: &Ticket, actor: &Actor, now: Timestamp, rules: &Rules)
     if !actor.can_manage_directory() {
         return Err(CommandError::Forbidden("only admins apply SLA policies"));
     }
-    let mut kinds = Vec::new();
-    if current.status.is_open() {
-        let targets = rules.sla.select(&current.category, current.priority, current.channel);
-        if targets != current.sla_targets {
-            kinds.push(EventKind::SlaApplied { from: current.sla_targets.clone(), to: targets });
-        }
-    }
+    let kinds = retarget(current, &current.category, current.priority, current.status, rules).into_iter().collect();
     record(current, kinds, actor, now, rules)
+}
+
+/// The `SlaApplied` that gives `ticket` the targets of the policy matching this category and
+/// priority under `rules`, if they differ from its own. Only while it is open (`status` is its
+/// status after the change): a solved or closed ticket keeps the targets it was measured against.
+fn retarget(ticket: &Ticket, category: &str, priority: Priority, status: Status, rules: &Rules) -> Option<EventKind> {
+    if !status.is_open() {
+        return None;
+    }
+    let targets = rules.sla.select(category, priority, ticket.channel);
+    (targets != ticket.sla_targets).then(|| EventKind::SlaApplied { from: ticket.sla_targets.clone(), to: targets })
 }
 
 fn check_access(current: &Ticket, expected: &ExpectedVersion, actor: &Actor) -> Result<(), CommandError> {
@@ -344,8 +346,7 @@ fn record(
     let version = if changes_version { current.version + 1 } else { current.version };
     // A command decided with a "now" older than the ticket's last change (two writers, two
     // clocks) is recorded at that change: a ticket's history never goes back in time.
-    let latest = current.status_history.last().map_or(current.updated_at, |entry| entry.since.max(current.updated_at));
-    let now = now.max(latest);
+    let now = now.max(current.updated_at);
     let event = |kind: EventKind, actor: &str| Event {
         seq: 0,
         ticket_id: current.id.clone(),
@@ -431,12 +432,9 @@ pub fn assign_sla_targets(history: Vec<Event>, rules: &Rules) -> Vec<Event> {
         let recategorised = matches!(&event.kind, EventKind::FieldsChanged(changes)
             if changes.iter().any(|c| matches!(c, FieldChange::Category { .. } | FieldChange::Priority { .. })));
         let applied = recategorised
-            .then(|| rules.sla.select(&after.category, after.priority, after.channel))
-            .filter(|targets| *targets != after.sla_targets)
-            .map(|targets| Event {
-                kind: EventKind::SlaApplied { from: after.sla_targets.clone(), to: targets },
-                ..event.clone()
-            });
+            .then(|| retarget(&after, &after.category, after.priority, after.status, rules))
+            .flatten()
+            .map(|kind| Event { kind, ..event.clone() });
         assigned.push(event);
         ticket = Some(after);
         if let Some(applied) = applied {

@@ -29,8 +29,9 @@
 use jiff::{SignedDuration, Timestamp};
 
 use crate::calendar::{self, Calendar};
+use crate::rules::Rules;
 use crate::sla::{SlaState, SlaTarget, TicketSla};
-use crate::ticket::{CustomerTier, Priority, spelled_enum};
+use crate::ticket::{CustomerTier, Priority, Ticket, spelled_enum};
 
 spelled_enum!(
     /// The three bands of the queue, in order.
@@ -104,6 +105,23 @@ pub struct QueueFacts<'a> {
     pub sla: Option<&'a TicketSla>,
     /// The calendar of its targets (24x7 without targets): boosts are counted on it.
     pub calendar: &'a Calendar,
+}
+
+impl<'a> QueueFacts<'a> {
+    /// The facts of a ticket under `rules`, given where its SLA targets stand.
+    pub fn of_ticket(ticket: &Ticket, sla: Option<&'a TicketSla>, rules: &'a Rules) -> QueueFacts<'a> {
+        let calendar = ticket.sla_targets.as_ref().map_or(calendar::ALWAYS_OPEN, |targets| targets.calendar.as_str());
+        QueueFacts {
+            priority: ticket.priority,
+            customer_tier: ticket.customer_tier,
+            legal_risk: ticket.legal_risk,
+            blocking: ticket.blocking,
+            created_at: ticket.created_at,
+            waiting: rules.sla.pause_statuses().contains(&ticket.status),
+            sla,
+            calendar: rules.sla.calendar_or_always(calendar),
+        }
+    }
 }
 
 /// A ticket's place in the order, with the reasons.

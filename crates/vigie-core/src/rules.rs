@@ -115,7 +115,7 @@ impl RulesInput {
             }
             match input.parse(&name, resolve_time_zone) {
                 Ok(calendar) => calendars.push(Arc::new(calendar)),
-                Err(problems) => errors.extend(prefixed(&format!("calendars.{name}"), problems)),
+                Err(problems) => errors.extend(problems.prefixed(&format!("calendars.{name}")).0),
             }
         }
         let known_calendar = |name: &str| name == calendar::ALWAYS_OPEN || names.contains(name);
@@ -295,10 +295,6 @@ impl RulesInput {
             handle_times: HandleTimes { by_category },
         })
     }
-}
-
-fn prefixed(prefix: &str, errors: ValidationErrors) -> Vec<FieldError> {
-    errors.0.into_iter().map(|e| FieldError::new(format!("{prefix}.{}", e.field), e.reason)).collect()
 }
 
 fn target(errors: &mut Vec<FieldError>, field: String, minutes: Option<i64>) -> Option<u32> {

@@ -33,8 +33,9 @@ spelled_enum!(
 );
 
 spelled_enum!(
-    /// Where a target stands. Ordered from the most to the least urgent to look at.
-    SlaState { Breached => "breached", Running => "running", Paused => "paused", Met => "met" }
+    /// Where a target stands. Declared in the order that decides a ticket's overall state
+    /// ([`SlaState::overall`]): breached, then paused, then running, then met.
+    SlaState { Breached => "breached", Paused => "paused", Running => "running", Met => "met" }
 );
 
 /// The targets a ticket runs on: a snapshot of the policy that matched it when they were
@@ -197,10 +198,6 @@ impl SlaSettings {
         &self.pause_statuses
     }
 
-    pub fn at_risk_lead_minutes(&self) -> u32 {
-        self.at_risk_lead_minutes
-    }
-
     /// The targets of the most specific policy matching a ticket; `None` when none matches.
     pub fn select(&self, category: &str, priority: Priority, channel: Channel) -> Option<SlaTargets> {
         self.policies
@@ -289,10 +286,7 @@ impl SlaSettings {
             (None, Some(due)) if due < now => {
                 (SlaState::Breached, Some(due), -calendar.business_time_between(due, now))
             }
-            (None, Some(due)) if running_now => {
-                (SlaState::Running, Some(due), calendar.business_time_between(now, due))
-            }
-            // A deadline in the future can only come from the running span; kept for safety.
+            // A deadline still ahead can only come from the running span.
             (None, Some(due)) => (SlaState::Running, Some(due), calendar.business_time_between(now, due)),
             // Running, with a deadline beyond the years the calendar covers.
             (None, None) if running_now => (SlaState::Running, None, remaining),
@@ -347,7 +341,47 @@ pub struct TargetStatus {
     pub marks: TargetMarks,
 }
 
+impl SlaState {
+    /// A ticket's state from its targets': breached if one is, else paused if one is, else
+    /// running if one is, else met (`None` without targets).
+    pub fn overall(states: impl IntoIterator<Item = SlaState>) -> Option<SlaState> {
+        // `SlaState` is declared in that order of precedence.
+        states.into_iter().min()
+    }
+}
+
+/// What an index keeps of a target: the part of its status that only changes with the ticket,
+/// from which its state at any later instant follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TargetSummary {
+    /// The state when the ticket last changed.
+    pub state: SlaState,
+    pub due_at: Option<Timestamp>,
+    /// Its clock stopped for good (met, or answered late).
+    pub stopped: bool,
+}
+
+impl TargetSummary {
+    /// The state at `now`: as summarised, except that a running target whose deadline has
+    /// passed since is breached.
+    pub fn state_at(&self, now: Timestamp) -> SlaState {
+        match self.state {
+            SlaState::Running if self.due_at.is_some_and(|due| due < now) => SlaState::Breached,
+            state => state,
+        }
+    }
+
+    /// Still to be worked to: running or breached, not stopped, with a deadline.
+    pub fn is_pending(&self) -> bool {
+        matches!(self.state, SlaState::Running | SlaState::Breached) && !self.stopped && self.due_at.is_some()
+    }
+}
+
 impl TargetStatus {
+    pub fn summary(&self) -> TargetSummary {
+        TargetSummary { state: self.state, due_at: self.due_at, stopped: self.stopped_at.is_some() }
+    }
+
     /// Whole business minutes left, rounded down: 0 at the deadline, negative after it.
     pub fn minutes_left(&self) -> i64 {
         let micros = i64::try_from(self.left.as_micros()).unwrap_or(i64::MAX);
@@ -368,23 +402,14 @@ impl TicketSla {
     /// The ticket's overall state: breached if a target is, else paused if one is, else
     /// running if one is, else met.
     pub fn state(&self) -> Option<SlaState> {
-        let states: Vec<SlaState> = self.targets().map(|t| t.state).collect();
-        [SlaState::Breached, SlaState::Paused, SlaState::Running, SlaState::Met]
-            .into_iter()
-            .find(|state| states.contains(state))
+        SlaState::overall(self.targets().map(|t| t.state))
     }
 
     /// The deadline the ticket must be worked to: the first response's while it is awaited,
     /// then the resolution's, counting only targets still pending, running or already
     /// breached (not stopped, not paused). `None` when no target is pending.
     pub fn deadline(&self) -> Option<&TargetStatus> {
-        self.targets()
-            .filter(|t| {
-                matches!(t.state, SlaState::Running | SlaState::Breached)
-                    && t.stopped_at.is_none()
-                    && t.due_at.is_some()
-            })
-            .min_by_key(|t| t.due_at)
+        self.targets().filter(|t| t.summary().is_pending()).min_by_key(|t| t.due_at)
     }
 
     /// The next instant at which the scheduler has something to record for this ticket (a

@@ -49,7 +49,7 @@ fn every_day(time_zone: &str) -> Calendar {
 }
 
 fn minutes_between(calendar: &Calendar, from: &str, to: &str) -> f64 {
-    calendar.business_minutes_between(at(from), at(to))
+    calendar.business_time_between(at(from), at(to)).as_secs_f64() / 60.0
 }
 
 #[test]
