@@ -255,7 +255,7 @@ pub async fn recompute_sla(
     Caller(actor): Caller,
 ) -> Result<Json<RecomputeReport>, ApiError> {
     admin_only(&actor)?;
-    let ids: Vec<TicketId> = state.live.ids_matching(&crate::live::LiveQuery::default(), state.now());
+    let ids: Vec<TicketId> = state.live.ids_matching(&crate::live::LiveQuery::default(), state.now(), usize::MAX);
     let now = state.now();
     let mut report = RecomputeReport { n_tickets: ids.len(), n_changed: 0, n_failed: 0 };
     for chunk in ids.chunks(2_048) {

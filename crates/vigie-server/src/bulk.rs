@@ -73,17 +73,8 @@ pub async fn bulk_change(
         return Err(ApiError::Forbidden("viewers cannot change tickets".into()));
     }
     let request = body.value;
-    // Name the fields of the change as the request does: `changes.priority`.
-    let patch = request.changes.parse().map_err(|error| match error {
-        ApiError::Unprocessable { detail, errors } => ApiError::Unprocessable {
-            detail,
-            errors: errors
-                .into_iter()
-                .map(|e| vigie_core::FieldError::new(format!("changes.{}", e.field), e.reason))
-                .collect(),
-        },
-        other => other,
-    })?;
+    // Fields named as the request does: `changes.priority`.
+    let patch = request.changes.parse().map_err(|errors| ApiError::invalid(errors.prefixed("changes")))?;
     let ids = match (request.ids, request.filter) {
         (Some(ids), None) => parse_ids(ids)?,
         (None, Some(filter)) => select(&state, &actor, filter).await?,
@@ -191,37 +182,29 @@ async fn select(
                 match texts {
                     Some(texts) => texts,
                     None => {
-                        errors.push(vigie_core::FieldError::new(
-                            format!("filter.{name}"),
-                            "must be a string or a list of strings",
-                        ));
+                        errors.push(vigie_core::FieldError::new(name, "must be a string or a list of strings"));
                         continue;
                     }
                 }
             }
             _ => {
-                errors.push(vigie_core::FieldError::new(
-                    format!("filter.{name}"),
-                    "must be a string or a list of strings",
-                ));
+                errors.push(vigie_core::FieldError::new(name, "must be a string or a list of strings"));
                 continue;
             }
         };
         for value in values {
-            let mut named = Vec::new();
-            if !filters.take(&name, value, &mut named) {
+            if !filters.take(&name, value, &mut errors) {
                 errors.push(vigie_core::FieldError::new(
-                    format!("filter.{name}"),
+                    name.clone(),
                     "is not a filter (status, team, priority, category, channel, assignee, customer_id, sla_state, due_before)",
                 ));
                 break;
             }
-            errors.extend(
-                named.into_iter().map(|e| vigie_core::FieldError::new(format!("filter.{}", e.field), e.reason)),
-            );
         }
     }
-    vigie_core::ValidationErrors::finish(errors).map_err(ApiError::invalid)?;
+    // Fields named as the request does: `filter.priority`.
+    let invalid = |errors: vigie_core::ValidationErrors| ApiError::invalid(errors.prefixed("filter"));
+    vigie_core::ValidationErrors::finish(errors).map_err(invalid)?;
     // Without a status, a filter selects the open tickets: solved and closed ones are history,
     // changed only when asked for by status.
     if filters.statuses.is_empty() {
@@ -234,14 +217,11 @@ async fn select(
         ))
     };
     if filters.needs_live() {
-        let statuses = filters.open_statuses("the SLA filters").map_err(|e| {
-            ApiError::invalid(vigie_core::ValidationErrors(vec![vigie_core::FieldError::new(
-                format!("filter.{}", e.field),
-                e.reason,
-            )]))
-        })?;
+        let statuses = filters
+            .open_statuses("the SLA filters")
+            .map_err(|error| invalid(vigie_core::ValidationErrors(vec![error])))?;
         let query = filters.into_live(statuses, actor);
-        let ids = state.live.ids_matching(&query, state.now());
+        let ids = state.live.ids_matching(&query, state.now(), MAX_BULK + 1);
         if ids.len() > MAX_BULK {
             return Err(too_many());
         }

@@ -142,12 +142,6 @@ pub async fn next_ticket(
                     candidates.iter().filter(|id| !stored.iter().any(|s| &s.ticket.id == *id)).cloned().collect();
                 state.live.reload(&stored, &gone, now);
             }
-            // The agent cannot take these tickets (no longer of their teams): name the field the
-            // caller sent.
-            Err(SubmitError::Rejected(CommandError::Invalid(errors))) => {
-                let errors = errors.0.into_iter().map(|e| vigie_core::FieldError::new("agent", e.reason)).collect();
-                return Err(ApiError::invalid(vigie_core::ValidationErrors(errors)));
-            }
             Err(error) => return Err(error.into()),
         }
     }

@@ -311,19 +311,7 @@ impl RulesHandle {
             }));
         }
         match latest {
-            Some(latest) => {
-                let document: RulesDocument = serde_json::from_str(&latest.document)
-                    .map_err(|e| format!("the saved rules (revision {}) do not parse: {e}", latest.revision))?;
-                let rules = document.to_rules().map_err(|errors| {
-                    format!("the saved rules (revision {}) no longer hold: {}", latest.revision, describe(&errors))
-                })?;
-                Ok(RulesHandle::from_current(Current {
-                    rules: Arc::new(rules),
-                    document: Arc::new(document),
-                    revision: latest.revision,
-                    file_digest: latest.file_digest,
-                }))
-            }
+            Some(latest) => Ok(RulesHandle::from_current(Current::from_revision(latest)?)),
             None => Ok(RulesHandle::fixed(RulesDocument::default()).map_err(|errors| describe(&errors))?),
         }
     }
@@ -332,19 +320,25 @@ impl RulesHandle {
         self.read().rules
     }
 
-    pub fn document(&self) -> Arc<RulesDocument> {
-        self.read().document
+    /// The rules in force and their revision, read together.
+    pub fn in_force(&self) -> (Arc<Rules>, i64) {
+        let current = self.read();
+        (current.rules, current.revision)
     }
 
-    pub fn revision(&self) -> i64 {
-        self.read().revision
+    /// Puts `current` in force unless a newer revision already is (two changes whose calls
+    /// cross, or a refresh crossing a change). Whether it was put.
+    fn put(&self, current: Current) -> bool {
+        let mut slot = self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if current.revision <= slot.revision {
+            return false;
+        }
+        *slot = current;
+        true
     }
 
     fn read(&self) -> Current {
-        match self.current.read() {
-            Ok(current) => current.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.current.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     /// The document in force and its revision, read together.
@@ -382,33 +376,44 @@ impl RulesHandle {
             })
             .await
             .map_err(RulesChangeError::Store)?;
-        let current = Current { rules: rules.clone(), document: Arc::new(document), revision, file_digest };
-        match self.current.write() {
-            Ok(mut slot) => *slot = current,
-            Err(poisoned) => *poisoned.into_inner() = current,
-        }
+        self.put(Current { rules: rules.clone(), document: Arc::new(document), revision, file_digest });
         Ok((rules, revision))
     }
 
-    /// Takes the newest saved version if another instance saved one; whether it changed.
-    pub async fn refresh(&self, store: &Store) -> Result<bool, StoreError> {
-        let Some(latest) = store.latest_rules().await? else { return Ok(false) };
-        if latest.revision <= self.revision() {
-            return Ok(false);
+    /// Takes the newest saved version if another instance saved one: the rules then in force
+    /// and their revision, or `None` when nothing changed.
+    pub async fn refresh(&self, store: &Store) -> Result<Option<(Arc<Rules>, i64)>, StoreError> {
+        let Some(latest) = store.latest_rules().await? else { return Ok(None) };
+        if latest.revision <= self.read().revision {
+            return Ok(None);
         }
-        let Ok(document) = serde_json::from_str::<RulesDocument>(&latest.document) else { return Ok(false) };
-        let Ok(rules) = document.to_rules() else { return Ok(false) };
-        let current = Current {
+        let revision = latest.revision;
+        let current = match Current::from_revision(latest) {
+            Ok(current) => current,
+            Err(error) => {
+                tracing::error!(%error, revision, "the rules another instance saved cannot be put in force here");
+                return Ok(None);
+            }
+        };
+        let rules = current.rules.clone();
+        Ok(self.put(current).then_some((rules, revision)))
+    }
+}
+
+impl Current {
+    /// The rules of a saved revision.
+    fn from_revision(latest: vigie_store::RulesRevision) -> Result<Current, String> {
+        let document: RulesDocument = serde_json::from_str(&latest.document)
+            .map_err(|e| format!("the saved rules (revision {}) do not parse: {e}", latest.revision))?;
+        let rules = document.to_rules().map_err(|errors| {
+            format!("the saved rules (revision {}) no longer hold: {}", latest.revision, describe(&errors))
+        })?;
+        Ok(Current {
             rules: Arc::new(rules),
             document: Arc::new(document),
             revision: latest.revision,
             file_digest: latest.file_digest,
-        };
-        match self.current.write() {
-            Ok(mut slot) => *slot = current,
-            Err(poisoned) => *poisoned.into_inner() = current,
-        }
-        Ok(true)
+        })
     }
 }
 

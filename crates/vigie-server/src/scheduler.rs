@@ -163,8 +163,8 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
 /// Picks up rules saved and directory changes made by other instances.
 async fn refresh(state: &AppState) {
     match state.rules.refresh(&state.store).await {
-        Ok(true) => state.live.set_rules(state.rules.rules(), state.rules.revision(), state.now()),
-        Ok(false) => {}
+        Ok(Some((rules, revision))) => state.live.set_rules(rules, revision, state.now()),
+        Ok(None) => {}
         Err(error) => tracing::warn!(%error, "cannot read the rules in force"),
     }
     if let Err(error) = state.live.reload_directory(&state.store).await {

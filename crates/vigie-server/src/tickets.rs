@@ -9,7 +9,8 @@ use base64::Engine;
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use vigie_core::queue::QueueKey;
+use vigie_core::calendar::ALWAYS_OPEN;
+use vigie_core::queue::{self, QueueFacts, QueueKey};
 use vigie_core::sla::SlaState;
 use vigie_core::{
     Channel, NewCommentInput, NewTicketInput, Priority, Status, TeamId, Ticket, TicketId, TicketPatchInput,
@@ -133,9 +134,16 @@ impl TicketBody {
     /// place and prediction from the live state.
     pub fn render(state: &AppState, ticket: &Ticket, now: Timestamp) -> TicketBody {
         let rules = state.rules.rules();
-        let standing = if ticket.status.is_open() { state.live.standing(&ticket.id, now) } else { None };
-        let sla = ticket.sla_clock().map(|clock| {
-            let evaluated = rules.sla.evaluate(&clock, now);
+        // The SLA once, from the ticket shown; the live state gives only its rank in the queue.
+        let evaluated = ticket.sla_clock().map(|clock| rules.sla.evaluate(&clock, now));
+        let standing = if ticket.status.is_open() { state.live.standing(&ticket.id) } else { None };
+        let prediction = standing.as_ref().and_then(|standing| {
+            let capacity = standing.capacity.as_ref()?;
+            let calendar = rules.sla.calendar_or_always(capacity.calendar.as_deref().unwrap_or(ALWAYS_OPEN));
+            let capacity = queue::Capacity { agents: capacity.agents, calendar };
+            queue::predict(now, capacity, standing.work_ahead_minutes, standing.own_minutes, evaluated.as_ref())
+        });
+        let sla = ticket.sla_clock().zip(evaluated.as_ref()).map(|(clock, evaluated)| {
             let target = |status: &Option<vigie_core::sla::TargetStatus>| {
                 status.as_ref().map(|t| SlaTargetBody {
                     target_minutes: t.target_minutes,
@@ -146,7 +154,7 @@ impl TicketBody {
                     at_risk_at: t.at_risk_at.map(|at| at.to_string()),
                 })
             };
-            let breach = standing.as_ref().and_then(|s| s.prediction.as_ref()).and_then(|p| p.breach);
+            let breach = prediction.as_ref().and_then(|p| p.breach);
             SlaBody {
                 policy: clock.targets.policy.clone(),
                 calendar: clock.targets.calendar.clone(),
@@ -159,7 +167,7 @@ impl TicketBody {
             }
         });
         let queue = standing.map(|standing| {
-            let place = &standing.place;
+            let place = queue::place(&QueueFacts::of_ticket(ticket, evaluated.as_ref(), &rules), &rules.queue);
             QueueBody {
                 class: place.class.as_str(),
                 deadline: place.deadline.map(|at| at.to_string()),
@@ -174,8 +182,8 @@ impl TicketBody {
                 position: standing.position,
                 queue_length: standing.queue_length,
                 work_ahead_minutes: (standing.work_ahead_minutes * 10.0).round() / 10.0,
-                predicted_start_at: standing.prediction.as_ref().map(|p| p.start_at.to_string()),
-                predicted_done_at: standing.prediction.as_ref().map(|p| p.done_at.to_string()),
+                predicted_start_at: prediction.as_ref().map(|p| p.start_at.to_string()),
+                predicted_done_at: prediction.as_ref().map(|p| p.done_at.to_string()),
             }
         });
         TicketBody { sla, queue, ..TicketBody::from(ticket) }
@@ -269,7 +277,7 @@ pub struct PatchTicket {
 
 impl PatchTicket {
     /// The checked change; every bad field named.
-    pub fn parse(self) -> Result<vigie_core::TicketPatch, ApiError> {
+    pub fn parse(self) -> Result<vigie_core::TicketPatch, vigie_core::ValidationErrors> {
         let mut nulls = Vec::new();
         let input = TicketPatchInput {
             status: self.status.not_null(&mut nulls, "status"),
@@ -284,8 +292,8 @@ impl PatchTicket {
             csat: self.csat.nullable(),
             language: self.language.nullable(),
         };
-        vigie_core::ValidationErrors::finish(nulls).map_err(ApiError::invalid)?;
-        input.parse().map_err(ApiError::invalid)
+        vigie_core::ValidationErrors::finish(nulls)?;
+        input.parse()
     }
 }
 
@@ -534,7 +542,7 @@ pub async fn patch_ticket(
 ) -> Result<Response, ApiError> {
     let ticket_id = parse_ticket_id(id)?;
     let expected = if_match(&headers)?;
-    let patch = body.value.parse()?;
+    let patch = body.value.parse().map_err(ApiError::invalid)?;
     let now = state.now();
     let committed = state.submit_at(TicketCommand::Patch { ticket_id, expected, patch }, actor, now).await?;
     let body = TicketBody::render(&state, &committed.ticket, now);

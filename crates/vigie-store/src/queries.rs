@@ -272,14 +272,13 @@ where
         let mut tickets = Vec::with_capacity(ids.len());
         // Chunks far below both backends' parameter limits.
         for chunk in ids.chunks(1_000) {
-            let qb = where_in::<DB>(
+            let mut qb = where_in::<DB>(
                 format!(
                     "SELECT {} AS page FROM (SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN (",
                     DB::json_rows(&DB::json_array(TICKET_COLUMNS), "id")
                 ),
                 chunk.iter().map(ToString::to_string),
             );
-            let mut qb = qb;
             qb.push(") page_rows");
             let rows: Vec<TicketRow> = Self::json_page(conn, qb).await?;
             for row in rows {

@@ -156,8 +156,18 @@ async fn commit_and_reply<T: Transactional>(backend: &T, requests: Vec<Request>,
                 if let Some(listener) = listener {
                     let committed: Vec<&Committed> =
                         results.iter().filter_map(|r| r.as_ref().ok()).filter(|c| !c.events.is_empty()).collect();
-                    if !committed.is_empty() {
-                        listener(&committed);
+                    // The batch is durable and its callers must hear so: a listener that panics
+                    // must not take the answers (nor this task) with it.
+                    let told = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        if !committed.is_empty() {
+                            listener(&committed);
+                        }
+                    }));
+                    if told.is_err() {
+                        tracing::error!(
+                            n_commands = committed.len(),
+                            "the commit listener panicked; the batch is committed"
+                        );
                     }
                 }
                 for (reply, result) in replies.into_iter().zip(results) {

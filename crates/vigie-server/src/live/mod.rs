@@ -33,8 +33,8 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use jiff::Timestamp;
 use vigie_core::directory::{Agent, Skills, Team};
-use vigie_core::queue::{self, Capacity, Prediction, QueueFacts, QueueKey, QueuePlace};
-use vigie_core::sla::{SlaClock, SlaMarks, SlaState, SlaTargets, StatusSince, TicketSla};
+use vigie_core::queue::{self, QueueFacts, QueueKey, QueuePlace};
+use vigie_core::sla::{SlaClock, SlaMarks, SlaState, SlaTargets, StatusSince, TargetSummary, TicketSla};
 use vigie_core::{AgentId, Channel, CustomerId, CustomerTier, Priority, Rules, Status, TeamId, Ticket, TicketId};
 use vigie_store::{Store, StoreError, StoredTicket};
 
@@ -123,18 +123,11 @@ struct LiveTicket {
     key: QueueKey,
     /// Each target's state when the ticket last changed (a running target whose deadline has
     /// passed since is breached now: see [`LiveTicket::sla_state_at`]).
-    sla_cache: [Option<CachedTarget>; 2],
+    sla_cache: [Option<TargetSummary>; 2],
     next_check: Option<Timestamp>,
     /// Thousandths of a minute of work: its handle time while workable, 0 while paused.
     weight: i64,
     claimable: bool,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct CachedTarget {
-    state: SlaState,
-    due_at: Option<Timestamp>,
-    stopped: bool,
 }
 
 /// Which open tickets a live list returns.
@@ -197,17 +190,28 @@ pub struct RebuildSummary {
     pub indexing: std::time::Duration,
 }
 
-/// Where an open ticket stands in its team's queue, and what is likely to happen to it.
+/// Where an open ticket stands in its team's queue: what the place and the prediction of a
+/// ticket are computed from (with its SLA, by the caller, from the ticket it shows).
 #[derive(Debug, Clone)]
 pub struct Standing {
-    pub place: QueuePlace,
     /// 1-based position in its team's queue (the tickets without team form one queue).
     pub position: usize,
     pub queue_length: usize,
     /// Minutes of work queued ahead of it in its team's queue.
     pub work_ahead_minutes: f64,
-    /// `None` when the team has no agent on record (or the ticket no team).
-    pub prediction: Option<Prediction>,
+    /// Its own minutes of work (0 while it waits).
+    pub own_minutes: f64,
+    /// Its team's; `None` for a ticket without team.
+    pub capacity: Option<TeamCapacity>,
+}
+
+/// Who works a team's queue, and when.
+#[derive(Debug, Clone)]
+pub struct TeamCapacity {
+    /// Agents on record (an agent of several teams counts for a share of each).
+    pub agents: f64,
+    /// The team's calendar (`None`: 24x7).
+    pub calendar: Option<String>,
 }
 
 impl LiveState {
@@ -352,10 +356,6 @@ impl LiveState {
         self.checks_changed.notify_one();
     }
 
-    pub fn rules(&self) -> Arc<Rules> {
-        self.read().rules.clone()
-    }
-
     /// How many open tickets are held.
     pub fn len(&self) -> usize {
         self.read().tickets.len()
@@ -451,44 +451,36 @@ impl LiveState {
         (items, next)
     }
 
-    /// Every open ticket matching `query` (its order, limit and cursor ignored), in queue order.
-    pub fn ids_matching(&self, query: &LiveQuery, now: Timestamp) -> Vec<TicketId> {
+    /// The first `at_most` open tickets matching `query` (its order, limit and cursor ignored),
+    /// in queue order.
+    pub fn ids_matching(&self, query: &LiveQuery, now: Timestamp, at_most: usize) -> Vec<TicketId> {
         let inner = self.read();
         inner
             .merged(inner.teams_for(query), None)
             .filter(|entry| inner.tickets.get(&entry.id).is_some_and(|held| inner.matches(held, query, now)))
             .filter_map(|entry| TicketId::parse(&*entry.id).ok())
+            .take(at_most)
             .collect()
     }
 
-    /// An open ticket's place, position and prediction; `None` when it is not open.
-    pub fn standing(&self, id: &TicketId, now: Timestamp) -> Option<Standing> {
+    /// An open ticket's rank in its team's queue and what its prediction is computed from;
+    /// `None` when it is not open.
+    pub fn standing(&self, id: &TicketId) -> Option<Standing> {
         let inner = self.read();
         let held = inner.tickets.get(id.as_str())?;
         let queues = inner.queues.get(&held.team)?;
         let rank = queues.order.rank(&held.key, id.as_str())?;
-        let work_ahead_minutes = rank.weight_before as f64 / 1_000.0;
-        let sla = held.clock().map(|clock| inner.rules.sla.evaluate(&clock, now));
-        let place = inner.place(held, sla.as_ref());
         let team = TeamId::parse(&*held.team).ok();
-        let prediction = team.and_then(|team| {
-            let agents = inner.directory.capacity.get(&team).copied().unwrap_or(0.0);
-            let calendar_name = inner.directory.teams.get(&team).and_then(|t| t.calendar.as_deref()).unwrap_or("");
-            let calendar = inner.rules.sla.calendar_or_always(calendar_name);
-            queue::predict(
-                now,
-                Capacity { agents, calendar },
-                work_ahead_minutes,
-                held.weight as f64 / 1_000.0,
-                sla.as_ref(),
-            )
+        let capacity = team.map(|team| TeamCapacity {
+            agents: inner.directory.capacity.get(&team).copied().unwrap_or(0.0),
+            calendar: inner.directory.teams.get(&team).and_then(|t| t.calendar.clone()),
         });
         Some(Standing {
-            place,
             position: rank.position + 1,
             queue_length: queues.order.len(),
-            work_ahead_minutes,
-            prediction,
+            work_ahead_minutes: rank.weight_before as f64 / 1_000.0,
+            own_minutes: held.weight as f64 / 1_000.0,
+            capacity,
         })
     }
 
@@ -592,31 +584,14 @@ impl LiveTicket {
         })
     }
 
-    /// The overall SLA state at `now`: as of the last change, except that a running target
-    /// whose deadline has passed is breached.
+    /// The overall SLA state at `now`.
     fn sla_state_at(&self, now: Timestamp) -> Option<SlaState> {
-        let states: Vec<SlaState> = self
-            .sla_cache
-            .iter()
-            .flatten()
-            .map(|target| match target.state {
-                SlaState::Running if target.due_at.is_some_and(|due| due < now) => SlaState::Breached,
-                state => state,
-            })
-            .collect();
-        [SlaState::Breached, SlaState::Paused, SlaState::Running, SlaState::Met]
-            .into_iter()
-            .find(|state| states.contains(state))
+        SlaState::overall(self.sla_cache.iter().flatten().map(|target| target.state_at(now)))
     }
 
     /// The deadline it is ordered by (as [`TicketSla::deadline`]).
     fn deadline(&self) -> Option<Timestamp> {
-        self.sla_cache
-            .iter()
-            .flatten()
-            .filter(|t| matches!(t.state, SlaState::Running | SlaState::Breached) && !t.stopped)
-            .filter_map(|t| t.due_at)
-            .min()
+        self.sla_cache.iter().flatten().filter(|t| t.is_pending()).filter_map(|t| t.due_at).min()
     }
 }
 
@@ -691,9 +666,7 @@ impl Inner {
     fn insert(&mut self, mut held: LiveTicket, now: Timestamp) {
         let sla = held.clock().map(|clock| self.rules.sla.evaluate(&clock, now));
         let place = self.place(&held, sla.as_ref());
-        let cache = |status: &Option<vigie_core::sla::TargetStatus>| {
-            status.as_ref().map(|t| CachedTarget { state: t.state, due_at: t.due_at, stopped: t.stopped_at.is_some() })
-        };
+        let cache = |status: &Option<vigie_core::sla::TargetStatus>| status.as_ref().map(|t| t.summary());
         held.sla_cache = match &sla {
             Some(sla) => [cache(&sla.first_response), cache(&sla.resolution)],
             None => [None, None],

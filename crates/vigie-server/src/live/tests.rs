@@ -99,21 +99,7 @@ fn spec() -> impl Strategy<Value = Spec> {
 /// The place of a ticket as the core computes it, independently of the live state.
 fn expected_key(ticket: &Ticket, rules: &Rules, now: Timestamp) -> QueueKey {
     let sla = ticket.sla_clock().map(|clock| rules.sla.evaluate(&clock, now));
-    let calendar = rules.sla.calendar_or_always("24x7");
-    queue::place(
-        &QueueFacts {
-            priority: ticket.priority,
-            customer_tier: ticket.customer_tier,
-            legal_risk: ticket.legal_risk,
-            blocking: ticket.blocking,
-            created_at: ticket.created_at,
-            waiting: rules.sla.pause_statuses().contains(&ticket.status),
-            sla: sla.as_ref(),
-            calendar,
-        },
-        &rules.queue,
-    )
-    .key
+    queue::place(&QueueFacts::of_ticket(ticket, sla.as_ref(), rules), &rules.queue).key
 }
 
 fn all(live: &LiveState, order: LiveOrder, limit: usize, now: Timestamp) -> Vec<String> {
@@ -214,8 +200,10 @@ fn standings_count_the_work_ahead() {
         live.apply(&ticket(spec, &rules), i64::try_from(seq).expect("small") + 1, now);
     }
     let third = TicketId::parse("T-2").expect("valid");
-    let standing = live.standing(&third, now).expect("open");
+    let standing = live.standing(&third).expect("open");
     assert_eq!((standing.position, standing.queue_length), (3, 3));
     assert_eq!(standing.work_ahead_minutes, 30.0, "10 minutes of billing and 20 of delivery ahead");
-    assert!(standing.prediction.is_none(), "no agent on record: no prediction");
+    assert_eq!(standing.own_minutes, 20.0);
+    let capacity = standing.capacity.expect("a team");
+    assert_eq!((capacity.agents, capacity.calendar), (0.0, None), "no agent on record");
 }

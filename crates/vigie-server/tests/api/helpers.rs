@@ -117,15 +117,19 @@ impl TestApp {
     /// The app as it would start again on the same database (a restart): a new live state,
     /// built from the store, under the same rules and clock.
     pub async fn restarted(&self) -> AppState {
-        let rules = vigie_server::rules::RulesHandle::fixed((*self.state.rules.document()).clone()).expect("valid");
-        AppState::start(self.store.clone(), Self::clock_of(self.clock.clone()), rules).await.expect("the app starts")
+        self.start_on(self.store.clone()).await
     }
 
     /// A second server instance on the same database (its own store, writers and live state),
     /// as behind a load balancer.
     pub async fn second_instance(&self) -> AppState {
-        let store = self._db.open().await;
-        let rules = vigie_server::rules::RulesHandle::fixed((*self.state.rules.document()).clone()).expect("valid");
+        self.start_on(self._db.open().await).await
+    }
+
+    /// An app on `store` under the same rules and clock.
+    async fn start_on(&self, store: Store) -> AppState {
+        let document = (*self.state.rules.snapshot().0).clone();
+        let rules = vigie_server::rules::RulesHandle::fixed(document).expect("valid");
         AppState::start(store, Self::clock_of(self.clock.clone()), rules).await.expect("the app starts")
     }
 

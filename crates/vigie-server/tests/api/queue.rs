@@ -177,9 +177,9 @@ async fn instances_follow_each_other(app: TestApp) {
     let mut tail = vigie_server::tail::Tail::from_end(&other).await.expect("the log");
     let created = app.create(&app.lead, json!({"priority": "P1"})).await.expect(201).body;
     let id = TicketId::parse(created["id"].as_str().expect("id")).expect("valid");
-    assert!(other.live.standing(&id, other.now()).is_none(), "not seen before following the log");
+    assert!(other.live.standing(&id).is_none(), "not seen before following the log");
     assert_eq!(tail.follow(&other).await.expect("followed"), 1);
-    assert_eq!(other.live.standing(&id, other.now()).map(|s| s.position), Some(1));
+    assert_eq!(other.live.standing(&id).map(|s| s.position), Some(1));
     // Claimed through the first instance: the second stops proposing it.
     let claimed = app.post("/api/v1/queue/next", &app.lead, json!({"agent": "ana"})).await.expect(200);
     assert_eq!(claimed.body["id"], id.as_str());
@@ -191,10 +191,10 @@ async fn instances_follow_each_other(app: TestApp) {
     // Solved through the first: gone from the second, and not brought back by an older copy.
     app.patch(&format!("/api/v1/tickets/{id}"), &app.lead, Some("*"), json!({"status": "solved"})).await.expect(200);
     tail.follow(&other).await.expect("followed");
-    assert!(other.live.standing(&id, other.now()).is_none());
+    assert!(other.live.standing(&id).is_none());
     let stale = Ticket { status: Status::Open, ..app.store.ticket(&id).await.expect("read").expect("stored") };
     other.live.apply(&stale, 1, other.now());
-    assert!(other.live.standing(&id, other.now()).is_none(), "an older state does not bring it back");
+    assert!(other.live.standing(&id).is_none(), "an older state does not bring it back");
 
     // The scheduler's lease: one holder at a time on PostgreSQL; SQLite has one server per file.
     let first = app.store.scheduler_lease().await.expect("asked");

@@ -241,21 +241,21 @@ async fn a_changed_configuration_file_wins(app: TestApp) {
     let now: Timestamp = "2026-06-01T08:00:00Z".parse().expect("valid");
     let file_a = "[sla]\n[[sla.policies]]\nname = \"from-file\"\nresolution_minutes = 100\n";
     let loaded = RulesHandle::load(&app.store, Some(("a.toml", file_a)), now).await.expect("valid file");
-    assert_eq!(loaded.revision(), 1);
-    assert_eq!(loaded.document().sla.policies[0].name, "from-file");
-    let mut document = (*loaded.document()).clone();
+    assert_eq!(loaded.snapshot().1, 1);
+    assert_eq!(loaded.snapshot().0.sla.policies[0].name, "from-file");
+    let mut document = (*loaded.snapshot().0).clone();
     document.sla.policies[0].name = "from-api".into();
     loaded.change(&app.store, 1, document.clone(), "root", now).await.map_err(|_| "refused").expect("a valid change");
     // A change made from an older revision is refused: the other change is not lost.
     let stale = loaded.change(&app.store, 1, document, "someone-else", now).await;
     assert!(matches!(stale, Err(vigie_server::rules::RulesChangeError::Store(vigie_store::StoreError::Conflict(_)))));
     let again = RulesHandle::load(&app.store, Some(("a.toml", file_a)), now).await.expect("valid file");
-    assert_eq!((again.revision(), again.document().sla.policies[0].name.as_str()), (2, "from-api"));
+    assert_eq!((again.snapshot().1, again.snapshot().0.sla.policies[0].name.as_str()), (2, "from-api"));
     let without = RulesHandle::load(&app.store, None, now).await.expect("saved rules");
-    assert_eq!(without.document().sla.policies[0].name, "from-api");
+    assert_eq!(without.snapshot().0.sla.policies[0].name, "from-api");
     let file_b = file_a.replace("100", "200");
     let edited = RulesHandle::load(&app.store, Some(("a.toml", &file_b)), now).await.expect("valid file");
-    assert_eq!((edited.revision(), edited.document().sla.policies[0].resolution_minutes), (3, Some(200)));
+    assert_eq!((edited.snapshot().1, edited.snapshot().0.sla.policies[0].resolution_minutes), (3, Some(200)));
     // A bad file is refused with its key and line, and nothing is saved.
     let bad = RulesHandle::load(&app.store, Some(("c.toml", "[sla]\nat_risk_minutes = \"soon\"\n")), now).await;
     let error = bad.expect_err("refused");
@@ -268,7 +268,7 @@ async fn a_changed_configuration_file_wins(app: TestApp) {
     .await;
     let error = bad.expect_err("refused");
     assert!(error.contains("sla.policies[0].resolution_minutes"), "{error}");
-    assert_eq!(RulesHandle::load(&app.store, None, now).await.expect("saved").revision(), 3);
+    assert_eq!(RulesHandle::load(&app.store, None, now).await.expect("saved").snapshot().1, 3);
 }
 
 crate::on_both_backends!(
