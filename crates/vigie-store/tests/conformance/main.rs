@@ -51,6 +51,7 @@ on_both_backends!(
     tickets::story_patch,
     tickets::story_comments,
     tickets::story_sub_microsecond_now,
+    tickets::story_panicking_listener,
     directory::story_directory,
     directory::story_tokens,
     idempotency::story_idempotency,

@@ -190,3 +190,13 @@ pub async fn story_sub_microsecond_now(store: &Store) {
     let commented = comment(store, &lead(), later, &id, "On it.", true).await.expect("accepted");
     assert_eq!(stored(store, &id).await, commented.ticket);
 }
+
+/// A commit listener that panics does not take the answer of a committed command with it: the
+/// caller is told it succeeded, and the next command goes through.
+pub async fn story_panicking_listener(store: &Store) {
+    store.on_commit(std::sync::Arc::new(|_: &[&vigie_store::Committed]| panic!("a listener bug")));
+    let first = create_ok(store, &lead(), at(0), ticket_input()).await;
+    let second = create_ok(store, &lead(), at(1), ticket_input()).await;
+    assert_eq!(stored(store, &first.id).await, first);
+    assert_eq!(stored(store, &second.id).await, second);
+}
