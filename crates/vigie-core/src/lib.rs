@@ -18,6 +18,7 @@ pub mod directory;
 pub mod event;
 pub mod ids;
 pub mod lifecycle;
+pub mod metrics;
 pub mod queue;
 pub mod rules;
 pub mod sla;

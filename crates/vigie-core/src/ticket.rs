@@ -25,6 +25,13 @@ macro_rules! spelled_enum {
                 match text { $($text => Some($name::$variant),)+ _ => None }
             }
 
+            /// Parses the canonical spelling from raw bytes (a CSV field), without first
+            /// checking that they are UTF-8: the spellings are ASCII.
+            pub fn parse_bytes(bytes: &[u8]) -> Option<Self> {
+                $(if bytes == $text.as_bytes() { return Some($name::$variant); })+
+                None
+            }
+
             /// "one of `a`, `b`, `c`": the reason given when a value is not in the set.
             pub fn expected() -> String {
                 let names: Vec<String> = Self::ALL.iter().map(|v| format!("`{}`", v.as_str())).collect();

@@ -5,6 +5,8 @@
 //! prints an example rules file or checks one. Each command that needs the store opens the one
 //! named by `--db` (a file path, `sqlite://PATH` or `postgres://...`).
 
+mod report;
+
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -41,6 +43,8 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// The backlog and KPI report of an exported ticket history (tickets.csv), offline.
+    Report(report::ReportArgs),
 }
 
 #[derive(Subcommand)]
@@ -149,6 +153,10 @@ struct BenchDataArgs {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // The offline commands need no async runtime.
+    if let Command::Report(args) = cli.command {
+        return exit(report::run(args));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -156,7 +164,12 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    exit(runtime.block_on(run(cli)))
+}
+
+/// The exit status of a command, its error said on standard error.
+fn exit(outcome: anyhow::Result<()>) -> std::process::ExitCode {
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
@@ -197,6 +210,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::BenchData(args) => bench_data(args).await,
+        Command::Report(args) => report::run(args),
         Command::Rules { command: RulesCommand::Example } => {
             std::io::stdout().lock().write_all(EXAMPLE_RULES.as_bytes()).context("cannot print")?;
             Ok(())

@@ -1,0 +1,19 @@
+//! A report written out: canonical JSON, text for a terminal, a self-contained HTML page.
+
+pub mod html;
+pub mod json;
+pub mod svg;
+pub mod text;
+
+use jiff::Timestamp;
+use jiff::tz::Offset;
+
+/// `YYYY-MM-DDTHH:MM:SSZ`.
+pub(crate) fn instant(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// `YYYY-MM-DD` (UTC).
+pub(crate) fn day(at: Timestamp) -> String {
+    Offset::UTC.to_datetime(at).date().to_string()
+}
