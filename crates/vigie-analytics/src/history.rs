@@ -479,7 +479,8 @@ where
 }
 
 /// Reads a history in file order on the calling thread, calling `each` with every good record
-/// and its line; `each` may stop the reading with an error of its own.
+/// and the bytes read so far (for a progress bar); `each` may stop the reading with an error of
+/// its own.
 pub fn for_each_row<R, E, X>(
     source: R,
     file: &str,
@@ -488,7 +489,7 @@ pub fn for_each_row<R, E, X>(
 ) -> Result<Result<ReadSummary, X>, HistoryError>
 where
     R: Read,
-    E: FnMut(&Row<'_>, u64, u64) -> Result<Result<(), X>, FieldProblem>,
+    E: FnMut(&Row<'_>, u64) -> Result<Result<(), X>, FieldProblem>,
 {
     let mut blocks = BlockReader::new(source, file, options.block_bytes);
     let (header, first) = read_header(&mut blocks, file)?;
@@ -509,8 +510,7 @@ where
             if own_error.is_some() {
                 return Ok(());
             }
-            let line = line_at(&block, row.fields.first().map_or(block.start, |s| s.start as usize));
-            match each(row, line, blocks.bytes_read)? {
+            match each(row, blocks.bytes_read)? {
                 Ok(()) => Ok(()),
                 Err(error) => {
                     own_error = Some(error);

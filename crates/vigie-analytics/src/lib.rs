@@ -4,6 +4,7 @@
 //! - [`history`] reads `tickets.csv` as a stream of blocks, in parallel, with errors that name
 //!   the file, line, column and reason;
 //! - [`tables`] reads `sla.csv` and `handle_time.csv`;
+//! - [`import`] turns a history row into the events vigie would have recorded (`vigie import`);
 //! - [`report`] runs the metric definitions of `vigie_core::metrics` over a history;
 //! - [`render`] writes a report as canonical JSON (`shared/bench/REPORT_SCHEMA.md`), as text
 //!   for a terminal, or as a self-contained HTML page with SVG charts.
@@ -13,6 +14,7 @@
 //! files and formats; it knows nothing of the store or of HTTP.
 
 pub mod history;
+pub mod import;
 pub mod render;
 pub mod report;
 pub mod tables;

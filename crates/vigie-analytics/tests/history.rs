@@ -12,7 +12,7 @@ const HEADER: &str = "id,created_at,first_response_at,resolved_at,status,priorit
 /// Reads `text` in file order and returns the ids of the good rows and the summary.
 fn ids(text: &str, options: ReadOptions) -> Result<(Vec<String>, ReadSummary), HistoryError> {
     let mut ids = Vec::new();
-    let outcome = history::for_each_row(text.as_bytes(), "tickets.csv", options, |row: &Row<'_>, _, _| {
+    let outcome = history::for_each_row(text.as_bytes(), "tickets.csv", options, |row: &Row<'_>, _| {
         let facts = row.facts()?;
         ids.push(facts.id.into_owned());
         Ok(Ok::<(), ()>(()))
@@ -122,7 +122,7 @@ fn a_bad_value_names_the_file_line_column_and_reason() {
     }
     let mut latin1 = format!("{HEADER}\n").into_bytes();
     latin1.extend_from_slice(b"T1,2026-01-01T00:00:00Z,,,open,P2,bill\xe9,email,C1,standard,fo,,s,b,,\n");
-    let error = history::for_each_row(&latin1[..], "tickets.csv", ReadOptions::default(), |row: &Row<'_>, _, _| {
+    let error = history::for_each_row(&latin1[..], "tickets.csv", ReadOptions::default(), |row: &Row<'_>, _| {
         row.facts().map(|_| Ok::<(), ()>(()))
     })
     .expect_err("not UTF-8");

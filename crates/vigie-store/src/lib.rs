@@ -506,6 +506,18 @@ impl Store {
         Ok(self.stored_tickets(ids).await?.into_iter().map(|stored| stored.ticket).collect())
     }
 
+    /// Which of `ids` are stored, without reading the tickets (imports skip them).
+    pub async fn existing_ticket_ids(
+        &self,
+        ids: &[TicketId],
+    ) -> Result<std::collections::HashSet<TicketId>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Default::default());
+        }
+        let existing: Vec<String> = on_backend!(self, |conn, Q| Q::existing_ticket_ids(conn, ids).await)?;
+        existing.into_iter().map(|id| TicketId::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))).collect()
+    }
+
     /// [`Store::tickets_by_ids`] with each ticket's last sequence number.
     pub async fn stored_tickets(&self, ids: &[TicketId]) -> Result<Vec<StoredTicket>, StoreError> {
         if ids.is_empty() {

@@ -265,6 +265,19 @@ where
 
     /// The tickets with these ids and their last sequence numbers, in no particular order
     /// (unknown ids are left out).
+    /// Which of `ids` are stored (in no particular order).
+    pub(crate) async fn existing_ticket_ids(
+        conn: &mut DB::Connection,
+        ids: &[TicketId],
+    ) -> Result<Vec<String>, StoreError> {
+        let mut existing = Vec::new();
+        for chunk in ids.chunks(1_000) {
+            let mut qb = where_in::<DB>("SELECT id FROM tickets WHERE id IN (", chunk.iter().map(ToString::to_string));
+            existing.extend(qb.build_query_scalar::<String>().fetch_all(&mut *conn).await?);
+        }
+        Ok(existing)
+    }
+
     pub(crate) async fn tickets_by_ids(
         conn: &mut DB::Connection,
         ids: &[TicketId],
@@ -617,6 +630,8 @@ where
     ) -> Result<LoadSummary, StoreError> {
         let mut rows = Vec::with_capacity(histories.len());
         let mut highest_number = None;
+        // As on the live write path, a customer first seen on a ticket is created with it.
+        let mut customers: HashMap<String, (CustomerTier, i64)> = HashMap::new();
         for history in histories {
             let ticket = match vigie_core::event::replay(history) {
                 Ok(Some(ticket)) => ticket,
@@ -630,6 +645,9 @@ where
             if let Some(number) = ticket.id.as_str().strip_prefix("T-").and_then(|n| n.parse::<i64>().ok()) {
                 highest_number = highest_number.max(Some(number));
             }
+            customers
+                .entry(ticket.customer_id.to_string())
+                .or_insert((ticket.customer_tier, micros(ticket.created_at)));
             rows.push(TicketRow::from_ticket(&ticket));
         }
         let n_events: usize = histories.iter().map(Vec::len).sum();
@@ -653,6 +671,10 @@ where
             .zip(seqs)
             .map(|(event, seq)| EventRow::from_event(&Event { seq, ..event.clone() }))
             .collect();
+        let mut customers: Vec<(String, CustomerTier, i64)> =
+            customers.into_iter().map(|(id, (tier, at))| (id, tier, at)).collect();
+        customers.sort_by(|a, b| a.0.cmp(&b.0));
+        Self::insert_new_customers(conn, &customers).await?;
         // Plain inserts: an id already stored is refused by the primary key, never overwritten.
         Self::write_tickets(conn, &rows, OnConflict::Fail).await.map_err(|error| match error {
             sqlx::Error::Database(db) if db.is_unique_violation() => {

@@ -5,6 +5,7 @@
 //! prints an example rules file or checks one. Each command that needs the store opens the one
 //! named by `--db` (a file path, `sqlite://PATH` or `postgres://...`).
 
+mod import;
 mod report;
 
 use std::io::Write;
@@ -45,6 +46,10 @@ enum Command {
     },
     /// The backlog and KPI report of an exported ticket history (tickets.csv), offline.
     Report(report::ReportArgs),
+    /// Load an exported ticket history into the store as events with their original instants
+    /// (idempotent: tickets already stored are left alone, so a rerun finishes an interrupted
+    /// import).
+    Import(import::ImportArgs),
 }
 
 #[derive(Subcommand)]
@@ -59,18 +64,18 @@ enum RulesCommand {
 }
 
 #[derive(Args)]
-struct ConfigArg {
+pub(crate) struct ConfigArg {
     /// The rules file (TOML; see `vigie rules example`). Applied at start when it changed since
     /// the last start; without it, the rules saved in the database stay in force.
     #[arg(long, env = "VIGIE_CONFIG")]
-    config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 }
 
 #[derive(Args)]
-struct DbArg {
+pub(crate) struct DbArg {
     /// The database: a file path or sqlite://PATH (created if missing), or postgres://...
     #[arg(long, env = "VIGIE_DB", default_value = "vigie.db")]
-    db: String,
+    pub(crate) db: String,
 }
 
 #[derive(Args)]
@@ -211,6 +216,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::BenchData(args) => bench_data(args).await,
         Command::Report(args) => report::run(args),
+        Command::Import(args) => import::run(args).await,
         Command::Rules { command: RulesCommand::Example } => {
             std::io::stdout().lock().write_all(EXAMPLE_RULES.as_bytes()).context("cannot print")?;
             Ok(())
@@ -245,7 +251,7 @@ const EXAMPLE_RULES: &str = include_str!("rules.example.toml");
 
 /// What rules apply when no file is given.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum RulesDefault {
+pub(crate) enum RulesDefault {
     /// The rules saved in the database (none: no SLA policy).
     Saved,
     /// The example rules, when the database has none yet (the demo).
@@ -253,7 +259,7 @@ enum RulesDefault {
 }
 
 /// The rules in force: the file's if it changed since last time, else the ones saved.
-async fn load_rules(
+pub(crate) async fn load_rules(
     store: &Store,
     config: &ConfigArg,
     default: RulesDefault,
@@ -278,7 +284,7 @@ async fn load_rules(
     .map_err(|error| anyhow::anyhow!(error))
 }
 
-async fn open(db: &str) -> anyhow::Result<Store> {
+pub(crate) async fn open(db: &str) -> anyhow::Result<Store> {
     Store::open(db).await.with_context(|| format!("cannot open the database `{}`", redact(db)))
 }
 

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use vigie_core::metrics::{AGE_BUCKETS, Report, SlaCounts, Stats};
 
 use super::svg::{Series, bar_chart, escape, line_chart, share_bars};
-use super::text::thousands;
+use super::text::{one_decimal, thousands};
 use super::{day, instant};
 
 const STYLE: &str = r#"
@@ -64,7 +64,7 @@ pub fn to_html(report: &Report, source: &str) -> String {
     let net = report.flow.net_flow_7d;
     page.push_str(r#"<div class="tiles">"#);
     tile(&mut page, &thousands(b.count), "open tickets", false);
-    tile(&mut page, &format!("{:.1}", b.hours_of_work), "hours of work", false);
+    tile(&mut page, &one_decimal(b.hours_of_work), "hours of work", false);
     tile(&mut page, &format!("{}{net}", if net > 0 { "+" } else { "" }), "net flow, last 7 days", net > 0);
     tile(&mut page, &thousands(p1), "P1 open", p1 > 0);
     tile(&mut page, &thousands(report.at_risk.len() as u64), "at risk (due within 60 min)", !report.at_risk.is_empty());

@@ -182,10 +182,13 @@ fn open_svg(title: &str) -> String {
     )
 }
 
-/// Grid lines and labels at 0, ¼, ½, ¾ and the top.
+/// Grid lines and labels from 0 to the top in round steps: fifths of a top of 2.5 or 5 × 10^k,
+/// quarters otherwise.
 fn axis_y(svg: &mut String, top: f64, y: &dyn Fn(f64) -> f64) {
-    for k in 0..=4 {
-        let v = top * k as f64 / 4.0;
+    let mantissa = top / 10f64.powf(top.log10().floor());
+    let steps = if (mantissa - 2.5).abs() < 1e-9 || (mantissa - 5.0).abs() < 1e-9 { 5 } else { 4 };
+    for k in 0..=steps {
+        let v = top * k as f64 / steps as f64;
         let _ = write!(
             svg,
             r#"<line class="grid" x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}"/>"#,

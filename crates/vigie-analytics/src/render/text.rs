@@ -218,7 +218,7 @@ fn thousands_signed(n: i64) -> String {
     if n < 0 { format!("-{}", thousands(n.unsigned_abs())) } else { thousands(n as u64) }
 }
 
-fn one_decimal(x: f64) -> String {
+pub(crate) fn one_decimal(x: f64) -> String {
     let whole = x.trunc();
     let tenth = ((x - whole).abs() * 10.0).round() as u64;
     let (whole, tenth) = if tenth == 10 { (whole + x.signum(), 0) } else { (whole, tenth) };
