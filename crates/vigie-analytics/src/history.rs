@@ -231,6 +231,9 @@ fn read_header<R: Read>(blocks: &mut BlockReader<R>, file: &str) -> Result<(Head
 fn split_reason(error: SplitError) -> &'static str {
     match error {
         SplitError::UnclosedQuote { .. } => "a quoted field is never closed (a missing `\"`?)",
+        SplitError::QuoteInUnquotedField { .. } => {
+            "a quote inside a field that does not start with one (a field holding quotes must be quoted, each inner quote doubled: `\"a \"\"b\"\"\"`)"
+        }
         SplitError::AfterClosingQuote { .. } => {
             "a closing quote is followed by something other than `,` or a line end (a quote inside a quoted field must be doubled: `\"\"`)"
         }
@@ -304,7 +307,9 @@ where
             }
             Err(error) => {
                 let at = match error {
-                    SplitError::UnclosedQuote { at } | SplitError::AfterClosingQuote { at } => at,
+                    SplitError::UnclosedQuote { at }
+                    | SplitError::AfterClosingQuote { at }
+                    | SplitError::QuoteInUnquotedField { at } => at,
                 };
                 let row_error = RowError {
                     file: file.to_owned(),
@@ -314,7 +319,7 @@ where
                     reason: split_reason(error).to_owned(),
                 };
                 match error {
-                    SplitError::AfterClosingQuote { .. } if skip_invalid => {
+                    SplitError::AfterClosingQuote { .. } | SplitError::QuoteInUnquotedField { .. } if skip_invalid => {
                         (next_record_start(data, record_start).unwrap_or(data.len()), Some(row_error))
                     }
                     _ => {

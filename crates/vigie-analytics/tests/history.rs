@@ -11,8 +11,12 @@ const HEADER: &str = "id,created_at,first_response_at,resolved_at,status,priorit
 
 /// Reads `text` in file order and returns the ids of the good rows and the summary.
 fn ids(text: &str, options: ReadOptions) -> Result<(Vec<String>, ReadSummary), HistoryError> {
+    ids_of_bytes(text.as_bytes(), options)
+}
+
+fn ids_of_bytes(bytes: &[u8], options: ReadOptions) -> Result<(Vec<String>, ReadSummary), HistoryError> {
     let mut ids = Vec::new();
-    let outcome = history::for_each_row(text.as_bytes(), "tickets.csv", options, |row: &Row<'_>, _| {
+    let outcome = history::for_each_row(bytes, "tickets.csv", options, |row: &Row<'_>, _| {
         let facts = row.facts()?;
         ids.push(facts.id.into_owned());
         Ok(Ok::<(), ()>(()))
@@ -102,6 +106,10 @@ fn a_bad_value_names_the_file_line_column_and_reason() {
             "tickets.csv:2: a closing quote is followed by something other than `,` or a line end (a quote inside a quoted field must be doubled: `\"\"`)",
         ),
         (
+            "T1,2026-01-01T00:00:00Z,,,open,P2,billing,email,C1,standard,fo,,say \"hi\",b,,".to_owned(),
+            "tickets.csv:2: a quote inside a field that does not start with one (a field holding quotes must be quoted, each inner quote doubled: `\"a \"\"b\"\"\"`)",
+        ),
+        (
             "T1,2026-01-01T00:00:00Z,,,open,P2,billing,email,C1,standard,fo,,\"never closed,b,,\nT2".to_owned(),
             "tickets.csv:2: a quoted field is never closed (a missing `\"`?)",
         ),
@@ -186,6 +194,26 @@ fn block_cuts_never_change_what_is_read() {
         let options = ReadOptions { block_bytes, threads: 3, ..ReadOptions::default() };
         assert_eq!(report_of(&text, options).expect("valid"), single, "block size {block_bytes}");
     }
+    // Stray quotes (found by the fuzzer: accepted as literals, they made the cutting change
+    // what was read) are skipped the same way whatever the cutting.
+    let mut stray = String::new();
+    for (i, record) in long_history(400).split_inclusive("Bye\",").enumerate() {
+        stray.push_str(record);
+        if i % 37 == 5 {
+            stray.push_str(
+                ",\r\nT9,2026-01-01T00:00:00Z,,,open,P1,c,email,C1,standard,t,,a \"stray,\"quote\nspanning\",b,,\r\n",
+            );
+        }
+    }
+    let skipping = |block_bytes, threads| {
+        let options = ReadOptions { skip_invalid: true, block_bytes, threads };
+        report_of(&stray, options).expect("skipping")
+    };
+    let reference = skipping(0, 1);
+    for block_bytes in [50, 333, 2_000] {
+        assert_eq!(skipping(block_bytes, 2), reference, "block size {block_bytes}");
+    }
+
     // A bad row far into the file is found at its line whatever the cutting.
     let mut bad = long_history(500);
     let line_of_bad = bad.matches('\n').count() + 1;
@@ -195,5 +223,47 @@ fn block_cuts_never_change_what_is_read() {
         let options = ReadOptions { block_bytes, threads: 2, ..ReadOptions::default() };
         let error = report_of(&bad, options).expect_err("bad month").to_string();
         assert!(error.starts_with(&format!("t:{line_of_bad}: column 2 (created_at)")), "{error}");
+    }
+}
+
+/// The inputs the fuzzer (`fuzz/`, target `history_csv`) found, replayed with every block size
+/// and thread count: the parallel reading and the reading in order must agree. Each file is a
+/// fuzzer input: its first byte picks the options there, here they all run; the rest follows a
+/// valid header.
+#[test]
+fn what_the_fuzzer_found_stays_fixed() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-regressions");
+    for entry in std::fs::read_dir(&dir).expect("the regressions folder") {
+        let path = entry.expect("an entry").path();
+        let input = std::fs::read(&path).expect("read");
+        let mut file = format!("{HEADER}\n").into_bytes();
+        file.extend_from_slice(&input[1..]);
+        for skip_invalid in [false, true] {
+            for block_bytes in [16, 64, 1_000, 0] {
+                for threads in [1, 2, 3] {
+                    let options = ReadOptions { skip_invalid, block_bytes, threads };
+                    let parallel = report::run(
+                        &file[..],
+                        "f.csv",
+                        AsOf::Latest,
+                        &SlaTable::default(),
+                        &HandleTimes::default(),
+                        options,
+                        &|_| {},
+                    );
+                    let in_order = ids_of_bytes(&file, options);
+                    let what = format!("{} with {options:?}", path.display());
+                    match (parallel, in_order) {
+                        (Ok(run), Ok((ids, _))) => assert_eq!(run.report.tickets_total, ids.len() as u64, "{what}"),
+                        (Err(a), Err(b)) => {
+                            assert_eq!(a.to_string(), b.to_string().replace("tickets.csv", "f.csv"), "{what}")
+                        }
+                        (a, b) => {
+                            panic!("{what}: the readings disagree: {:?} / {:?}", a.map(|r| r.summary), b.map(|r| r.1))
+                        }
+                    }
+                }
+            }
+        }
     }
 }
