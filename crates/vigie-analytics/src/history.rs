@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, mpsc};
 
 pub use fields::{Column, FieldProblem, Header, Row, RowFacts, parse_timestamp};
-pub use record::{Span, SplitError, split_record};
+pub use record::{Span, SplitError, skip_blank_lines, split_record};
 
 use record::{count_quotes_and_newlines, last_record_end};
 
@@ -266,8 +266,10 @@ where
     let mut outcome = BlockOutcome::default();
     let mut pos = block.start;
     loop {
-        let record_start = pos;
-        let (next, problem) = match split_record(data, pos, fields) {
+        // Where the record really starts (after blank lines): the line of a message, and the
+        // point a malformed record is skipped from.
+        let record_start = skip_blank_lines(data, pos);
+        let (next, problem) = match split_record(data, record_start, fields) {
             Ok(None) => break,
             Ok(Some(next)) if fields.is_empty() => {
                 pos = next;

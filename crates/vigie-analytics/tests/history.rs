@@ -102,6 +102,10 @@ fn a_bad_value_names_the_file_line_column_and_reason() {
             "tickets.csv:2: has 4 field(s) where the header has 16 (a missing quote around a value with a comma?)",
         ),
         (
+            "\r\n\nT1,2026-01-01T00:00:00Z,,open".to_owned(),
+            "tickets.csv:4: has 4 field(s) where the header has 16 (a missing quote around a value with a comma?)",
+        ),
+        (
             "T1,2026-01-01T00:00:00Z,,,open,P2,billing,email,C1,standard,fo,,\"quoted\"tail,b,,".to_owned(),
             "tickets.csv:2: a closing quote is followed by something other than `,` or a line end (a quote inside a quoted field must be doubled: `\"\"`)",
         ),
@@ -254,7 +258,11 @@ fn what_the_fuzzer_found_stays_fixed() {
                     let in_order = ids_of_bytes(&file, options);
                     let what = format!("{} with {options:?}", path.display());
                     match (parallel, in_order) {
-                        (Ok(run), Ok((ids, _))) => assert_eq!(run.report.tickets_total, ids.len() as u64, "{what}"),
+                        (Ok(run), Ok((ids, summary))) => {
+                            assert_eq!(run.report.tickets_total, ids.len() as u64, "{what}");
+                            assert_eq!(run.summary.skipped, summary.skipped, "{what}");
+                            assert_eq!(run.summary.records, summary.records, "{what}");
+                        }
                         (Err(a), Err(b)) => {
                             assert_eq!(a.to_string(), b.to_string().replace("tickets.csv", "f.csv"), "{what}")
                         }

@@ -61,16 +61,11 @@ pub enum SplitError {
 /// Splits the record that starts at `pos` into `fields` (cleared first). Returns the offset
 /// of the next record, or `None` at the end of the block. Blank lines are skipped: `fields`
 /// stays empty when only blank lines are left.
-pub fn split_record(block: &[u8], mut pos: usize, fields: &mut Vec<Span>) -> Result<Option<usize>, SplitError> {
+pub fn split_record(block: &[u8], pos: usize, fields: &mut Vec<Span>) -> Result<Option<usize>, SplitError> {
     fields.clear();
-    // Skip blank lines (`\n` or `\r\n` alone).
-    loop {
-        match block.get(pos) {
-            None => return Ok(None),
-            Some(b'\n') => pos += 1,
-            Some(b'\r') if block.get(pos + 1) == Some(&b'\n') => pos += 2,
-            Some(_) => break,
-        }
+    let mut pos = skip_blank_lines(block, pos);
+    if pos == block.len() {
+        return Ok(None);
     }
     loop {
         if block.get(pos) == Some(&b'"') {
@@ -116,6 +111,18 @@ pub fn split_record(block: &[u8], mut pos: usize, fields: &mut Vec<Span>) -> Res
                     return Ok(Some(end));
                 }
             }
+        }
+    }
+}
+
+/// The first byte at or after `pos` that is not in a blank line (`\n` or `\r\n` alone): where
+/// the next record starts, or the end of the block.
+pub fn skip_blank_lines(block: &[u8], mut pos: usize) -> usize {
+    loop {
+        match block.get(pos) {
+            Some(b'\n') => pos += 1,
+            Some(b'\r') if block.get(pos + 1) == Some(&b'\n') => pos += 2,
+            _ => return pos.min(block.len()),
         }
     }
 }
