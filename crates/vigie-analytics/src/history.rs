@@ -20,6 +20,7 @@ use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, mpsc};
 
+pub(crate) use fields::problem;
 pub use fields::{Column, FieldProblem, Header, Row, RowFacts, parse_timestamp};
 pub use record::{Span, SplitError, skip_blank_lines, split_record};
 
@@ -27,8 +28,9 @@ use record::{count_quotes_and_newlines, last_record_end};
 
 /// The size a block is read to before it is cut after its last whole record.
 pub const BLOCK_BYTES: usize = 8 << 20;
-/// A record longer than this is taken as an unclosed quote (blocks are indexed with `u32`).
-pub const MAX_RECORD_BYTES: usize = 512 << 20;
+/// No record is longer: past this, a block with no record end is an unclosed quote, an error
+/// (and the buffers stay small).
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
 /// How many skipped records are described in full.
 pub const SKIPPED_SHOWN: usize = 5;
 
@@ -179,11 +181,19 @@ impl<R: Read> BlockReader<R> {
                     }
                     return Ok(Some(Block { index: self.next_index(), bytes, len: end, start: 0, first_line }));
                 }
-                // No record ends in the block: a long record, or a quote never closed.
+                // No record ends in so many bytes: a quote never closed (or a stray one) has
+                // swallowed the rest; nothing after it can be told apart.
                 None if filled >= MAX_RECORD_BYTES => {
-                    self.eof = true;
-                    let first_line = self.next_line;
-                    return Ok(Some(Block { index: self.next_index(), bytes, len: filled, start: 0, first_line }));
+                    return Err(HistoryError::Row(RowError {
+                        file: self.file.clone(),
+                        line: self.next_line,
+                        column: None,
+                        value: None,
+                        reason: format!(
+                            "no record ends in the {} MiB from this line: a quote opened here or after is never closed",
+                            MAX_RECORD_BYTES >> 20
+                        ),
+                    }));
                 }
                 None => bytes.resize(bytes.len() * 2, 0),
             }
@@ -250,6 +260,28 @@ struct BlockOutcome {
     fatal: Option<RowError>,
 }
 
+/// A problem found in a record, before its line is counted (counting is only done for the
+/// problems that are told: the fatal one and the first few skipped).
+struct Found {
+    /// Where in the block: the line is counted up to there.
+    at: usize,
+    column: Option<(usize, String)>,
+    value: Option<String>,
+    reason: String,
+}
+
+impl Found {
+    fn told(self, block: &Block, file: &str) -> RowError {
+        RowError {
+            file: file.to_owned(),
+            line: line_at(block, self.at),
+            column: self.column,
+            value: self.value,
+            reason: self.reason,
+        }
+    }
+}
+
 /// Parses the records of a block, calling `each` on every good one.
 fn parse_block<E>(
     block: &Block,
@@ -269,43 +301,33 @@ where
         // Where the record really starts (after blank lines): the line of a message, and the
         // point a malformed record is skipped from.
         let record_start = skip_blank_lines(data, pos);
-        let (next, problem) = match split_record(data, record_start, fields) {
+        let (next, found) = match split_record(data, record_start, fields) {
             Ok(None) => break,
-            Ok(Some(next)) if fields.is_empty() => {
-                pos = next;
-                continue;
-            }
             Ok(Some(next)) if fields.len() != header.width => {
                 let reason = format!(
                     "has {} field(s) where the header has {} (a missing quote around a value with a comma?)",
                     fields.len(),
                     header.width
                 );
-                (
-                    next,
-                    Some(RowError {
-                        file: file.to_owned(),
-                        line: line_at(block, record_start),
-                        column: None,
-                        value: None,
-                        reason,
-                    }),
-                )
+                (next, Some(Found { at: record_start, column: None, value: None, reason }))
             }
             Ok(Some(next)) => {
                 let row = Row { header, block: data, fields };
-                let problem = each(&row).err().map(|p| {
-                    let position = header.position(p.column).unwrap_or(0);
-                    let at = fields.get(position).map_or(record_start, |s| s.start as usize);
-                    RowError {
-                        file: file.to_owned(),
-                        line: line_at(block, at),
+                let found = each(&row).err().map(|p| match header.position(p.column) {
+                    Some(position) => Found {
+                        at: fields.get(position).map_or(record_start, |s| s.start as usize),
                         column: Some((position + 1, p.column.name().to_owned())),
                         value: Some(p.value),
                         reason: p.reason,
-                    }
+                    },
+                    None => Found {
+                        at: record_start,
+                        column: None,
+                        value: None,
+                        reason: format!("the header has no `{}` column: {}", p.column.name(), p.reason),
+                    },
                 });
-                (next, problem)
+                (next, found)
             }
             Err(error) => {
                 let at = match error {
@@ -313,34 +335,39 @@ where
                     | SplitError::AfterClosingQuote { at }
                     | SplitError::QuoteInUnquotedField { at } => at,
                 };
-                let row_error = RowError {
-                    file: file.to_owned(),
-                    line: line_at(block, at),
-                    column: None,
-                    value: None,
-                    reason: split_reason(error).to_owned(),
+                let found = Found { at, column: None, value: None, reason: split_reason(error).to_owned() };
+                // A malformed record can be skipped only if its end can be told: a line feed
+                // after an even number of its quotes, or the end of the block with an even number.
+                let end = match error {
+                    SplitError::UnclosedQuote { .. } => None,
+                    _ if !skip_invalid => None,
+                    _ => record_end_after_malformed(data, record_start),
                 };
-                match error {
-                    SplitError::AfterClosingQuote { .. } | SplitError::QuoteInUnquotedField { .. } if skip_invalid => {
-                        (next_record_start(data, record_start).unwrap_or(data.len()), Some(row_error))
-                    }
-                    _ => {
+                match end {
+                    Some(next) => (next, Some(found)),
+                    None => {
                         outcome.records += 1;
-                        outcome.fatal = Some(row_error);
+                        let mut fatal = found.told(block, file);
+                        if skip_invalid && !matches!(error, SplitError::UnclosedQuote { .. }) {
+                            fatal.reason.push_str(
+                                "; its quotes never balance, so where it ends cannot be told and nothing after it can be read",
+                            );
+                        }
+                        outcome.fatal = Some(fatal);
                         return outcome;
                     }
                 }
             }
         };
         outcome.records += 1;
-        if let Some(error) = problem {
+        if let Some(found) = found {
             if !skip_invalid {
-                outcome.fatal = Some(error);
+                outcome.fatal = Some(found.told(block, file));
                 return outcome;
             }
             outcome.skipped += 1;
             if outcome.first_skipped.len() < SKIPPED_SHOWN {
-                outcome.first_skipped.push(error);
+                outcome.first_skipped.push(found.told(block, file));
             }
         }
         pos = next;
@@ -349,8 +376,9 @@ where
 }
 
 /// After a malformed record: the start of the next one (after the next line feed outside
-/// quotes, counted from the record's start).
-fn next_record_start(data: &[u8], record_start: usize) -> Option<usize> {
+/// quotes, counted from the record's start), or the end of the block if the record's quotes
+/// balance there; `None` when they never do.
+fn record_end_after_malformed(data: &[u8], record_start: usize) -> Option<usize> {
     let mut inside = false;
     let mut at = record_start;
     while let Some(i) = memchr::memchr2(b'"', b'\n', &data[at..]) {
@@ -362,7 +390,19 @@ fn next_record_start(data: &[u8], record_start: usize) -> Option<usize> {
         }
         at += 1;
     }
-    None
+    (!inside).then_some(data.len())
+}
+
+/// On a panicking worker's way out: drops the blocks' receiver (see `fold_rows`).
+struct DropReceiverOnPanic<'a>(&'a Mutex<Option<mpsc::Receiver<Block>>>);
+
+impl Drop for DropReceiverOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let mut receiver = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            receiver.take();
+        }
+    }
 }
 
 /// Reads a history in parallel: each thread folds the records it parses into its own state
@@ -393,7 +433,9 @@ where
     // before it are parsed in full, since one may hold an earlier error.
     let fatal_block = AtomicU64::new(u64::MAX);
     let (to_workers, from_reader) = mpsc::sync_channel::<Block>(threads * 2);
-    let from_reader = Mutex::new(from_reader);
+    // A worker that panics takes the receiver out, so that the reader's next send fails instead
+    // of waiting for ever on a full channel no one drains (see `DropReceiverOnPanic`).
+    let from_reader = Mutex::new(Some(from_reader));
     let (recycle, recycled) = mpsc::channel::<Vec<u8>>();
 
     let (outcomes, read_error) = std::thread::scope(|scope| {
@@ -403,12 +445,13 @@ where
                 let (from_reader, header, fatal_block, init, each) =
                     (&from_reader, &header, &fatal_block, &init, &each);
                 scope.spawn(move || {
+                    let _guard = DropReceiverOnPanic(from_reader);
                     let mut state = init();
                     let mut total = BlockOutcome::default();
                     let mut fields = Vec::new();
                     loop {
-                        let received = from_reader.lock().map(|receiver| receiver.recv());
-                        let Ok(Ok(block)) = received else { break };
+                        let received = from_reader.lock().map(|receiver| receiver.as_ref().map(|r| r.recv()));
+                        let Ok(Some(Ok(block))) = received else { break };
                         if block.index > fatal_block.load(Ordering::Relaxed) {
                             let _ = recycle.send(block.bytes);
                             continue;

@@ -5,8 +5,9 @@
 //! comment (its text is not in the export) that also moves a new ticket to `open`; a ticket
 //! solved or closed is solved at `resolved_at` (and closed at the same instant); a ticket still
 //! waiting (`pending_*`) entered that status at its latest known instant (the first response,
-//! else the creation); the rating is recorded at the resolution; the team and assignee are the
-//! export's from the creation on. A `lang:xx` tag gives the ticket's language.
+//! else the creation); the rating is recorded at the resolution (or at a first reply that came
+//! after it); the team and assignee are the export's from the creation on. A `lang:xx` tag gives
+//! the ticket's language.
 
 use jiff::Timestamp;
 use vigie_core::{
@@ -14,7 +15,7 @@ use vigie_core::{
     TicketId,
 };
 
-use crate::history::{Column, FieldProblem, Row};
+use crate::history::{Column, FieldProblem, Row, problem};
 
 /// The author of the events an import records (but the first response, written by the
 /// assignee when there is one).
@@ -41,10 +42,6 @@ pub struct HistoryTicket {
     pub tags: Vec<String>,
 }
 
-fn problem(column: Column, value: &str, reason: impl Into<String>) -> FieldProblem {
-    FieldProblem { column, value: value.chars().take(60).collect(), reason: reason.into() }
-}
-
 fn instant(column: Column, seconds: Option<i64>) -> Result<Option<Timestamp>, FieldProblem> {
     seconds
         .map(|s| Timestamp::from_second(s).map_err(|_| problem(column, &s.to_string(), "is out of range")))
@@ -56,13 +53,14 @@ impl HistoryTicket {
     /// and a status that agrees with `resolved_at` (solved or closed exactly when resolved).
     pub fn from_row(row: &Row<'_>) -> Result<HistoryTicket, FieldProblem> {
         let facts = row.facts()?;
-        let id = TicketId::parse(facts.id.as_ref()).map_err(|e| problem(Column::Id, &facts.id, e.to_string()))?;
+        let id = TicketId::parse(facts.id.as_ref()).map_err(|e| problem(Column::Id, &facts.id, &e.to_string()))?;
         let customer = row.required(Column::CustomerId)?;
         let customer_id =
-            CustomerId::parse(customer.as_ref()).map_err(|e| problem(Column::CustomerId, &customer, e.to_string()))?;
-        let team = TeamId::parse(facts.team.as_ref()).map_err(|e| problem(Column::Team, &facts.team, e.to_string()))?;
+            CustomerId::parse(customer.as_ref()).map_err(|e| problem(Column::CustomerId, &customer, &e.to_string()))?;
+        let team =
+            TeamId::parse(facts.team.as_ref()).map_err(|e| problem(Column::Team, &facts.team, &e.to_string()))?;
         let assignee = match row.optional(Column::Assignee)? {
-            Some(a) => Some(AgentId::parse(a.as_ref()).map_err(|e| problem(Column::Assignee, &a, e.to_string()))?),
+            Some(a) => Some(AgentId::parse(a.as_ref()).map_err(|e| problem(Column::Assignee, &a, &e.to_string()))?),
             None => None,
         };
         let resolved = facts.resolved_at.is_some();
@@ -129,10 +127,16 @@ impl HistoryTicket {
         let mut history = Recorder { id: &self.id, events: Vec::new(), status: Status::New };
         history.push(self.created_at, IMPORT_ACTOR, EventKind::TicketCreated(Box::new(created)));
         let mut latest = self.created_at;
-        if let Some(at) = self.first_response_at {
+        let first_response = |history: &mut Recorder<'_>, at: Timestamp| {
             let author = self.assignee.as_ref().map_or(IMPORT_ACTOR, AgentId::as_str);
             let body = "(imported: the first public reply; its text is not in the export)".to_owned();
             history.push(at, author, EventKind::CommentAdded { public: true, body, first_response: true });
+        };
+        // A first reply after the resolution (some desks record a closing message so) comes
+        // after it, and does not reopen the ticket: the events stay in time order.
+        let reply_after_resolution = matches!((self.first_response_at, self.resolved_at), (Some(f), Some(r)) if f > r);
+        if let Some(at) = self.first_response_at.filter(|_| !reply_after_resolution) {
+            first_response(&mut history, at);
             history.move_to(at, Status::Open);
             latest = at;
         }
@@ -146,6 +150,10 @@ impl HistoryTicket {
             }
             (None, status) if status != history.status && status != Status::New => history.move_to(latest, status),
             (None, _) => {}
+        }
+        if let Some(at) = self.first_response_at.filter(|_| reply_after_resolution) {
+            first_response(&mut history, at);
+            latest = at;
         }
         if let Some(csat) = self.csat {
             history.push(
@@ -221,6 +229,7 @@ mod tests {
             ticket(Some(600), Some(7_200), Status::Solved, Some(4)),
             ticket(None, Some(7_200), Status::Closed, Some(2)),
             ticket(Some(7_200), Some(7_200), Status::Closed, None),
+            ticket(Some(9_000), Some(7_200), Status::Solved, Some(5)),
         ];
         for row in cases {
             let events = row.events();

@@ -424,14 +424,15 @@ impl MetricsAccumulator {
         let mut hours_of_work = 0.0;
         let mut missing_handle_time = Vec::new();
         for (&category, &count) in &per_category {
-            let name = names.name(category);
-            by_category.insert(name.to_owned(), count);
+            by_category.insert(names.name(category).to_owned(), count);
+        }
+        // Summed in category order, so that the same history gives the same last digits.
+        for (name, &count) in &by_category {
             match handle_times.minutes(name) {
                 Some(minutes) => hours_of_work += count as f64 * minutes,
-                None => missing_handle_time.push(name.to_owned()),
+                None => missing_handle_time.push(name.clone()),
             }
         }
-        missing_handle_time.sort();
         // Sorted by creation, the ages are sorted in descending order.
         let ages: Vec<f64> = open.iter().rev().map(|ticket| minutes(t - ticket.created_at)).collect();
         let age_minutes = (!ages.is_empty()).then(|| AgeStats {
@@ -474,8 +475,9 @@ impl MetricsAccumulator {
         at_risk.sort_by(|a, b| a.minutes_left.total_cmp(&b.minutes_left).then_with(|| a.id.cmp(&b.id)));
 
         // Flow: every day from the first timestamp to T.
-        let first_day = self.earliest.unwrap_or(t).min(t).div_euclid(DAY_SECONDS);
-        let last_day = t.div_euclid(DAY_SECONDS);
+        // No ticket at T (an empty history, or one that starts later): no day to list.
+        let first_day = self.earliest.unwrap_or(t + DAY_SECONDS).min(t + DAY_SECONDS).div_euclid(DAY_SECONDS);
+        let last_day = if self.earliest.is_some() { t.div_euclid(DAY_SECONDS) } else { first_day - 1 };
         let mut daily = Vec::with_capacity(usize::try_from(last_day - first_day + 1).unwrap_or(0));
         let mut backlog = 0i64;
         for day in first_day..=last_day {

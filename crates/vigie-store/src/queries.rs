@@ -263,8 +263,6 @@ where
             .map_err(|error| StoreError::corrupt(format!("a page of rows does not parse: {error}")))
     }
 
-    /// The tickets with these ids and their last sequence numbers, in no particular order
-    /// (unknown ids are left out).
     /// Which of `ids` are stored (in no particular order).
     pub(crate) async fn existing_ticket_ids(
         conn: &mut DB::Connection,
@@ -278,6 +276,8 @@ where
         Ok(existing)
     }
 
+    /// The tickets with these ids and their last sequence numbers, in no particular order
+    /// (unknown ids are left out).
     pub(crate) async fn tickets_by_ids(
         conn: &mut DB::Connection,
         ids: &[TicketId],

@@ -174,3 +174,31 @@ async fn a_bad_row_stops_the_import_before_anything_is_written() {
     assert!(said(&output).contains("1 skipped as invalid"), "{}", said(&output));
     db.destroy().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_id_is_told_and_a_reply_after_the_resolution_keeps_time_order() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let file = scratch.path().join("tickets.csv");
+    std::fs::write(
+        &file,
+        "id,created_at,first_response_at,resolved_at,status,priority,category,channel,customer_id,customer_tier,team,assignee,subject,body,csat,tags\n\
+         T1,2026-02-01T09:00:00Z,,,open,P2,billing,email,C1,standard,fo,,s,b,,\n\
+         T1,2026-02-01T09:00:00Z,,2026-02-02T09:00:00Z,solved,P2,billing,email,C1,standard,fo,,s,b,,\n\
+         T2,2026-02-01T09:00:00Z,2026-02-03T09:00:00Z,2026-02-02T09:00:00Z,closed,P2,billing,email,C2,premium,fo,a1,s,b,5,\n",
+    )
+    .expect("write");
+    let db = TestDb::create(Backend::Sqlite).await.expect("sqlite");
+    let output = import(&file, db.url());
+    assert!(output.status.success(), "{}", said(&output));
+    assert!(said(&output).contains("2 new tickets"), "{}", said(&output));
+    assert!(said(&output).contains("1 row(s) repeat the id of an earlier row"), "{}", said(&output));
+    let store = db.open().await;
+    let t2 = vigie_core::TicketId::parse("T2").expect("id");
+    let events = store.ticket_events(&t2).await.expect("events");
+    assert!(events.windows(2).all(|pair| pair[0].at <= pair[1].at), "events in time order: {events:#?}");
+    let ticket = store.ticket(&t2).await.expect("read").expect("stored");
+    assert_eq!(ticket.status, vigie_core::Status::Closed);
+    assert_eq!(ticket.first_response_at.map(|t| t.to_string()), Some("2026-02-03T09:00:00Z".to_owned()));
+    store.close().await;
+    db.destroy().await;
+}

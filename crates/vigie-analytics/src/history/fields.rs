@@ -295,7 +295,8 @@ impl RowFacts<'_> {
     }
 }
 
-fn problem(column: Column, value: &str, reason: &str) -> FieldProblem {
+/// A problem with a value, shown shortened to 60 characters.
+pub(crate) fn problem(column: Column, value: &str, reason: &str) -> FieldProblem {
     const SHOWN: usize = 60;
     let value = match value.char_indices().nth(SHOWN) {
         Some((cut, _)) => format!("{}…", &value[..cut]),

@@ -180,8 +180,11 @@ impl AgeBuckets for vigie_core::metrics::Backlog {
     }
 }
 
-/// Appends a line, cut to [`WIDTH`] characters.
+/// Appends a line, cut to [`WIDTH`] characters. Control characters (a line feed or an escape
+/// sequence in a category or an id) are shown as `?`, so that the data cannot break the layout
+/// or drive the terminal.
 fn line(out: &mut String, text: String) {
+    let text: String = text.chars().map(|c| if c.is_control() { '?' } else { c }).collect();
     let text = text.trim_end();
     let _ = writeln!(out, "{}", cut(text, WIDTH));
 }

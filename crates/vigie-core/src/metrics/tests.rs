@@ -126,7 +126,8 @@ fn an_empty_history_has_no_instant_unless_one_is_given() {
     assert_eq!(r.as_of, None);
     assert!(r.flow.daily.is_empty());
     let r = report(AsOf::At(MONDAY), &[]);
-    assert_eq!(r.flow.daily.len(), 1);
+    assert!(r.flow.daily.is_empty(), "no ticket, no day (REPORT_SCHEMA.md: first_day null)");
+    assert_eq!(r.flow.first_day, None);
     assert_eq!(r.backlog.age_minutes, None);
 }
 
