@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, mpsc};
 
 pub(crate) use fields::problem;
-pub use fields::{Column, FieldProblem, Header, Row, RowFacts, parse_timestamp};
+pub use fields::{Column, FieldProblem, Header, INSTANTS, Row, RowFacts, parse_timestamp};
 pub use record::{Span, SplitError, skip_blank_lines, split_record};
 
 use record::{count_quotes_and_newlines, last_record_end};

@@ -93,6 +93,10 @@ fn a_bad_value_names_the_file_line_column_and_reason() {
         ),
         (row("", "2026-01-01T00:00:00Z"), "tickets.csv:2: column 1 (id): \"\" must not be empty"),
         (
+            row("T1", "0202-01-01T00:00:00Z"),
+            "tickets.csv:2: column 2 (created_at): \"0202-01-01T00:00:00Z\" is outside the years 1970 to 2199 (a typo in the year?)",
+        ),
+        (
             "T1,2026-01-02T00:00:00Z,,2026-01-01T00:00:00Z,solved,P2,billing,email,C1,standard,front_office,,s,b,,"
                 .to_owned(),
             "tickets.csv:2: column 4 (resolved_at): \"2026-01-01T00:00:00Z\" is before created_at",

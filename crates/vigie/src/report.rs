@@ -55,6 +55,9 @@ pub fn run(args: ReportArgs) -> anyhow::Result<()> {
         Some(text) => {
             let at = vigie_analytics::history::parse_timestamp(text.as_bytes())
                 .with_context(|| format!("--as-of: {text:?} is not an RFC 3339 timestamp (2026-03-02T08:00:00Z)"))?;
+            if !vigie_analytics::history::INSTANTS.contains(&at) {
+                anyhow::bail!("--as-of: {text:?} is outside the years 1970 to 2199");
+            }
             AsOf::At(at)
         }
     };

@@ -186,9 +186,17 @@ impl<'a> Row<'a> {
         if bytes.is_empty() {
             return Ok(None);
         }
-        parse_timestamp(&bytes).map(Some).ok_or_else(|| {
+        let seconds = parse_timestamp(&bytes).ok_or_else(|| {
             problem(column, &String::from_utf8_lossy(&bytes), "is not an RFC 3339 timestamp (2026-03-02T08:15:00Z)")
-        })
+        })?;
+        if !INSTANTS.contains(&seconds) {
+            return Err(problem(
+                column,
+                &String::from_utf8_lossy(&bytes),
+                "is outside the years 1970 to 2199 (a typo in the year?)",
+            ));
+        }
+        Ok(Some(seconds))
     }
 
     fn spelled<T>(
@@ -308,6 +316,10 @@ pub(crate) fn problem(column: Column, value: &str, reason: &str) -> FieldProblem
 fn not_utf8(column: Column, bytes: &[u8]) -> FieldProblem {
     problem(column, &String::from_utf8_lossy(bytes), "is not valid UTF-8")
 }
+
+/// The instants a history may hold: 1970-01-01 to the end of 2199, the calendars' range. A
+/// year typed wrong (0202, 9999) would otherwise stretch the daily series over millennia.
+pub const INSTANTS: std::ops::Range<i64> = 0..7_258_118_400;
 
 /// Parses an RFC 3339 timestamp to Unix seconds (fractions dropped). The common form
 /// `YYYY-MM-DDTHH:MM:SSZ` is read by hand; any other (offsets, fractions) goes through jiff.
