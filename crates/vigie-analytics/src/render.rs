@@ -13,6 +13,11 @@ pub(crate) fn instant(at: Timestamp) -> String {
     at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// A share as a percentage with one decimal, `-` when there is none.
+pub(crate) fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "-".to_owned(), |s| format!("{:.1} %", s * 100.0))
+}
+
 /// `YYYY-MM-DD` (UTC).
 pub(crate) fn day(at: Timestamp) -> String {
     Offset::UTC.to_datetime(at).date().to_string()

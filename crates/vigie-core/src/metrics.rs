@@ -320,26 +320,28 @@ impl MetricsAccumulator {
         // With T known, a ticket outside the window is dropped now; in the latest mode it is
         // kept until the latest timestamp seen shows it is out.
         let window_floor = self.window_floor();
+        let in_window = created_at > window_floor;
+        // Looked up once: an open ticket of the window needs it twice.
+        let category = (resolved_at.is_none() || in_window).then(|| self.names.intern(ticket.category));
         if resolved_at.is_none() {
             self.open.push(OpenTicket {
                 id: ticket.id.into(),
                 created_at,
                 status: ticket.status,
                 priority: ticket.priority,
-                category: self.names.intern(ticket.category),
+                category: category.unwrap_or(u32::MAX),
                 channel: ticket.channel,
                 customer_tier: ticket.customer_tier,
                 team: self.names.intern(ticket.team),
             });
         }
-        if created_at > window_floor {
-            let category = self.names.intern(ticket.category);
+        if in_window {
             self.recent.push(RecentTicket {
                 created_at,
                 first_response_at,
                 resolved_at,
                 priority: ticket.priority,
-                category,
+                category: category.unwrap_or(u32::MAX),
                 channel: ticket.channel,
             });
             if self.recent.len() >= self.prune_recent_at {
@@ -689,6 +691,14 @@ pub struct Backlog {
     /// Open tickets whose resolution target has passed at `T` (not in the JSON schema: the
     /// morning view's "breached").
     pub past_resolution_target: u64,
+}
+
+impl Backlog {
+    /// The age buckets youngest first, as [`AGE_BUCKETS`] lists them (the map sorts them by
+    /// label).
+    pub fn age_buckets_in_order(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        AGE_BUCKETS.iter().map(|(label, _)| (*label, self.age_buckets.get(*label).copied().unwrap_or(0)))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]

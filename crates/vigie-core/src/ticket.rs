@@ -22,7 +22,7 @@ macro_rules! spelled_enum {
 
             /// Parses the canonical spelling; anything else is `None`.
             pub fn parse(text: &str) -> Option<Self> {
-                match text { $($text => Some($name::$variant),)+ _ => None }
+                Self::parse_bytes(text.as_bytes())
             }
 
             /// Parses the canonical spelling from raw bytes (a CSV field), without first

@@ -269,9 +269,10 @@ where
         ids: &[TicketId],
     ) -> Result<Vec<String>, StoreError> {
         let mut existing = Vec::new();
+        // Chunks far below both backends' parameter limits.
         for chunk in ids.chunks(1_000) {
-            let mut qb = where_in::<DB>("SELECT id FROM tickets WHERE id IN (", chunk.iter().map(ToString::to_string));
-            existing.extend(qb.build_query_scalar::<String>().fetch_all(&mut *conn).await?);
+            let chunk = chunk.iter().map(ToString::to_string).collect();
+            existing.extend(Self::existing_ids(conn, "tickets", chunk).await?);
         }
         Ok(existing)
     }

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use vigie_core::metrics::{AGE_BUCKETS, Report, SlaCounts, Stats};
+use vigie_core::metrics::{Report, SlaCounts, Stats};
 
 use super::svg::{Series, bar_chart, escape, line_chart, share_bars};
 use super::text::{one_decimal, thousands};
-use super::{day, instant};
+use super::{day, instant, percent};
 
 const STYLE: &str = r#"
 :root { color-scheme: light; --ink:#1d2430; --muted:#5b6575; --line:#d9dee7; --in:#2f6fde; --out:#1b9e5a; --backlog:#d1495b; --good:#1b9e5a; --warn:#e0a100; --bad:#d1495b; }
@@ -96,10 +96,8 @@ pub fn to_html(report: &Report, source: &str) -> String {
     page.push_str("</section>");
 
     // Ages
-    let buckets: Vec<(String, f64)> = AGE_BUCKETS
-        .iter()
-        .map(|(label, _)| (label.to_string(), b.age_buckets.get(*label).copied().unwrap_or(0) as f64))
-        .collect();
+    let buckets: Vec<(String, f64)> =
+        b.age_buckets_in_order().map(|(label, count)| (label.to_owned(), count as f64)).collect();
     page.push_str(r#"<section class="two"><div><h2>Age of the open tickets</h2>"#);
     page.push_str(&bar_chart("Open tickets by age", &buckets, "age"));
     if let Some(age) = b.age_minutes {
@@ -321,8 +319,4 @@ fn stats_row(mut cells: Vec<Cell>, s: &Stats) -> Vec<Cell> {
         cells.push(Cell::number(format!("{:.1}", minutes / 60.0)));
     }
     cells
-}
-
-fn percent(share: Option<f64>) -> String {
-    share.map_or_else(|| "-".to_owned(), |s| format!("{:.1} %", s * 100.0))
 }

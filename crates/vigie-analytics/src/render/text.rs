@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use vigie_core::metrics::{Report, SlaCounts};
 
-use super::{day, instant};
+use super::{day, instant, percent};
 
 /// Lines are cut to this width.
 pub const WIDTH: usize = 80;
@@ -167,19 +167,6 @@ pub fn to_text(report: &Report, source: &str) -> String {
     out
 }
 
-trait AgeBuckets {
-    fn age_buckets_in_order(&self) -> Vec<(&'static str, u64)>;
-}
-
-impl AgeBuckets for vigie_core::metrics::Backlog {
-    fn age_buckets_in_order(&self) -> Vec<(&'static str, u64)> {
-        vigie_core::metrics::AGE_BUCKETS
-            .iter()
-            .map(|(label, _)| (*label, self.age_buckets.get(*label).copied().unwrap_or(0)))
-            .collect()
-    }
-}
-
 /// Appends a line, cut to [`WIDTH`] characters. Control characters (a line feed or an escape
 /// sequence in a category or an id) are shown as `?`, so that the data cannot break the layout
 /// or drive the terminal.
@@ -231,10 +218,6 @@ pub(crate) fn one_decimal(x: f64) -> String {
 
 fn days(minutes: f64) -> String {
     one_decimal(minutes / 1440.0)
-}
-
-fn percent(share: Option<f64>) -> String {
-    share.map_or_else(|| "-".to_owned(), |s| format!("{:.1} %", s * 100.0))
 }
 
 #[cfg(test)]
