@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use jiff::tz::Offset;
 
 /// `YYYY-MM-DDTHH:MM:SSZ`.
-pub(crate) fn instant(at: Timestamp) -> String {
+pub fn instant(at: Timestamp) -> String {
     at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
@@ -19,6 +19,6 @@ pub(crate) fn percent(share: Option<f64>) -> String {
 }
 
 /// `YYYY-MM-DD` (UTC).
-pub(crate) fn day(at: Timestamp) -> String {
+pub fn day(at: Timestamp) -> String {
     Offset::UTC.to_datetime(at).date().to_string()
 }

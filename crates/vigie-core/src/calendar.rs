@@ -593,7 +593,7 @@ fn parse_minute(text: &str) -> Result<u16, String> {
     Ok(hours * 60 + minutes)
 }
 
-fn parse_span(text: &str) -> Result<DaySpan, String> {
+pub(crate) fn parse_span(text: &str) -> Result<DaySpan, String> {
     let (start, end) =
         text.split_once('-').ok_or_else(|| format!("`{text}` is not an interval HH:MM-HH:MM (such as 09:00-17:30)"))?;
     let (start, end) = (parse_minute(start.trim())?, parse_minute(end.trim())?);

@@ -19,6 +19,7 @@ pub mod event;
 pub mod ids;
 pub mod lifecycle;
 pub mod metrics;
+pub mod operations;
 pub mod queue;
 pub mod rules;
 pub mod sla;

@@ -423,18 +423,10 @@ impl MetricsAccumulator {
             let bucket = AGE_BUCKETS.iter().rev().find(|(_, lower)| age >= *lower).unwrap_or(&AGE_BUCKETS[0]).0;
             *age_buckets.entry(bucket.to_owned()).or_insert(0) += 1;
         }
-        let mut hours_of_work = 0.0;
-        let mut missing_handle_time = Vec::new();
         for (&category, &count) in &per_category {
             by_category.insert(names.name(category).to_owned(), count);
         }
-        // Summed in category order, so that the same history gives the same last digits.
-        for (name, &count) in &by_category {
-            match handle_times.minutes(name) {
-                Some(minutes) => hours_of_work += count as f64 * minutes,
-                None => missing_handle_time.push(name.clone()),
-            }
-        }
+        let (hours_of_work, missing_handle_time) = self::hours_of_work(&by_category, |name| handle_times.minutes(name));
         // Sorted by creation, the ages are sorted in descending order.
         let ages: Vec<f64> = open.iter().rev().map(|ticket| minutes(t - ticket.created_at)).collect();
         let age_minutes = (!ages.is_empty()).then(|| AgeStats {
@@ -564,7 +556,7 @@ impl MetricsAccumulator {
                 age_buckets,
                 age_minutes,
                 oldest,
-                hours_of_work: hours_of_work / 60.0,
+                hours_of_work,
                 missing_handle_time,
                 past_resolution_target,
             },
@@ -602,15 +594,38 @@ fn mean(values: &[f64]) -> f64 {
 /// The continuous quantile of sorted values (SQL `quantile_cont`): linear interpolation
 /// between the two closest ranks of `(n - 1) * q`.
 pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    let rank = (sorted.len() - 1) as f64 * q;
+    quantile_by(sorted.len(), q, |rank| sorted[rank])
+}
+
+/// [`quantile_sorted`] over `n > 0` values known by rank (ascending), read only at the two
+/// ranks needed: the live backlog takes them from an ordered index instead of a sorted copy.
+pub fn quantile_by(n: usize, q: f64, value_at: impl Fn(usize) -> f64) -> f64 {
+    let rank = (n - 1) as f64 * q;
     let lower = rank.floor();
     let upper = rank.ceil();
-    let lo = sorted[lower as usize];
+    let lo = value_at(lower as usize);
     if lower == upper {
         return lo;
     }
-    let hi = sorted[upper as usize];
+    let hi = value_at(upper as usize);
     lo + (hi - lo) * (rank - lower)
+}
+
+/// The backlog in hours of work from its count per category (in category order, so that the
+/// same backlog gives the same last digits), and the categories without a handle time.
+pub fn hours_of_work(
+    by_category: &BTreeMap<String, u64>,
+    minutes_of: impl Fn(&str) -> Option<f64>,
+) -> (f64, Vec<String>) {
+    let mut minutes = 0.0;
+    let mut missing = Vec::new();
+    for (name, &count) in by_category {
+        match minutes_of(name) {
+            Some(per_ticket) => minutes += count as f64 * per_ticket,
+            None => missing.push(name.clone()),
+        }
+    }
+    (minutes / 60.0, missing)
 }
 
 /// The backlog and KPI report at one instant: `shared/bench/REPORT_SCHEMA.md`'s fields.

@@ -13,6 +13,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod backlog;
 pub mod bulk;
 pub mod directory;
 pub mod error;
@@ -21,6 +22,7 @@ pub mod live;
 pub mod queue;
 pub mod rules;
 pub mod scheduler;
+pub mod settings;
 pub mod tail;
 pub mod tickets;
 
@@ -59,6 +61,8 @@ pub struct AppState {
     pub live: Arc<LiveState>,
     /// What building the live state at start took.
     pub startup: live::RebuildSummary,
+    /// The roster and the dashboard's settings, from the configuration file.
+    pub operations: Arc<settings::Operations>,
 }
 
 impl AppState {
@@ -84,7 +88,21 @@ impl AppState {
                 live.apply(&commit.ticket, commit.last_seq, at);
             }
         }));
-        Ok(AppState { store, clock, tokens: Arc::new(auth::TokenCache::default()), rules, live, startup: rebuilt })
+        Ok(AppState {
+            store,
+            clock,
+            tokens: Arc::new(auth::TokenCache::default()),
+            rules,
+            live,
+            startup: rebuilt,
+            operations: Arc::new(settings::Operations::default()),
+        })
+    }
+
+    /// The same state with these operations settings (roster, dashboard).
+    pub fn with_operations(mut self, operations: settings::Operations) -> AppState {
+        self.operations = Arc::new(operations);
+        self
     }
 
     /// Submits a command under the rules in force, at `now`.
@@ -143,6 +161,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tickets::ticket_events))
         .routes(routes!(bulk::bulk_change))
         .routes(routes!(queue::next_ticket))
+        .routes(routes!(backlog::get_backlog))
         .routes(routes!(admin::get_rules, admin::put_rules))
         .routes(routes!(admin::list_calendars))
         .routes(routes!(admin::put_calendar, admin::delete_calendar))

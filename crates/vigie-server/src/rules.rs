@@ -150,9 +150,10 @@ pub struct QueueDocument {
 }
 
 impl RulesDocument {
-    /// Parses a configuration file; errors name the key, line and column.
+    /// The rules of a configuration file (its other parts are in `settings.rs`); errors name
+    /// the key, line and column.
     pub fn from_toml(text: &str) -> Result<RulesDocument, String> {
-        toml::from_str(text).map_err(|error| error.to_string())
+        crate::settings::ConfigFile::from_toml(text).map(|file| file.rules())
     }
 
     /// Checks the document and builds the rules.
@@ -273,7 +274,15 @@ impl RulesHandle {
     /// the module's documentation). `file` is the file's path and text.
     pub async fn load(store: &Store, file: Option<(&str, &str)>, now: Timestamp) -> Result<RulesHandle, String> {
         let latest = store.latest_rules().await.map_err(|e| format!("cannot read the rules in force: {e}"))?;
-        let file = file.map(|(path, text)| (path, text, digest(text)));
+        // The digest of the rules' part only: editing the roster or the dashboard's settings
+        // must not put the file's rules back over the changes made through the API.
+        let file = match file {
+            Some((path, text)) => {
+                let document = RulesDocument::from_toml(text).map_err(|e| format!("{path}: {e}"))?;
+                Some((path, text, digest(&json(&document))))
+            }
+            None => None,
+        };
         let unchanged_file = match (&file, &latest) {
             (Some((_, _, digest)), Some(latest)) => latest.file_digest.as_deref() == Some(digest.as_str()),
             _ => false,

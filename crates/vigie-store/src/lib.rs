@@ -501,6 +501,18 @@ impl Store {
         on_backend!(self, |conn, Q| Q::open_tickets_page(conn, after, limit).await)
     }
 
+    /// A page of the tickets no longer open (solved, closed) that were resolved after `since`,
+    /// ordered by resolution then id; the next page starts after the last one's
+    /// (`resolved_at`, `id`).
+    pub async fn resolved_tickets_page(
+        &self,
+        since: Timestamp,
+        after: Option<(Timestamp, &str)>,
+        limit: u32,
+    ) -> Result<Vec<StoredTicket>, StoreError> {
+        on_backend!(self, |conn, Q| Q::resolved_tickets_page(conn, since, after, limit).await)
+    }
+
     /// The tickets with these ids, in no particular order; unknown ids are left out.
     pub async fn tickets_by_ids(&self, ids: &[TicketId]) -> Result<Vec<Ticket>, StoreError> {
         Ok(self.stored_tickets(ids).await?.into_iter().map(|stored| stored.ticket).collect())

@@ -248,6 +248,31 @@ where
         Ok((tickets, next))
     }
 
+    /// A page of the tickets no longer open that were resolved after `since`, in the order of
+    /// (`resolved_at`, `id`), from after `after`.
+    pub(crate) async fn resolved_tickets_page(
+        conn: &mut DB::Connection,
+        since: Timestamp,
+        after: Option<(Timestamp, &str)>,
+        limit: u32,
+    ) -> Result<Vec<StoredTicket>, StoreError> {
+        let element = DB::json_array(TICKET_COLUMNS);
+        let mut qb = QueryBuilder::<DB>::new(format!(
+            "SELECT {} AS page FROM (SELECT resolved_at AS r, id AS i, {TICKET_COLUMNS_NO_TEXT} FROM tickets \
+             WHERE is_open = ",
+            DB::json_rows(&element, "r, i"),
+        ));
+        qb.push_bind(false);
+        qb.push(" AND resolved_at > ").push_bind(micros(since));
+        if let Some((at, id)) = after {
+            qb.push(" AND (resolved_at, id) > (").push_bind(micros(at)).push(", ").push_bind(id.to_owned()).push(")");
+        }
+        qb.push(" ORDER BY resolved_at, id LIMIT ").push_bind(i64::from(limit));
+        qb.push(") page_rows");
+        let rows: Vec<TicketRow> = Self::json_page(conn, qb).await?;
+        rows.into_iter().map(TicketRow::into_stored).collect()
+    }
+
     /// The rows of a query that selects one JSON text, `page`, into `T`s.
     ///
     /// Why a JSON page rather than rows: sqlx hands each row from the database's thread to

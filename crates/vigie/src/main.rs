@@ -16,6 +16,7 @@ use clap::{Args, Parser, Subcommand};
 use jiff::Timestamp;
 use vigie_core::{Role, TeamId};
 use vigie_server::AppState;
+use vigie_server::settings::{ConfigFile, Operations};
 use vigie_store::{Store, StoreError, TokenRecord};
 
 /// vigie: keep a support or back-office backlog under control.
@@ -222,28 +223,49 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Rules { command: RulesCommand::Check { file } } => {
-            let rules = check_rules_file(&file)?;
+            let (rules, operations) = check_rules_file(&file)?;
             println!(
-                "{}: valid (calendars besides 24x7: {}, SLA policies: {}, handle times: {})",
+                "{}: valid (calendars besides 24x7: {}, SLA policies: {}, handle times: {}, roster shifts: {}, \
+                 dashboard thresholds: {})",
                 file.display(),
                 rules.sla.calendars().len() - 1,
                 rules.sla.policies().len(),
-                rules.handle_times.rows().len()
+                rules.handle_times.rows().len(),
+                operations.roster.shifts.len(),
+                operations.thresholds.len()
             );
             Ok(())
         }
     }
 }
 
-/// Reads and checks a rules file; every problem named.
-fn check_rules_file(path: &std::path::Path) -> anyhow::Result<vigie_core::Rules> {
+/// Reads and checks a configuration file (the rules and the operations settings); every
+/// problem named.
+fn check_rules_file(path: &std::path::Path) -> anyhow::Result<(vigie_core::Rules, Operations)> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read the rules file {}", path.display()))?;
-    let document = vigie_server::rules::RulesDocument::from_toml(&text)
-        .map_err(|error| anyhow::anyhow!("{}: {error}", path.display()))?;
-    document
+    check_config_text(&path.display().to_string(), &text)
+}
+
+fn check_config_text(name: &str, text: &str) -> anyhow::Result<(vigie_core::Rules, Operations)> {
+    let file = ConfigFile::from_toml(text).map_err(|error| anyhow::anyhow!("{name}: {error}"))?;
+    let rules = file
+        .rules()
         .to_rules()
-        .map_err(|errors| anyhow::anyhow!("{}: {}", path.display(), vigie_server::rules::describe(&errors)))
+        .map_err(|errors| anyhow::anyhow!("{name}: {}", vigie_server::rules::describe(&errors)))?;
+    let operations =
+        file.operations().map_err(|errors| anyhow::anyhow!("{name}: {}", vigie_server::rules::describe(&errors)))?;
+    Ok((rules, operations))
+}
+
+/// The operations settings (roster, dashboard) of the configuration file; the example's for
+/// the demo without one; none otherwise.
+fn load_operations(config: &ConfigArg, demo: bool) -> anyhow::Result<Operations> {
+    match &config.config {
+        Some(path) => Ok(check_rules_file(path)?.1),
+        None if demo => Ok(check_config_text("the example rules", EXAMPLE_RULES)?.1),
+        None => Ok(Operations::default()),
+    }
 }
 
 /// The example rules file, also the demo's rules.
@@ -316,9 +338,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     // A bad rules file is refused before anything is created on disk.
-    if let Some(path) = &args.config.config {
-        check_rules_file(path)?;
-    }
+    let operations = load_operations(&args.config, args.demo)?;
     let store = open(&args.db.db).await?;
     let default = if args.demo { RulesDefault::Example } else { RulesDefault::Saved };
     let rules = load_rules(&store, &args.config, default).await?;
@@ -336,7 +356,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let backend = store.backend_name();
-    let state = AppState::start(store, AppState::system_clock(), rules).await.context("cannot build the live state")?;
+    let state = AppState::start(store, AppState::system_clock(), rules)
+        .await
+        .context("cannot build the live state")?
+        .with_operations(operations);
     let address = listener.local_addr().context("cannot read the listening address")?;
     tracing::info!(%address, backend, "vigie is serving");
     vigie_server::serve(listener, state, shutdown_signal()).await.context("the server stopped with an error")?;

@@ -4,33 +4,16 @@
 //!
 //! Needs `VIGIE_PYTHON` (a Python with numpy, for the generator; `scripts/test` makes one).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::generate;
 use vigie_testdb::{Backend, TestDb};
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_vigie");
-
-fn python() -> PathBuf {
-    PathBuf::from(
-        std::env::var_os("VIGIE_PYTHON").expect(
-            "VIGIE_PYTHON is not set: the generator needs a Python with numpy (run the tests with scripts/test)",
-        ),
-    )
-}
-
-fn generate(dir: &Path, n: u32, seed: u32) -> PathBuf {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/oracle/gen_tickets.py");
-    let output = Command::new(python())
-        .arg(script)
-        .args(["--n", &n.to_string(), "--seed", &seed.to_string(), "--out"])
-        .arg(dir)
-        .output()
-        .expect("the generator starts");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    dir.join("tickets.csv")
-}
 
 fn import(file: &Path, db: &str) -> Output {
     Command::new(BIN).arg("import").arg(file).args(["--db", db]).output().expect("vigie import starts")

@@ -5,43 +5,15 @@
 //! Needs `VIGIE_PYTHON`: a Python with duckdb and numpy (`scripts/test` makes one). The test
 //! fails, rather than skips, without it.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn python() -> PathBuf {
-    match std::env::var_os("VIGIE_PYTHON") {
-        Some(python) => PathBuf::from(python),
-        None => panic!(
-            "VIGIE_PYTHON is not set: the report's oracle needs a Python with duckdb and numpy \
-             (run the tests with scripts/test, which makes one from bench/oracle/requirements.txt)"
-        ),
-    }
-}
+use std::path::Path;
+use std::process::Command;
 
-fn oracle(script: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/oracle").join(script)
-}
-
-fn run(command: &mut Command) -> Output {
-    let output = command.output().expect("the command starts");
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output
-}
+use common::{generate, oracle, python, run};
 
 fn vigie() -> Command {
     Command::new(env!("CARGO_BIN_EXE_vigie"))
-}
-
-fn generate(dir: &Path, n: u32, seed: u32) {
-    run(Command::new(python())
-        .arg(oracle("gen_tickets.py"))
-        .args(["--n", &n.to_string(), "--seed", &seed.to_string(), "--out"])
-        .arg(dir));
 }
 
 fn peer_report(dir: &Path, out: &Path) {

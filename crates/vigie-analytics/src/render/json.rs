@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use vigie_core::metrics::{Report, SlaCounts, Stats};
+use vigie_core::metrics::{AtRisk, Backlog, Report, SlaCompliance, SlaCounts, Stats};
 
 use super::{day, instant};
 
@@ -20,7 +20,7 @@ pub fn to_json(report: &Report) -> String {
 }
 
 /// An object with sorted keys, whatever serde_json's map keeps.
-fn object<const N: usize>(pairs: [(&str, Value); N]) -> Value {
+pub fn object<const N: usize>(pairs: [(&str, Value); N]) -> Value {
     let sorted: BTreeMap<&str, Value> = pairs.into_iter().collect();
     Value::Object(sorted.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
 }
@@ -29,7 +29,7 @@ fn map<V>(entries: &BTreeMap<String, V>, value: impl Fn(&V) -> Value) -> Value {
     Value::Object(entries.iter().map(|(k, v)| (k.clone(), value(v))).collect())
 }
 
-fn float(x: f64) -> Value {
+pub fn float(x: f64) -> Value {
     serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
 }
 
@@ -46,9 +46,8 @@ fn sla_counts(c: &SlaCounts) -> Value {
     ])
 }
 
-/// The report as a JSON value (keys sorted).
-pub fn to_value(report: &Report) -> Value {
-    let b = &report.backlog;
+/// The report's `backlog` object (also the live snapshot's).
+pub fn backlog_value(b: &Backlog) -> Value {
     let count = |n: &u64| Value::from(*n);
     let mut backlog = vec![
         ("count", b.count.into()),
@@ -92,7 +91,34 @@ pub fn to_value(report: &Report) -> Value {
         backlog.push(("by_status", map(by_status, count)));
     }
     let backlog: BTreeMap<&str, Value> = backlog.into_iter().collect();
-    let backlog = Value::Object(backlog.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
+    Value::Object(backlog.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+}
+
+/// The report's `sla` object (also the live snapshot's).
+pub fn sla_value(
+    by_category_priority: &BTreeMap<String, BTreeMap<String, SlaCompliance>>,
+    at_risk: &[AtRisk],
+) -> Value {
+    let nested_sla = map(by_category_priority, |by_priority| {
+        map(by_priority, |c| object([("frt", sla_counts(&c.frt)), ("resolution", sla_counts(&c.resolution))]))
+    });
+    let at_risk: Value = at_risk
+        .iter()
+        .map(|a| {
+            object([
+                ("id", a.id.clone().into()),
+                ("category", a.category.clone().into()),
+                ("priority", a.priority.clone().into()),
+                ("minutes_left", float(a.minutes_left)),
+            ])
+        })
+        .collect();
+    object([("by_category_priority", nested_sla), ("at_risk", at_risk)])
+}
+
+/// The report as a JSON value (keys sorted).
+pub fn to_value(report: &Report) -> Value {
+    let backlog = backlog_value(&report.backlog);
 
     let flow = &report.flow;
     let optional_day = |d: Option<jiff::Timestamp>| d.map_or(Value::Null, |d| day(d).into());
@@ -117,21 +143,6 @@ pub fn to_value(report: &Report) -> Value {
     ]);
 
     let nested_stats = map(&report.resolution_by_category_priority, |by_priority| map(by_priority, stats));
-    let nested_sla = map(&report.sla_by_category_priority, |by_priority| {
-        map(by_priority, |c| object([("frt", sla_counts(&c.frt)), ("resolution", sla_counts(&c.resolution))]))
-    });
-    let at_risk: Value = report
-        .at_risk
-        .iter()
-        .map(|a| {
-            object([
-                ("id", a.id.clone().into()),
-                ("category", a.category.clone().into()),
-                ("priority", a.priority.clone().into()),
-                ("minutes_left", float(a.minutes_left)),
-            ])
-        })
-        .collect();
     let csat = map(&report.csat_by_team, |c| {
         object([("count", c.count.into()), ("avg", float(c.avg)), ("pct_satisfied", float(c.pct_satisfied))])
     });
@@ -153,7 +164,7 @@ pub fn to_value(report: &Report) -> Value {
         ("flow", flow),
         ("frt", object([("by_channel", map(&report.frt_by_channel, stats))])),
         ("resolution", object([("by_category_priority", nested_stats)])),
-        ("sla", object([("by_category_priority", nested_sla), ("at_risk", at_risk)])),
+        ("sla", sla_value(&report.sla_by_category_priority, &report.at_risk)),
         ("csat", object([("by_team", csat)])),
     ])
 }

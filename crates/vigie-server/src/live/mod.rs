@@ -21,22 +21,31 @@
 //! one already applied (possible with several PostgreSQL writers answering out of order) is
 //! ignored.
 //!
+//! It also keeps the live backlog's aggregates (`backlog.rs`): counts and ordered indexes of the
+//! open tickets, and the tickets created or resolved in the last weeks, so that the dashboard's
+//! snapshot is a few rank lookups.
+//!
 //! With several instances on PostgreSQL, an instance does not see the others' commits here
 //! until it reloads a ticket; "next ticket" stays correct because the claim is decided by the
 //! database, and a failed claim reloads the candidates it tried.
 
+mod backlog;
 mod ordered;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use jiff::Timestamp;
 use vigie_core::directory::{Agent, Skills, Team};
+use vigie_core::metrics::{AtRisk, Backlog, SlaCompliance};
 use vigie_core::queue::{self, QueueFacts, QueueKey, QueuePlace};
 use vigie_core::sla::{SlaClock, SlaMarks, SlaState, SlaTargets, StatusSince, TargetSummary, TicketSla};
 use vigie_core::{AgentId, Channel, CustomerId, CustomerTier, Priority, Rules, Status, TeamId, Ticket, TicketId};
 use vigie_store::{Store, StoreError, StoredTicket};
+
+pub use backlog::{HOUR_MICROS, RETENTION_DAYS, hour_of};
+use backlog::{OpenAggregates, RecentTicket, RecentTickets};
 
 use ordered::{Entry, OrderedQueue};
 
@@ -77,6 +86,11 @@ struct Inner {
     /// The revision of the rules in force here.
     rules_revision: i64,
     directory: Directory,
+    /// The open tickets' counts and indexes for the backlog snapshot.
+    open: OpenAggregates,
+    /// The tickets created or resolved recently. Behind its own lock: a snapshot moves its
+    /// counts forward in time while holding only a read lock on the rest.
+    recent: Mutex<RecentTickets>,
 }
 
 #[derive(Debug, Default)]
@@ -184,10 +198,26 @@ pub struct LiveItem {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RebuildSummary {
     pub n_tickets: usize,
+    /// Tickets resolved recently, read for the backlog's window.
+    pub n_resolved: usize,
     /// Reading the open tickets from the store.
     pub reading: std::time::Duration,
     /// Computing their SLA and places and indexing them.
     pub indexing: std::time::Duration,
+}
+
+/// The live backlog at an instant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveBacklog {
+    pub at: Timestamp,
+    pub backlog: Backlog,
+    /// Open tickets not answered yet whose first-response deadline has passed.
+    pub response_overdue: u64,
+    /// The backlog in hours of work, per team (`""` for the tickets without one).
+    pub hours_of_work_by_team: BTreeMap<String, f64>,
+    pub sla_by_category_priority: BTreeMap<String, BTreeMap<String, SlaCompliance>>,
+    /// Open tickets whose resolution deadline comes within the hour, soonest first.
+    pub at_risk: Vec<AtRisk>,
 }
 
 /// Where an open ticket stands in its team's queue: what the place and the prediction of a
@@ -230,6 +260,8 @@ impl LiveState {
                 gone_order: std::collections::VecDeque::new(),
                 rules_revision: 0,
                 directory: Directory::default(),
+                open: OpenAggregates::default(),
+                recent: Mutex::new(RecentTickets::default()),
             }),
             checks_changed: tokio::sync::Notify::new(),
         }
@@ -253,6 +285,8 @@ impl LiveState {
             inner.checks.clear();
             inner.gone.clear();
             inner.gone_order.clear();
+            inner.open = OpenAggregates::default();
+            inner.recent_mut().clear();
         }
         // A page at a time, so that a million tickets are never all held twice. (Reading the
         // next page while indexing this one was tried: on two cores it made the whole slower.)
@@ -274,6 +308,29 @@ impl LiveState {
             }
             drop(inner);
             summary.indexing += started.elapsed();
+        }
+        // The tickets resolved recently: the window's compliance and the hourly outflow.
+        let since = backlog::shift(now, -backlog::RETENTION_DAYS * 86_400 * 1_000_000);
+        let mut after: Option<(Timestamp, String)> = None;
+        loop {
+            let started = std::time::Instant::now();
+            let page = store
+                .resolved_tickets_page(since, after.as_ref().map(|(at, id)| (*at, id.as_str())), REBUILD_PAGE)
+                .await?;
+            summary.reading += started.elapsed();
+            let Some(last) = page.last() else { break };
+            after = last.ticket.resolved_at.map(|at| (at, last.ticket.id.as_str().to_owned()));
+            summary.n_resolved += page.len();
+            let started = std::time::Instant::now();
+            let mut inner = self.write();
+            for stored in &page {
+                inner.upsert(&stored.ticket, stored.last_seq, now);
+            }
+            drop(inner);
+            summary.indexing += started.elapsed();
+            if after.is_none() {
+                break;
+            }
         }
         self.checks_changed.notify_one();
         Ok(summary)
@@ -327,6 +384,7 @@ impl LiveState {
         let mut inner = self.write();
         for id in gone {
             inner.remove(id.as_str());
+            inner.recent_mut().update(&Arc::from(id.as_str()), None, now);
         }
     }
 
@@ -349,11 +407,50 @@ impl LiveState {
         let held: Vec<LiveTicket> = inner.tickets.drain().map(|(_, held)| held).collect();
         inner.queues.clear();
         inner.checks.clear();
+        inner.open = OpenAggregates::default();
         for ticket in held {
+            let id = ticket.id.clone();
             inner.insert(ticket, now);
+            inner.note_recent_open(&id, now);
         }
         drop(inner);
         self.checks_changed.notify_one();
+    }
+
+    /// The backlog at `now`: the report's "Backlog at T" and "SLA" parts, from the aggregates.
+    pub fn backlog(&self, now: Timestamp) -> LiveBacklog {
+        let inner = self.read();
+        let backlog = inner.open.backlog(now, |category| inner.rules.handle_times.minutes(category));
+        let at_risk = inner
+            .open
+            .at_risk(now)
+            .filter_map(|(due, id)| {
+                let held = inner.tickets.get(id)?;
+                Some(AtRisk {
+                    id: id.to_string(),
+                    category: held.category.to_string(),
+                    priority: held.priority.as_str().to_owned(),
+                    minutes_left: (due.as_microsecond() - now.as_microsecond()) as f64 / 60_000_000.0,
+                })
+            })
+            .collect();
+        let sla_by_category_priority =
+            inner.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner).compliance_at(now);
+        let hours_of_work_by_team =
+            inner.open.hours_of_work_by_team(|category| inner.rules.handle_times.minutes(category));
+        LiveBacklog {
+            at: now,
+            hours_of_work_by_team,
+            response_overdue: inner.open.response_overdue(now),
+            backlog,
+            sla_by_category_priority,
+            at_risk,
+        }
+    }
+
+    /// Tickets created and resolved per hour (hours since the epoch, both ends included).
+    pub fn hourly_flow(&self, from_hour: i64, to_hour: i64) -> Vec<[u64; 2]> {
+        self.read().recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner).hourly(from_hour, to_hour)
     }
 
     /// How many open tickets are held.
@@ -623,6 +720,23 @@ impl Inner {
         self.remove(ticket.id.as_str());
         if !ticket.status.is_open() {
             let id: Arc<str> = Arc::from(ticket.id.as_str());
+            let sla = ticket.sla_clock().map(|clock| self.rules.sla.evaluate(&clock, now));
+            let recent = RecentTicket {
+                created_at: ticket.created_at,
+                resolved_at: ticket.resolved_at,
+                cell: ticket.sla_targets.as_ref().map(|_| (self.intern(&ticket.category), ticket.priority)),
+                targets: match &sla {
+                    Some(sla) => RecentTicket::counted_targets(
+                        [
+                            sla.first_response.as_ref().map(|t| t.summary()),
+                            sla.resolution.as_ref().map(|t| t.summary()),
+                        ],
+                        ticket.first_response_at,
+                    ),
+                    None => [None, None],
+                },
+            };
+            self.recent_mut().update(&id, Some(recent), now);
             if self.gone.insert(id.clone(), last_seq).is_none() {
                 self.gone_order.push_back(id);
             }
@@ -659,7 +773,25 @@ impl Inner {
             weight: 0,
             claimable: false,
         };
+        let id = held.id.clone();
         self.insert(held, now);
+        self.note_recent_open(&id, now);
+    }
+
+    fn recent_mut(&mut self) -> &mut RecentTickets {
+        self.recent.get_mut().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Records an open ticket (just indexed) among the recent ones.
+    fn note_recent_open(&mut self, id: &Arc<str>, now: Timestamp) {
+        let Some(held) = self.tickets.get(id) else { return };
+        let recent = RecentTicket {
+            created_at: held.created_at,
+            resolved_at: None,
+            cell: held.sla_targets.as_ref().map(|_| (held.category.clone(), held.priority)),
+            targets: RecentTicket::counted_targets(held.sla_cache, held.first_response_at),
+        };
+        self.recent_mut().update(id, Some(recent), now);
     }
 
     /// Computes what depends on the rules (SLA, place, weight) and indexes the ticket.
@@ -685,6 +817,7 @@ impl Inner {
         if let Some(at) = held.next_check {
             self.checks.insert((at, held.id.clone()));
         }
+        self.open.add(&held);
         self.tickets.insert(held.id.clone(), held);
     }
 
@@ -708,6 +841,7 @@ impl Inner {
 
     fn remove(&mut self, id: &str) {
         let Some(held) = self.tickets.remove(id) else { return };
+        self.open.remove(&held);
         if let Some(queues) = self.queues.get_mut(&held.team) {
             queues.order.remove(&held.key, id);
             if held.claimable {
@@ -792,3 +926,6 @@ impl Inner {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod backlog_tests;

@@ -1,4 +1,6 @@
-//! An ordered set of queue entries with the sum of the work ahead of any entry.
+//! An ordered set of entries with the sum of the weights ahead of any entry: the team queues
+//! (keyed by their place in the queue, weighted by the work), and the backlog's indexes (keyed
+//! by an instant, for ranks by age and by deadline).
 //!
 //! A sorted vector cut into chunks of at most [`CHUNK_MAX`] entries, each chunk knowing the
 //! total weight of its entries. Insert and remove cost a binary search over the chunks, one
@@ -17,28 +19,40 @@ const CHUNK_MAX: usize = 512;
 /// One ticket in a queue: its place, its id (the last tie-break), and its weight (thousandths
 /// of a minute of work).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Entry {
-    pub key: QueueKey,
+pub(crate) struct Entry<K = QueueKey> {
+    pub key: K,
     pub id: Arc<str>,
     pub weight: i64,
 }
 
-impl Entry {
-    fn sort_key(&self) -> (&QueueKey, &str) {
+impl<K: Ord> Entry<K> {
+    fn sort_key(&self) -> (&K, &str) {
         (&self.key, &self.id)
     }
 }
 
-#[derive(Debug, Default)]
-struct Chunk {
-    entries: Vec<Entry>,
+#[derive(Debug)]
+struct Chunk<K> {
+    entries: Vec<Entry<K>>,
     weight: i64,
 }
 
-#[derive(Debug, Default)]
-pub(crate) struct OrderedQueue {
-    chunks: Vec<Chunk>,
+impl<K> Default for Chunk<K> {
+    fn default() -> Self {
+        Chunk { entries: Vec::new(), weight: 0 }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct OrderedQueue<K = QueueKey> {
+    chunks: Vec<Chunk<K>>,
     len: usize,
+}
+
+impl<K> Default for OrderedQueue<K> {
+    fn default() -> Self {
+        OrderedQueue { chunks: Vec::new(), len: 0 }
+    }
 }
 
 /// Where an entry is: its 0-based position and the weight of the entries before it.
@@ -48,7 +62,7 @@ pub(crate) struct Rank {
     pub weight_before: i64,
 }
 
-impl OrderedQueue {
+impl<K: Ord> OrderedQueue<K> {
     pub fn len(&self) -> usize {
         self.len
     }
@@ -58,12 +72,12 @@ impl OrderedQueue {
     }
 
     /// The chunk that holds (or would hold) `key`: the first whose last entry is not below it.
-    fn chunk_of(&self, key: (&QueueKey, &str)) -> usize {
+    fn chunk_of(&self, key: (&K, &str)) -> usize {
         let idx = self.chunks.partition_point(|chunk| chunk.entries.last().is_some_and(|last| last.sort_key() < key));
         idx.min(self.chunks.len().saturating_sub(1))
     }
 
-    pub fn insert(&mut self, entry: Entry) {
+    pub fn insert(&mut self, entry: Entry<K>) {
         if self.chunks.is_empty() {
             self.chunks.push(Chunk::default());
         }
@@ -85,7 +99,7 @@ impl OrderedQueue {
     }
 
     /// Removes the entry with this key and id; whether it was there.
-    pub fn remove(&mut self, key: &QueueKey, id: &str) -> bool {
+    pub fn remove(&mut self, key: &K, id: &str) -> bool {
         if self.chunks.is_empty() {
             return false;
         }
@@ -105,7 +119,7 @@ impl OrderedQueue {
     }
 
     /// The rank of the entry with this key and id, if it is there.
-    pub fn rank(&self, key: &QueueKey, id: &str) -> Option<Rank> {
+    pub fn rank(&self, key: &K, id: &str) -> Option<Rank> {
         if self.chunks.is_empty() {
             return None;
         }
@@ -124,7 +138,7 @@ impl OrderedQueue {
     }
 
     /// The entries in order, from the first after `after` (exclusive), or from the start.
-    pub fn iter_after<'a>(&'a self, after: Option<(&QueueKey, &str)>) -> impl Iterator<Item = &'a Entry> + use<'a> {
+    pub fn iter_after<'a>(&'a self, after: Option<(&K, &str)>) -> impl Iterator<Item = &'a Entry<K>> + use<'a, K> {
         let (chunk_idx, position) = match after {
             Some(key) if !self.chunks.is_empty() => {
                 let chunk_idx = self.chunk_of(key);
@@ -137,6 +151,24 @@ impl OrderedQueue {
             let skip = if offset == 0 { position } else { 0 };
             chunk.entries[skip.min(chunk.entries.len())..].iter()
         })
+    }
+
+    /// How many entries have a key below `key` (whatever their id).
+    pub fn count_below(&self, key: &K) -> usize {
+        let full = self.chunks.partition_point(|chunk| chunk.entries.last().is_some_and(|last| last.key < *key));
+        let before: usize = self.chunks[..full].iter().map(|c| c.entries.len()).sum();
+        before + self.chunks.get(full).map_or(0, |chunk| chunk.entries.partition_point(|e| e.key < *key))
+    }
+
+    /// The entry at 0-based `position` in the order.
+    pub fn nth(&self, mut position: usize) -> Option<&Entry<K>> {
+        for chunk in &self.chunks {
+            if position < chunk.entries.len() {
+                return chunk.entries.get(position);
+            }
+            position -= chunk.entries.len();
+        }
+        None
     }
 
     /// The total weight of the queue.
@@ -210,6 +242,11 @@ mod tests {
                 before += weight;
             }
             prop_assert_eq!(queue.total_weight(), before);
+            for (position, (key, id, _)) in expected.iter().enumerate() {
+                prop_assert_eq!(queue.nth(position).map(|e| &*e.id), Some(&**id));
+                prop_assert_eq!(queue.count_below(key), expected.iter().filter(|(k, _, _)| k < key).count());
+            }
+            prop_assert!(queue.nth(expected.len()).is_none());
         }
     }
 }

@@ -33,6 +33,8 @@ mod helpers;
 
 /// Tokens, roles and team scoping.
 mod auth;
+/// The live backlog snapshot: every change, time passing, a restart, thresholds.
+mod backlog;
 /// Every kind of bad input gets its documented 4xx, names the field, and changes nothing.
 mod bad_input;
 /// Bulk changes: by ids and by filter, a result per ticket.

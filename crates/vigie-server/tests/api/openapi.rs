@@ -28,6 +28,7 @@ async fn every_route_is_in_the_openapi_document(app: TestApp) {
         ("get", "/api/v1/sla"),
         ("put", "/api/v1/sla"),
         ("post", "/api/v1/sla/recompute"),
+        ("get", "/api/v1/backlog"),
     ];
     for (method, path) in routes {
         assert!(doc["paths"][path][method].is_object(), "{method} {path} is missing from the OpenAPI document");
