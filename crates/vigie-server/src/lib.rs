@@ -18,7 +18,9 @@ pub mod bulk;
 pub mod directory;
 pub mod error;
 pub mod extract;
+pub mod history;
 pub mod live;
+pub mod metrics;
 pub mod queue;
 pub mod rules;
 pub mod scheduler;
@@ -63,6 +65,8 @@ pub struct AppState {
     pub startup: live::RebuildSummary,
     /// The roster and the dashboard's settings, from the configuration file.
     pub operations: Arc<settings::Operations>,
+    /// The counters `/metrics` serves.
+    pub metrics: metrics::Metrics,
 }
 
 impl AppState {
@@ -81,8 +85,16 @@ impl AppState {
             "live state built"
         );
         let listener_live = Arc::downgrade(&live);
+        let counters = metrics::Metrics::default();
+        let listener_counters = counters.clone();
         store.on_commit(Arc::new(move |committed: &[&Committed]| {
             let Some(live) = listener_live.upgrade() else { return };
+            let breaches = committed
+                .iter()
+                .flat_map(|commit| &commit.events)
+                .filter(|event| matches!(event.kind, vigie_core::EventKind::SlaBreached { .. }))
+                .count();
+            listener_counters.count_sla_breaches(breaches as u64);
             for commit in committed {
                 let at = commit.events.iter().map(|event| event.at).max().unwrap_or(commit.ticket.updated_at);
                 live.apply(&commit.ticket, commit.last_seq, at);
@@ -96,6 +108,7 @@ impl AppState {
             live,
             startup: rebuilt,
             operations: Arc::new(settings::Operations::default()),
+            metrics: counters,
         })
     }
 
@@ -162,6 +175,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(bulk::bulk_change))
         .routes(routes!(queue::next_ticket))
         .routes(routes!(backlog::get_backlog))
+        .routes(routes!(history::get_history))
         .routes(routes!(admin::get_rules, admin::put_rules))
         .routes(routes!(admin::list_calendars))
         .routes(routes!(admin::put_calendar, admin::delete_calendar))
@@ -170,6 +184,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(directory::create_team, directory::list_teams))
         .routes(routes!(directory::create_agent, directory::list_agents))
         .routes(routes!(directory::create_customer, directory::list_customers))
+        .routes(routes!(metrics::metrics))
         .routes(routes!(healthz))
         .routes(routes!(readyz))
         .split_for_parts();
@@ -210,6 +225,7 @@ pub fn app(state: AppState) -> axum::Router {
                 async move { Json(openapi.as_ref().clone()) }
             }),
         )
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::middleware::map_response(error::ensure_problem))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -247,11 +263,13 @@ pub async fn serve(
     let store = state.store.clone();
     let (stop_tasks, stopped) = tokio::sync::watch::channel(false);
     let scheduler = tokio::spawn(scheduler::run(state.clone(), stopped.clone()));
+    let snapshots = tokio::spawn(history::run(state.clone(), stopped.clone()));
     // Several instances may share a PostgreSQL database: follow the others' commits.
     let tail = state.store.is_shared().then(|| tokio::spawn(tail::run(state.clone(), stopped)));
     let result = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await;
     let _ = stop_tasks.send(true);
     let _ = scheduler.await;
+    let _ = snapshots.await;
     if let Some(tail) = tail {
         let _ = tail.await;
     }

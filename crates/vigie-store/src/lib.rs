@@ -240,6 +240,15 @@ pub struct TokenRecord {
     pub teams: Vec<TeamId>,
 }
 
+/// The backlog at an instant, as its writer (the server) spells it: the store keeps text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BacklogSnapshot {
+    pub at: Timestamp,
+    /// `live` (taken at the instant) or `rebuilt` (reconstructed later from the histories).
+    pub source: String,
+    pub point: String,
+}
+
 /// A saved version of the engine's rules. The store keeps the document as text: its shape
 /// belongs to whoever writes it (the server).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -583,6 +592,20 @@ impl Store {
     /// [`StoreError::Conflict`].
     pub async fn save_rules(&self, revision: &NewRulesRevision) -> Result<i64, StoreError> {
         on_writer!(self, |conn, Q| Q::insert_rules(conn, revision).await)
+    }
+
+    /// Records backlog snapshots; an instant already recorded keeps the one recorded first
+    /// (several instances may take the same hour's).
+    pub async fn save_backlog_snapshots(&self, snapshots: &[BacklogSnapshot]) -> Result<(), StoreError> {
+        if snapshots.is_empty() {
+            return Ok(());
+        }
+        on_writer!(self, |conn, Q| Q::insert_backlog_snapshots(conn, snapshots).await)
+    }
+
+    /// The backlog snapshots taken at instants in `[from, to]`, in time order.
+    pub async fn backlog_snapshots(&self, from: Timestamp, to: Timestamp) -> Result<Vec<BacklogSnapshot>, StoreError> {
+        on_backend!(self, |conn, Q| Q::backlog_snapshots(conn, from, to).await)
     }
 
     /// Which backend this is, for logs: `sqlite` or `postgres`.

@@ -367,6 +367,43 @@ where
         row.map(RulesRow::into_revision).transpose()
     }
 
+    /// Records backlog snapshots; an instant already recorded keeps its first snapshot.
+    pub(crate) async fn insert_backlog_snapshots(
+        conn: &mut DB::Connection,
+        snapshots: &[crate::BacklogSnapshot],
+    ) -> Result<(), StoreError> {
+        for chunk in snapshots.chunks(500) {
+            let mut qb = QueryBuilder::<DB>::new("INSERT INTO backlog_snapshots (at, source, point) ");
+            qb.push_values(chunk, |mut row, snapshot| {
+                row.push_bind(micros(snapshot.at)).push_bind(snapshot.source.clone()).push_bind(snapshot.point.clone());
+            });
+            qb.push(" ON CONFLICT (at) DO NOTHING");
+            qb.build().execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    /// The backlog snapshots of `[from, to]`, in time order.
+    pub(crate) async fn backlog_snapshots(
+        conn: &mut DB::Connection,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<crate::BacklogSnapshot>, StoreError> {
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT at, source, point FROM backlog_snapshots WHERE at >= $1 AND at <= $2 ORDER BY at")
+                .bind(micros(from))
+                .bind(micros(to))
+                .fetch_all(&mut *conn)
+                .await?;
+        rows.into_iter()
+            .map(|(at, source, point)| {
+                let at = Timestamp::from_microsecond(at)
+                    .map_err(|_| StoreError::corrupt(format!("a backlog snapshot's instant {at} is out of range")))?;
+                Ok(crate::BacklogSnapshot { at, source, point })
+            })
+            .collect()
+    }
+
     /// Records a new revision of the rules if the newest is still `revision.base`; its number.
     pub(crate) async fn insert_rules(
         conn: &mut DB::Connection,

@@ -109,3 +109,120 @@ async fn thresholds_set_the_levels(app: TestApp) {
     assert_eq!(dashboard.figures[&Figure::HoursOfWorkVsCapacity].0, f64::INFINITY);
     assert_eq!(dashboard.to_json()["figures"]["hours_of_work_vs_capacity"]["value"], Value::Null);
 }
+
+on_both_backends!(the_history_is_reconstructed_recorded_and_live, history_queries_name_their_bad_fields);
+
+async fn the_history_is_reconstructed_recorded_and_live(app: TestApp) {
+    // On the hour.
+    let t0 = Timestamp::from_second(1_780_002_000).expect("valid");
+    assert_eq!(t0.as_second() % 3600, 0);
+    let hours = |n: i64| t0 + SignedDuration::from_hours(n);
+    app.set_now(t0 + SignedDuration::from_mins(10));
+    let solved = create(&app, json!({"priority": "P1"})).await;
+    create(&app, json!({"priority": "P2"})).await;
+    create(&app, json!({"priority": "P2", "team": "back_office"})).await;
+    app.set_now(hours(2) + SignedDuration::from_mins(5));
+    app.patch(&format!("/api/v1/tickets/{solved}"), &app.lead, Some("*"), json!({"status": "solved"}))
+        .await
+        .expect(200);
+    // Reopened and solved again: open between the two, and only then.
+    app.set_now(hours(3) + SignedDuration::from_mins(30));
+    app.patch(&format!("/api/v1/tickets/{solved}"), &app.lead, Some("*"), json!({"status": "open"})).await.expect(200);
+    app.set_now(hours(4) + SignedDuration::from_mins(30));
+    app.patch(&format!("/api/v1/tickets/{solved}"), &app.lead, Some("*"), json!({"status": "solved"}))
+        .await
+        .expect(200);
+
+    app.set_now(hours(5) + SignedDuration::from_mins(1));
+    let from = t0.to_string();
+    let body = app.get(&format!("/api/v1/backlog/history?from={from}&step=1h"), &app.viewer).await.expect(200).body;
+    assert_eq!(body["step"], "1h");
+    let points = body["points"].as_array().expect("points");
+    let counts: Vec<u64> = points.iter().map(|p| p["count"].as_u64().expect("count")).collect();
+    assert_eq!(counts, [0, 3, 3, 2, 3, 2]);
+    assert_eq!(points[1]["inflow"], 3);
+    assert_eq!(points[1]["by_priority"], json!({"P1": 1, "P2": 2}));
+    assert_eq!(points[1]["age_buckets"]["<4h"], 3);
+    assert_eq!(points[1]["hours_of_work"], 1.5);
+    // The outflow counts a ticket at its last resolution, as the report does.
+    let outflow: Vec<u64> = points.iter().map(|p| p["outflow"].as_u64().expect("outflow")).collect();
+    assert_eq!(outflow, [0, 0, 0, 0, 0, 1]);
+    assert_eq!(points[5]["at"], hours(5).strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+
+    // Recorded: the same answer from another server on the same database.
+    let recorded = app.store.backlog_snapshots(t0, hours(5)).await.expect("snapshots");
+    assert_eq!(recorded.len(), 6);
+    assert!(recorded.iter().all(|s| s.source == "rebuilt"));
+    let restarted = app.restarted().await;
+    let again = vigie_server::history::hourly_points(&restarted, t0, hours(5)).await.expect("points");
+    let again: Vec<Value> = again.iter().map(vigie_server::history::point_json).collect();
+    assert_eq!(Value::Array(again), body["points"]);
+
+    // A snapshot taken live equals the reconstruction of the same instant.
+    let now = hours(5);
+    let live = vigie_server::history::live_point(&app.state, now);
+    let rebuilt = vigie_server::history::reconstruct(&app.state, &[now]).await.expect("rebuilt");
+    assert_eq!(rebuilt, vec![live]);
+
+    // By day: the backlog at each midnight (UTC here), the day's flow.
+    app.set_now(hours(48));
+    let body = app.get(&format!("/api/v1/backlog/history?from={from}&step=1d"), &app.viewer).await.expect(200).body;
+    let points = body["points"].as_array().expect("points");
+    assert_eq!(points.len(), 2, "{points:?}");
+    assert_eq!(points[0]["count"], 2);
+    assert_eq!(points[0]["inflow"], 3);
+    // Its last resolution came after the first midnight.
+    assert_eq!(points[0]["outflow"], 0);
+    assert_eq!((points[1]["inflow"].clone(), points[1]["outflow"].clone()), (json!(0), json!(1)));
+}
+
+async fn history_queries_name_their_bad_fields(app: TestApp) {
+    let path = "/api/v1/backlog/history";
+    app.get(&format!("{path}?step=2h"), &app.viewer).await.problem(422, Some("step"));
+    app.get(&format!("{path}?from=yesterday"), &app.viewer).await.problem(422, Some("from"));
+    app.get(&format!("{path}?from=2030-01-01T00:00:00Z&to=2029-01-01T00:00:00Z"), &app.viewer)
+        .await
+        .problem(422, Some("from"));
+    app.get(&format!("{path}?from=2020-01-01T00:00:00Z"), &app.viewer).await.problem(422, Some("from"));
+    app.get(&format!("{path}?colour=red"), &app.viewer).await.problem(400, Some("colour"));
+    app.get(path, "").await.problem(401, None);
+    let body = app.get(path, &app.viewer).await.expect(200).body;
+    assert_eq!(body["points"].as_array().expect("points").len(), 48, "the hours of the last 48");
+}
+
+on_both_backends!(metrics_are_served_for_prometheus);
+
+/// The value of the sample `series` (name and labels exactly as written) in a scrape.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines().find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.split(' ').next()?.parse().ok())
+}
+
+async fn metrics_are_served_for_prometheus(app: TestApp) {
+    let start = Timestamp::from_second(1_780_000_000).expect("valid");
+    app.set_now(start);
+    let id = create(&app, json!({"priority": "P2"})).await;
+    create(&app, json!({"priority": "P3", "team": "back_office"})).await;
+    // Two days on, a note touches the first ticket: its breaches (reply and resolution) are
+    // recorded.
+    app.set_now(start + SignedDuration::from_hours(48));
+    app.post(&format!("/api/v1/tickets/{id}/comments"), &app.agent, json!({"body": "note", "public": false}))
+        .await
+        .expect(201);
+    let reply = app.get("/metrics", "").await.expect(200);
+    let content_type = reply.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(content_type.starts_with("application/openmetrics-text"), "{content_type}");
+    let text = reply.text.clone();
+    assert_eq!(sample(&text, "vigie_backlog_tickets"), Some(2.0), "{text}");
+    assert_eq!(sample(&text, "vigie_backlog_tickets_by_priority{priority=\"P2\"}"), Some(1.0));
+    assert_eq!(sample(&text, "vigie_backlog_tickets_by_team{team=\"back_office\"}"), Some(1.0));
+    assert_eq!(sample(&text, "vigie_backlog_hours_of_work"), Some(1.0));
+    assert_eq!(sample(&text, "vigie_sla_past_resolution_target_tickets"), Some(2.0));
+    assert_eq!(sample(&text, "vigie_sla_breaches_total"), Some(2.0));
+    assert_eq!(
+        sample(&text, "vigie_http_requests_total{method=\"POST\",route=\"/api/v1/tickets\",status=\"201\"}"),
+        Some(2.0),
+        "{text}"
+    );
+    assert!(text.contains("vigie_http_request_duration_seconds_bucket{"), "{text}");
+    assert!(text.trim_end().ends_with("# EOF"));
+}

@@ -29,6 +29,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub body: Value,
+    /// The body as text (for the bodies that are not JSON).
+    pub text: String,
 }
 
 impl Reply {
@@ -151,7 +153,8 @@ impl TestApp {
         let headers = response.headers().clone();
         let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
         let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
-        Reply { status, headers, body }
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        Reply { status, headers, body, text }
     }
 
     pub fn request(method: Method, path: &str, token: &str) -> axum::http::request::Builder {

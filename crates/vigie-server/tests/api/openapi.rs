@@ -29,6 +29,8 @@ async fn every_route_is_in_the_openapi_document(app: TestApp) {
         ("put", "/api/v1/sla"),
         ("post", "/api/v1/sla/recompute"),
         ("get", "/api/v1/backlog"),
+        ("get", "/api/v1/backlog/history"),
+        ("get", "/metrics"),
     ];
     for (method, path) in routes {
         assert!(doc["paths"][path][method].is_object(), "{method} {path} is missing from the OpenAPI document");
