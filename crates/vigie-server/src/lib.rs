@@ -22,6 +22,7 @@ pub mod history;
 pub mod live;
 pub mod metrics;
 pub mod queue;
+pub mod reviews;
 pub mod rules;
 pub mod scheduler;
 pub mod settings;
@@ -176,6 +177,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(queue::next_ticket))
         .routes(routes!(backlog::get_backlog))
         .routes(routes!(history::get_history))
+        .routes(routes!(reviews::get_morning))
         .routes(routes!(admin::get_rules, admin::put_rules))
         .routes(routes!(admin::list_calendars))
         .routes(routes!(admin::put_calendar, admin::delete_calendar))

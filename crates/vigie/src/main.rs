@@ -7,6 +7,7 @@
 
 mod import;
 mod report;
+mod reviews;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -51,6 +52,9 @@ enum Command {
     /// (idempotent: tickets already stored are left alone, so a rerun finishes an interrupted
     /// import).
     Import(import::ImportArgs),
+    /// The morning report of the backlog in the store: how many, the oldest, the urgent, and
+    /// today's capacity (the roster of --config) against the hours of work.
+    Morning(reviews::MorningArgs),
 }
 
 #[derive(Subcommand)]
@@ -218,6 +222,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::BenchData(args) => bench_data(args).await,
         Command::Report(args) => report::run(args),
         Command::Import(args) => import::run(args).await,
+        Command::Morning(args) => reviews::morning(args).await,
         Command::Rules { command: RulesCommand::Example } => {
             std::io::stdout().lock().write_all(EXAMPLE_RULES.as_bytes()).context("cannot print")?;
             Ok(())
@@ -260,7 +265,7 @@ fn check_config_text(name: &str, text: &str) -> anyhow::Result<(vigie_core::Rule
 
 /// The operations settings (roster, dashboard) of the configuration file; the example's for
 /// the demo without one; none otherwise.
-fn load_operations(config: &ConfigArg, demo: bool) -> anyhow::Result<Operations> {
+pub(crate) fn load_operations(config: &ConfigArg, demo: bool) -> anyhow::Result<Operations> {
     match &config.config {
         Some(path) => Ok(check_rules_file(path)?.1),
         None if demo => Ok(check_config_text("the example rules", EXAMPLE_RULES)?.1),

@@ -102,7 +102,12 @@ pub fn sla_value(
     let nested_sla = map(by_category_priority, |by_priority| {
         map(by_priority, |c| object([("frt", sla_counts(&c.frt)), ("resolution", sla_counts(&c.resolution))]))
     });
-    let at_risk: Value = at_risk
+    object([("by_category_priority", nested_sla), ("at_risk", at_risk_value(at_risk))])
+}
+
+/// The report's `sla.at_risk` list.
+pub fn at_risk_value(at_risk: &[AtRisk]) -> Value {
+    at_risk
         .iter()
         .map(|a| {
             object([
@@ -112,8 +117,7 @@ pub fn sla_value(
                 ("minutes_left", float(a.minutes_left)),
             ])
         })
-        .collect();
-    object([("by_category_priority", nested_sla), ("at_risk", at_risk)])
+        .collect()
 }
 
 /// The report as a JSON value (keys sorted).

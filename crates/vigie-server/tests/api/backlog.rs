@@ -226,3 +226,29 @@ async fn metrics_are_served_for_prometheus(app: TestApp) {
     assert!(text.contains("vigie_http_request_duration_seconds_bucket{"), "{text}");
     assert!(text.trim_end().ends_with("# EOF"));
 }
+
+on_both_backends!(the_morning_report_names_the_urgent);
+
+async fn the_morning_report_names_the_urgent(app: TestApp) {
+    let start = Timestamp::from_second(1_780_000_000).expect("valid");
+    app.set_now(start);
+    let p1 = create(&app, json!({"priority": "P1", "subject": "Site down"})).await;
+    let late = create(&app, json!({"priority": "P3", "subject": "Invoice copy"})).await;
+    // The next day (UTC), past their first-reply hour.
+    app.set_now(start + SignedDuration::from_hours(20));
+    create(&app, json!({"priority": "P4", "subject": "New address"})).await;
+    app.get("/api/v1/reports/morning", "").await.problem(401, None);
+    let body = app.get("/api/v1/reports/morning", &app.viewer).await.expect(200).body;
+    assert_eq!(body["schema"], "vigie.morning.v1");
+    assert_eq!(body["backlog"]["count"], 3);
+    assert_eq!(body["urgent"]["p1_count"], 1);
+    assert_eq!(body["urgent"]["p1"][0]["id"], p1.as_str());
+    assert_eq!(body["urgent"]["p1"][0]["subject"], "Site down");
+    let breached: Vec<&str> =
+        body["urgent"]["breached"].as_array().expect("list").iter().map(|t| t["id"].as_str().expect("id")).collect();
+    assert_eq!(breached, [late.as_str()], "past its first-reply hour, below P1");
+    assert_eq!(body["oldest"][0]["id"], p1.as_str());
+    assert!((body["oldest"][0]["age_hours"].as_f64().expect("hours") - 20.0).abs() < 0.1);
+    assert_eq!(body["flow"]["yesterday"]["inflow"], 2);
+    assert_eq!(body["capacity"]["days_of_work"], Value::Null, "no roster, no capacity");
+}

@@ -31,6 +31,7 @@ async fn every_route_is_in_the_openapi_document(app: TestApp) {
         ("get", "/api/v1/backlog"),
         ("get", "/api/v1/backlog/history"),
         ("get", "/metrics"),
+        ("get", "/api/v1/reports/morning"),
     ];
     for (method, path) in routes {
         assert!(doc["paths"][path][method].is_object(), "{method} {path} is missing from the OpenAPI document");
