@@ -153,7 +153,7 @@ impl ApiError {
     }
 
     /// The problem document; internal causes are logged here, once, and not shown.
-    fn into_problem(self) -> Problem {
+    pub(crate) fn into_problem(self) -> Problem {
         let (status, code, title) = self.status();
         let (detail, errors) = match self {
             ApiError::BadRequest { detail, errors } | ApiError::Unprocessable { detail, errors } => (detail, errors),
@@ -276,7 +276,10 @@ pub async fn ensure_problem(response: Response) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|value| value.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    // A page's own error (a refused sign-in, a ticket not found) is HTML meant for a person.
+    let is_page =
+        response.headers().get(header::CONTENT_TYPE).is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem || is_page {
         return response;
     }
     let (mut parts, body) = response.into_parts();

@@ -326,23 +326,24 @@ pub async fn get_history(
     let query = parse_query(raw.as_deref(), now)?;
     let points = match query.step {
         Step::Hour => hourly_points(&state, query.from, query.to).await?,
-        Step::Day => {
-            // The hours from the day before the first midnight, to sum each day's flow.
-            let zone = &state.operations.day_zone;
-            let midnights = midnights(zone, query.from, query.to);
-            let Some(first) = midnights.first() else {
-                return Ok(Json(object([("step", "1d".into()), ("points", Value::Array(Vec::new()))])));
-            };
-            let start = first.checked_sub(SignedDuration::from_hours(25)).unwrap_or(*first);
-            let hourly = hourly_points(&state, start, query.to).await?;
-            daily(&hourly, &midnights)
-        }
+        Step::Day => daily_points(&state, query.from, query.to).await?,
     };
     let step = match query.step {
         Step::Hour => "1h",
         Step::Day => "1d",
     };
     Ok(Json(object([("step", step.into()), ("points", points.iter().map(point_json).collect())])))
+}
+
+/// The backlog at each local midnight (the dashboard's time zone) of `[from, to]`, with each
+/// day's flow.
+pub async fn daily_points(state: &AppState, from: Timestamp, to: Timestamp) -> Result<Vec<BacklogPoint>, StoreError> {
+    let midnights = midnights(&state.operations.day_zone, from, to);
+    let Some(first) = midnights.first() else { return Ok(Vec::new()) };
+    // The hours from the day before the first midnight, to sum each day's flow.
+    let start = first.checked_sub(SignedDuration::from_hours(25)).unwrap_or(*first);
+    let hourly = hourly_points(state, start, to).await?;
+    Ok(daily(&hourly, &midnights))
 }
 
 /// The local midnights of `zone` in `[from, to]`, each on the hour at or before it.

@@ -26,8 +26,10 @@ pub mod reviews;
 pub mod rules;
 pub mod scheduler;
 pub mod settings;
+pub mod stream;
 pub mod tail;
 pub mod tickets;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -68,6 +70,8 @@ pub struct AppState {
     pub operations: Arc<settings::Operations>,
     /// The counters `/metrics` serves.
     pub metrics: metrics::Metrics,
+    /// Every committed ticket change, for the live streams.
+    pub changes: tokio::sync::broadcast::Sender<stream::TicketChange>,
 }
 
 impl AppState {
@@ -88,6 +92,8 @@ impl AppState {
         let listener_live = Arc::downgrade(&live);
         let counters = metrics::Metrics::default();
         let listener_counters = counters.clone();
+        let (changes, _) = tokio::sync::broadcast::channel(1024);
+        let listener_changes = changes.clone();
         store.on_commit(Arc::new(move |committed: &[&Committed]| {
             let Some(live) = listener_live.upgrade() else { return };
             let breaches = committed
@@ -97,6 +103,14 @@ impl AppState {
                 .count();
             listener_counters.count_sla_breaches(breaches as u64);
             for commit in committed {
+                // Nobody listening is not an error.
+                let _ = listener_changes.send(stream::TicketChange {
+                    id: commit.ticket.id.to_string(),
+                    status: commit.ticket.status.as_str(),
+                    priority: commit.ticket.priority.as_str(),
+                    team: commit.ticket.team.as_ref().map(ToString::to_string),
+                    version: commit.ticket.version,
+                });
                 let at = commit.events.iter().map(|event| event.at).max().unwrap_or(commit.ticket.updated_at);
                 live.apply(&commit.ticket, commit.last_seq, at);
             }
@@ -110,6 +124,7 @@ impl AppState {
             startup: rebuilt,
             operations: Arc::new(settings::Operations::default()),
             metrics: counters,
+            changes,
         })
     }
 
@@ -178,6 +193,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(backlog::get_backlog))
         .routes(routes!(history::get_history))
         .routes(routes!(reviews::get_morning))
+        .routes(routes!(stream::api_stream))
         .routes(routes!(admin::get_rules, admin::put_rules))
         .routes(routes!(admin::list_calendars))
         .routes(routes!(admin::put_calendar, admin::delete_calendar))
@@ -227,6 +243,7 @@ pub fn app(state: AppState) -> axum::Router {
                 async move { Json(openapi.as_ref().clone()) }
             }),
         )
+        .merge(web::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(axum::middleware::map_response(error::ensure_problem))

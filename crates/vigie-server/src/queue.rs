@@ -14,8 +14,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::ToSchema;
-use vigie_core::{AgentId, CommandError, Role, TeamId};
-use vigie_store::{SubmitError, TicketCommand};
+use vigie_core::{Actor, AgentId, CommandError, Role, TeamId};
+use vigie_store::{Committed, SubmitError, TicketCommand};
 
 use crate::AppState;
 use crate::auth::Caller;
@@ -75,6 +75,31 @@ pub async fn next_ticket(
             actor.name
         )));
     }
+    let team = request
+        .team
+        .map(|text| {
+            TeamId::parse(text)
+                .map_err(|error| ApiError::invalid(vigie_core::ValidationErrors::one("team", error.to_string())))
+        })
+        .transpose()?;
+    match claim_next(&state, &actor, agent_id, team).await? {
+        Some((committed, now)) => {
+            let body = TicketBody::render(&state, &committed.ticket, now);
+            let response = (StatusCode::OK, Json(body)).into_response();
+            Ok(crate::tickets::with_etag(response, committed.ticket.version))
+        }
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
+}
+
+/// Claims the best ticket `agent_id` may take (of `team`, one of theirs, or of all their
+/// teams), for `actor`: the commit and its instant, or `None` when there is none.
+pub async fn claim_next(
+    state: &AppState,
+    actor: &Actor,
+    agent_id: AgentId,
+    team: Option<TeamId>,
+) -> Result<Option<(Committed, jiff::Timestamp)>, ApiError> {
     let agent = match state.live.agent(&agent_id) {
         Some(agent) => agent,
         None => {
@@ -86,9 +111,7 @@ pub async fn next_ticket(
         }
     };
     let mut teams: Vec<TeamId> = agent.teams.clone();
-    if let Some(team_text) = request.team {
-        let team = TeamId::parse(team_text)
-            .map_err(|error| ApiError::invalid(vigie_core::ValidationErrors::one("team", error.to_string())))?;
+    if let Some(team) = team {
         if !teams.contains(&team) {
             return Err(ApiError::invalid(vigie_core::ValidationErrors::one(
                 "team",
@@ -116,7 +139,7 @@ pub async fn next_ticket(
         let reservation = state.live.reserve_candidates(&teams, &skills, CANDIDATES);
         if reservation.ids.is_empty() {
             if reservation.n_busy == 0 {
-                return Ok(StatusCode::NO_CONTENT.into_response());
+                return Ok(None);
             }
             // Others are claiming the tickets that fit: they will take one each and release the
             // rest; ask again in a moment rather than answer "none".
@@ -130,11 +153,7 @@ pub async fn next_ticket(
         let result = state.submit_at(command, actor.clone(), now).await;
         drop(reservation);
         match result {
-            Ok(committed) => {
-                let body = TicketBody::render(&state, &committed.ticket, now);
-                let response = (StatusCode::OK, Json(body)).into_response();
-                return Ok(crate::tickets::with_etag(response, committed.ticket.version));
-            }
+            Ok(committed) => return Ok(Some((committed, now))),
             Err(SubmitError::Rejected(CommandError::NotClaimable(_) | CommandError::NotFound)) => {
                 // Taken elsewhere since the live state heard of them: read them again.
                 let stored = state.store.stored_tickets(&candidates).await?;

@@ -240,6 +240,27 @@ pub struct TokenRecord {
     pub teams: Vec<TeamId>,
 }
 
+/// Someone who signs in to the pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// Also the actor id of what they do (an agent signs in under their agent id).
+    pub name: String,
+    /// argon2, as a PHC string.
+    pub password_hash: String,
+    pub role: Role,
+    pub teams: Vec<TeamId>,
+}
+
+/// A signed-in session: the digest of the cookie's secret, the user, the form token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub hash: String,
+    pub user: String,
+    pub csrf: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
 /// The backlog at an instant, as its writer (the server) spells it: the store keeps text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BacklogSnapshot {
@@ -686,6 +707,34 @@ impl Store {
 
     pub async fn create_token(&self, token: &TokenRecord, now: Timestamp) -> Result<(), StoreError> {
         on_writer!(self, |conn, Q| Q::insert_token(conn, token, now).await)
+    }
+
+    /// Records a user; a taken name is a [`StoreError::Conflict`].
+    pub async fn create_user(&self, user: &UserRecord, now: Timestamp) -> Result<(), StoreError> {
+        on_writer!(self, |conn, Q| Q::insert_user(conn, user, now).await)
+    }
+
+    /// Replaces a user's password hash; whether the user exists.
+    pub async fn set_password(&self, name: &str, password_hash: &str) -> Result<bool, StoreError> {
+        on_writer!(self, |conn, Q| Q::update_password(conn, name, password_hash).await)
+    }
+
+    pub async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        on_backend!(self, |conn, Q| Q::user(conn, name).await)
+    }
+
+    /// Records a session (and clears the ended ones).
+    pub async fn create_session(&self, session: &SessionRecord) -> Result<(), StoreError> {
+        on_writer!(self, |conn, Q| Q::insert_session(conn, session).await)
+    }
+
+    /// The session with this digest and its user, unless it has ended at `now`.
+    pub async fn session(&self, hash: &str, now: Timestamp) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+        on_backend!(self, |conn, Q| Q::session(conn, hash, now).await)
+    }
+
+    pub async fn delete_session(&self, hash: &str) -> Result<(), StoreError> {
+        on_writer!(self, |conn, Q| Q::delete_session(conn, hash).await)
     }
 
     /// Loads tickets as they are (benchmarks, imports without history), each with one

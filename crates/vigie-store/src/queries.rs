@@ -13,8 +13,8 @@ use vigie_core::{AgentId, CustomerId, CustomerTier, Event, Role, TeamId, Ticket,
 use crate::codec::{EventRow, TICKET_COLUMNS, TICKET_COLUMNS_NO_TEXT, TicketRow, join_list, micros, split_list};
 use crate::dialect::{Counter, Dialect};
 use crate::{
-    Committed, Cursor, LoadSummary, NewRulesRevision, RulesRevision, ScanCursor, StoreError, StoredTicket, Submission,
-    SubmitError, TicketCommand, TicketPage, TicketQuery, TokenRecord,
+    Committed, Cursor, LoadSummary, NewRulesRevision, RulesRevision, ScanCursor, SessionRecord, StoreError,
+    StoredTicket, Submission, SubmitError, TicketCommand, TicketPage, TicketQuery, TokenRecord, UserRecord,
 };
 
 /// Tickets per transaction in a bulk load: large enough to amortise the commit, small enough
@@ -124,6 +124,12 @@ struct TokenRow {
 }
 
 impl TokenRow {
+    /// A user's row has the same shape: the password hash in place of the token's.
+    fn into_user(self) -> Result<UserRecord, StoreError> {
+        let record = self.into_record()?;
+        Ok(UserRecord { name: record.name, password_hash: record.hash, role: record.role, teams: record.teams })
+    }
+
     fn into_record(self) -> Result<TokenRecord, StoreError> {
         Ok(TokenRecord {
             role: Role::parse(&self.role).ok_or_else(|| StoreError::corrupt(format!("token role `{}`", self.role)))?,
@@ -132,6 +138,19 @@ impl TokenRow {
             name: self.name,
         })
     }
+}
+
+/// A session joined with its user.
+#[derive(FromRow)]
+struct SessionRow {
+    hash: String,
+    csrf: String,
+    created_at: i64,
+    expires_at: i64,
+    password_hash: String,
+    name: String,
+    role: String,
+    teams: String,
 }
 
 #[derive(FromRow)]
@@ -682,6 +701,97 @@ where
                 .execute(&mut *conn)
                 .await;
         on_unique(result, || format!("a token named `{}`", token.name))
+    }
+
+    pub(crate) async fn insert_user(
+        conn: &mut DB::Connection,
+        user: &UserRecord,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let teams: Vec<String> = user.teams.iter().map(ToString::to_string).collect();
+        let result =
+            sqlx::query("INSERT INTO users (name, password_hash, role, teams, created_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(user.name.clone())
+                .bind(user.password_hash.clone())
+                .bind(user.role.as_str().to_owned())
+                .bind(join_list(&teams))
+                .bind(micros(now))
+                .execute(&mut *conn)
+                .await;
+        on_unique(result, || format!("a user named `{}`", user.name))
+    }
+
+    /// Replaces a user's password hash; whether the user exists.
+    pub(crate) async fn update_password(conn: &mut DB::Connection, name: &str, hash: &str) -> Result<bool, StoreError> {
+        let result = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2")
+            .bind(hash.to_owned())
+            .bind(name.to_owned())
+            .execute(&mut *conn)
+            .await?;
+        Ok(DB::rows_affected(&result) > 0)
+    }
+
+    pub(crate) async fn user(conn: &mut DB::Connection, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        let row: Option<TokenRow> =
+            sqlx::query_as("SELECT password_hash AS hash, name, role, teams FROM users WHERE name = $1")
+                .bind(name.to_owned())
+                .fetch_optional(&mut *conn)
+                .await?;
+        row.map(TokenRow::into_user).transpose()
+    }
+
+    pub(crate) async fn insert_session(conn: &mut DB::Connection, session: &SessionRecord) -> Result<(), StoreError> {
+        // Sessions past their end are cleared as new ones come.
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(micros(session.created_at))
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("INSERT INTO sessions (hash, user_name, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(session.hash.clone())
+            .bind(session.user.clone())
+            .bind(session.csrf.clone())
+            .bind(micros(session.created_at))
+            .bind(micros(session.expires_at))
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    /// The session with this digest and its user, if it has not ended at `now`.
+    pub(crate) async fn session(
+        conn: &mut DB::Connection,
+        hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+        let row: Option<SessionRow> = sqlx::query_as(
+            "SELECT s.hash, s.csrf, s.created_at, s.expires_at, u.password_hash, u.name, u.role, u.teams \
+             FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.hash = $1 AND s.expires_at > $2",
+        )
+        .bind(hash.to_owned())
+        .bind(micros(now))
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(SessionRow { hash, csrf, created_at, expires_at, password_hash, name, role, teams }) = row else {
+            return Ok(None);
+        };
+        let instant = |micros: i64| {
+            Timestamp::from_microsecond(micros)
+                .map_err(|_| StoreError::corrupt(format!("a session's instant {micros}")))
+        };
+        let user = TokenRow { hash: password_hash, name, role, teams }.into_user()?;
+        let session = SessionRecord {
+            hash,
+            user: user.name.clone(),
+            csrf,
+            created_at: instant(created_at)?,
+            expires_at: instant(expires_at)?,
+        };
+        Ok(Some((session, user)))
+    }
+
+    pub(crate) async fn delete_session(conn: &mut DB::Connection, hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE hash = $1").bind(hash.to_owned()).execute(&mut *conn).await?;
+        Ok(())
     }
 
     /// Bulk insert of ticket histories (one chunk, in the caller's transaction): each history

@@ -8,6 +8,7 @@
 mod import;
 mod report;
 mod reviews;
+mod users;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -36,6 +37,11 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Manage the people who sign in to the pages.
+    User {
+        #[command(subcommand)]
+        command: users::UserCommand,
     },
     /// Load a realistic generated backlog (teams, agents, customers, tickets) into an empty store.
     Demo(DemoArgs),
@@ -192,6 +198,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Token { command: TokenCommand::Create(args) } => token_create(args).await,
+        Command::User { command } => users::run(command).await,
         Command::Token { command: TokenCommand::List(args) } => {
             let store = open(&args.db).await?;
             let tokens = store.tokens().await?;
@@ -354,7 +361,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         // One demo admin at a time: the previous run's token (whose secret is gone) is revoked.
         store.revoke_token(DEMO_ADMIN).await?;
         let secret = issue_token(&store, Role::Admin, Vec::new(), DEMO_ADMIN).await?;
+        let password = users::demo_users(&store).await?;
         eprintln!("demo admin token (keep it): {secret}");
+        eprintln!(
+            "sign in at http://{}/ as demo-lead (a lead) or claire.moreau (an agent of the front office), \
+             password: {password}",
+            args.listen
+        );
         eprintln!(
             "try: curl -H 'Authorization: Bearer {secret}' 'http://{}/api/v1/tickets?status=open&order=queue&limit=5'",
             args.listen
@@ -397,29 +410,45 @@ async fn shutdown_signal() {
 /// The name of the admin token `serve --demo` prints.
 const DEMO_ADMIN: &str = "demo-admin";
 
-async fn token_create(args: TokenCreateArgs) -> anyhow::Result<()> {
-    let Some(role) = Role::parse(&args.role) else {
-        bail!("--role `{}` {}", args.role, Role::expected());
+/// `--role`, `--team` and `--name` of a token or a user, checked together.
+pub(crate) fn parse_role_and_teams(
+    role: &str,
+    team_args: Vec<String>,
+    name: &str,
+) -> anyhow::Result<(Role, Vec<TeamId>)> {
+    let Some(role) = Role::parse(role) else {
+        bail!("--role `{role}` {}", Role::expected());
     };
     // The name is recorded as the actor of events and scopes idempotency keys: an id, no spaces.
-    if let Err(error) = vigie_core::AgentId::parse(args.name.clone()) {
-        bail!("--name `{}` {error}", args.name);
+    if let Err(error) = vigie_core::AgentId::parse(name.to_owned()) {
+        bail!("--name `{name}` {error}");
     }
     let mut teams = Vec::new();
-    for team in args.teams {
+    for team in team_args {
         teams.push(TeamId::parse(team.clone()).map_err(|error| anyhow::anyhow!("--team `{team}` {error}"))?);
     }
     if role == Role::Agent && teams.is_empty() {
-        bail!("--team is required for an agent token: agents see the tickets of their teams only");
+        bail!("--team is required for an agent: agents see the tickets of their teams only");
     }
     if role != Role::Agent && !teams.is_empty() {
-        bail!("--team applies to agent tokens only: a {role} sees every team's tickets");
+        bail!("--team applies to agents only: a {role} sees every team's tickets");
     }
-    let store = open(&args.db.db).await?;
+    Ok((role, teams))
+}
+
+/// Every team named exists in the store.
+pub(crate) async fn check_teams_exist(store: &Store, teams: &[TeamId]) -> anyhow::Result<()> {
     let known = store.teams().await?;
     if let Some(unknown) = teams.iter().find(|team| !known.iter().any(|k| &k.id == *team)) {
         bail!("--team `{unknown}` does not exist: create it first (POST /api/v1/teams)");
     }
+    Ok(())
+}
+
+async fn token_create(args: TokenCreateArgs) -> anyhow::Result<()> {
+    let (role, teams) = parse_role_and_teams(&args.role, args.teams, &args.name)?;
+    let store = open(&args.db.db).await?;
+    check_teams_exist(&store, &teams).await?;
     let secret = match issue_token(&store, role, teams, &args.name).await {
         Err(error) if matches!(error.downcast_ref::<StoreError>(), Some(StoreError::Conflict(_))) => {
             bail!(

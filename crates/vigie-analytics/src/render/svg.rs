@@ -19,6 +19,23 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// The charts' style (colours from `--in`, `--out`, `--backlog`, `--good`, `--warn`, `--bad`,
+/// `--muted`, `--ink`, `--line`): for every page that shows them.
+pub const STYLE: &str = r#"
+figure { margin: 0; }
+figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
+svg { width: 100%; height: auto; }
+svg text { font: 11px system-ui, sans-serif; fill: var(--muted); }
+svg text.value { fill: var(--ink); }
+.grid { stroke: var(--line); }
+.line { fill: none; stroke-width: 1.6; }
+.line.inflow { stroke: var(--in); } .line.outflow { stroke: var(--out); } .line.backlog { stroke: var(--backlog); stroke-width: 2.2; }
+.bar.age { fill: var(--in); } .bar.good { fill: var(--good); } .bar.warn { fill: var(--warn); } .bar.bad { fill: var(--bad); }
+.track { fill: #eef1f5; }
+.key::before { content: ""; display: inline-block; width: 12px; height: 3px; margin: 0 4px 3px 12px; vertical-align: middle; }
+.key.inflow::before { background: var(--in); } .key.outflow::before { background: var(--out); } .key.backlog::before { background: var(--backlog); }
+"#;
+
 /// One line of a line chart.
 pub struct Series<'a> {
     pub name: &'a str,

@@ -252,3 +252,35 @@ async fn the_morning_report_names_the_urgent(app: TestApp) {
     assert_eq!(body["flow"]["yesterday"]["inflow"], 2);
     assert_eq!(body["capacity"]["days_of_work"], Value::Null, "no roster, no capacity");
 }
+
+on_both_backends!(the_event_stream_sends_snapshots_and_changes);
+
+async fn the_event_stream_sends_snapshots_and_changes(app: TestApp) {
+    use futures_util::StreamExt;
+    use tower::ServiceExt;
+    let request = crate::helpers::TestApp::request(axum::http::Method::GET, "/api/v1/events/stream", &app.viewer)
+        .body(axum::body::Body::empty())
+        .expect("a request");
+    let response = app.router.clone().oneshot(request).await.expect("an answer");
+    assert_eq!(response.status(), 200);
+    let mut body = response.into_body().into_data_stream();
+    let mut text = String::new();
+    // Reads until `until` has been seen (or fails after 10 s).
+    let mut read_until = async |text: &mut String, until: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !text.contains(until) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let chunk = tokio::time::timeout(left, body.next()).await.expect("in time").expect("more").expect("bytes");
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    };
+    read_until(&mut text, "\n\n").await;
+    assert!(text.starts_with("event: backlog\ndata: {"), "{text}");
+    assert!(text.contains("\"count\":0"), "{text}");
+    let id = create(&app, json!({"priority": "P1"})).await;
+    text.clear();
+    read_until(&mut text, "event: backlog").await;
+    read_until(&mut text, "}\n\n").await;
+    assert!(text.contains("event: ticket") && text.contains(&format!("\"id\":\"{id}\"")), "{text}");
+    assert!(text.contains("\"by_priority\":{\"P1\":1}"), "{text}");
+}

@@ -43,6 +43,8 @@ mod bulk;
 mod lists;
 /// The OpenAPI document describes every route.
 mod openapi;
+/// The pages' sign-in, sessions and refusal of forged writes.
+mod pages;
 /// "Next ticket": the queue, the skills, the atomic claim under concurrency.
 mod queue;
 /// SLA clocks, the scheduler, the SLA filters and the rules (API and configuration file).

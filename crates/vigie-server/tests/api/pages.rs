@@ -1,0 +1,120 @@
+use axum::body::Body;
+use axum::http::{Method, Request, header};
+use jiff::Timestamp;
+use serde_json::json;
+use vigie_core::{Role, TeamId};
+use vigie_store::UserRecord;
+
+use crate::helpers::TestApp;
+
+on_both_backends!(signing_in_and_refusing_forged_writes);
+
+fn form(path: &str, body: &str, cookie: Option<&str>, site: Option<&str>) -> Request<Body> {
+    let mut builder = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::HOST, "vigie.example");
+    if let Some(cookie) = cookie {
+        builder = builder.header(header::COOKIE, cookie);
+    }
+    if let Some(site) = site {
+        builder = builder.header("sec-fetch-site", site);
+    }
+    builder.body(Body::from(body.to_owned())).expect("a request")
+}
+
+fn page(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut builder = Request::builder().uri(path).header(header::HOST, "vigie.example");
+    if let Some(cookie) = cookie {
+        builder = builder.header(header::COOKIE, cookie);
+    }
+    builder.body(Body::empty()).expect("a request")
+}
+
+async fn signing_in_and_refusing_forged_writes(app: TestApp) {
+    let password = "a long enough secret";
+    let user = UserRecord {
+        name: "ana".into(),
+        password_hash: vigie_server::web::session::hash_password(password).expect("hash"),
+        role: Role::Agent,
+        teams: vec![TeamId::parse("front_office").expect("id")],
+    };
+    app.store.create_user(&user, Timestamp::now()).await.expect("user");
+    let id = app.create(&app.lead, json!({})).await.expect(201).body["id"].as_str().expect("id").to_owned();
+
+    // Not signed in: to the sign-in page, and back after.
+    let reply = app.send(page("/dashboard", None)).await;
+    assert_eq!(reply.status, 303);
+    assert_eq!(reply.headers[header::LOCATION], "/login?next=%2Fdashboard");
+    // A wrong password: 401, the page says so, no cookie.
+    let reply = app.send(form("/login", "name=ana&password=nope&next=%2Fqueue", None, Some("same-origin"))).await;
+    assert_eq!(reply.status, 401);
+    assert!(reply.text.contains("Wrong name or password."));
+    assert!(reply.headers.get(header::SET_COOKIE).is_none());
+    // An unknown name: the same answer.
+    let reply = app.send(form("/login", "name=bob&password=nope", None, Some("same-origin"))).await;
+    assert_eq!(reply.status, 401);
+    // A sign-in posted from another site is refused.
+    let body = format!("name=ana&password={}", password.replace(' ', "+"));
+    let reply = app.send(form("/login", &body, None, Some("cross-site"))).await;
+    assert_eq!(reply.status, 403);
+    // The right password: a session cookie, and only paths of ours to go back to.
+    let reply = app.send(form("/login", &format!("{body}&next=%2F%2Fevil.example"), None, Some("same-origin"))).await;
+    assert_eq!(reply.status, 303);
+    assert_eq!(reply.headers[header::LOCATION], "/dashboard");
+    let set_cookie = reply.headers[header::SET_COOKIE].to_str().expect("text").to_owned();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+        assert!(set_cookie.contains(attribute), "{attribute} missing from {set_cookie}");
+    }
+    let cookie = set_cookie.split(';').next().expect("name=value").to_owned();
+    let reply = app.send(page("/dashboard", Some(&cookie))).await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.text.contains("data-figure=\"backlog_count\""));
+    let reply = app.send(page(&format!("/tickets/{id}"), Some(&cookie))).await;
+    assert_eq!(reply.status, 200);
+    let csrf = reply
+        .text
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form token")
+        .to_owned();
+
+    // A session does not open the API: tokens are for machines.
+    let request =
+        Request::builder().uri("/api/v1/backlog").header(header::COOKIE, &cookie).body(Body::empty()).expect("request");
+    assert_eq!(app.send(request).await.status, 401);
+
+    // Writes without the form's token, or from another site, change nothing.
+    let events_before =
+        app.store.ticket_events(&vigie_core::TicketId::parse(id.clone()).expect("id")).await.expect("events").len();
+    let path = format!("/tickets/{id}/reply");
+    let reply = app.send(form(&path, "csrf=forged&body=Hello&public=true", Some(&cookie), Some("same-origin"))).await;
+    assert_eq!(reply.status, 403);
+    let reply =
+        app.send(form(&path, &format!("csrf={csrf}&body=Hello&public=true"), Some(&cookie), Some("cross-site"))).await;
+    assert_eq!(reply.status, 403);
+    let events_after =
+        app.store.ticket_events(&vigie_core::TicketId::parse(id.clone()).expect("id")).await.expect("events").len();
+    assert_eq!(events_before, events_after);
+    // With it: the reply is recorded, under the user's name.
+    let reply =
+        app.send(form(&path, &format!("csrf={csrf}&body=Hello&public=true"), Some(&cookie), Some("same-origin"))).await;
+    assert_eq!(reply.status, 303);
+    let events = app.store.ticket_events(&vigie_core::TicketId::parse(id.clone()).expect("id")).await.expect("events");
+    assert!(
+        events.iter().any(|e| e.actor == "ana"
+            && matches!(&e.kind, vigie_core::EventKind::CommentAdded { body, .. } if body == "Hello"))
+    );
+    // An empty reply is refused with the field named, on the page.
+    let reply =
+        app.send(form(&path, &format!("csrf={csrf}&body=&public=true"), Some(&cookie), Some("same-origin"))).await;
+    assert_eq!(reply.status, 303);
+    assert!(reply.headers[header::LOCATION].to_str().expect("text").contains("kind=error"));
+
+    // Signing out ends the session.
+    let reply = app.send(form("/logout", &format!("csrf={csrf}"), Some(&cookie), Some("same-origin"))).await;
+    assert_eq!(reply.status, 303);
+    assert_eq!(app.send(page("/dashboard", Some(&cookie))).await.status, 303);
+}

@@ -1,0 +1,286 @@
+//! The pages in a real browser: Debian's headless Chromium driven through chromedriver
+//! (fantoccini), against a real server on loopback over a real SQLite file.
+//!
+//! - Signing in (a wrong password is refused; the right one opens the dashboard).
+//! - The wall turns a tile red by itself: tickets created over the API push the backlog past
+//!   its red threshold, and the tile changes without a reload (a marker set in the page
+//!   survives).
+//! - The agent takes the next ticket in one click and replies to it.
+//!
+//! Needs `VIGIE_CHROMEDRIVER` and `VIGIE_CHROMIUM` (`scripts/test` sets them and fails when
+//! they are missing). `VIGIE_SCREENSHOTS=<dir>` keeps screenshots of the pages there.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use jiff::Timestamp;
+use serde_json::json;
+use vigie_core::Role;
+use vigie_core::directory::{Agent, Team};
+use vigie_core::operations::Threshold;
+use vigie_core::{AgentId, TeamId};
+use vigie_server::AppState;
+use vigie_server::rules::{RulesDocument, RulesHandle};
+use vigie_server::settings::{Figure, Operations};
+use vigie_store::{TokenRecord, UserRecord};
+use vigie_testdb::{Backend, TestDb};
+
+fn required(name: &str) -> PathBuf {
+    PathBuf::from(std::env::var_os(name).unwrap_or_else(|| {
+        panic!("{name} is not set: the browser tests need Chromium and chromedriver (run the tests with scripts/test)")
+    }))
+}
+
+/// chromedriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn driver() -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("an address").port();
+    let child = Command::new(required("VIGIE_CHROMEDRIVER"))
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not listen on {port}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Driver { child, url: format!("http://127.0.0.1:{port}") }
+}
+
+async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": required("VIGIE_CHROMIUM"),
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--no-first-run", "--window-size=1400,1000", format!("--user-data-dir={}", profile.display())],
+        }),
+    );
+    ClientBuilder::rustls()
+        .expect("TLS")
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a browser session")
+}
+
+async fn screenshot(client: &Client, name: &str) {
+    if let Some(dir) = std::env::var_os("VIGIE_SCREENSHOTS") {
+        let png = client.screenshot().await.expect("a screenshot");
+        std::fs::write(PathBuf::from(dir).join(name), png).expect("write the screenshot");
+    }
+}
+
+async fn text_of(client: &Client, css: &str) -> String {
+    client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.expect("text")
+}
+
+/// Waits until `check` holds (at most `within`).
+async fn eventually<F, Fut>(within: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < within, "{what} did not happen within {within:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_watch_the_wall_turn_red_take_the_next_ticket_and_reply() {
+    let db = TestDb::create(Backend::Sqlite).await.expect("SQLite is always there");
+    let store = db.open().await;
+    let now = Timestamp::now();
+    let team = Team { id: TeamId::parse("front_office").expect("id"), name: "Front office".into(), calendar: None };
+    store.create_team(&team, now).await.expect("team");
+    let agent = Agent {
+        id: AgentId::parse("ana").expect("id"),
+        name: "Ana".into(),
+        teams: vec![team.id.clone()],
+        skill_categories: Vec::new(),
+        skill_languages: Vec::new(),
+    };
+    store.create_agent(&agent, now).await.expect("agent");
+    let password = "correct horse battery";
+    let user = UserRecord {
+        name: "ana".into(),
+        password_hash: vigie_server::web::session::hash_password(password).expect("hash"),
+        role: Role::Agent,
+        teams: vec![team.id.clone()],
+    };
+    store.create_user(&user, now).await.expect("user");
+    let secret = vigie_server::auth::new_secret();
+    let token = TokenRecord {
+        hash: vigie_server::auth::hash_secret(&secret),
+        name: "intake".into(),
+        role: Role::Lead,
+        teams: Vec::new(),
+    };
+    store.create_token(&token, now).await.expect("token");
+
+    let rules: RulesDocument = serde_json::from_value(json!({
+        "sla": {"policies": [{"name": "standard", "first_response_minutes": 60, "resolution_minutes": 1440}]},
+        "handle_time": {"*": 30.0}
+    }))
+    .expect("rules");
+    let mut operations = Operations::default();
+    operations.thresholds.insert(Figure::BacklogCount, Threshold { amber: Some(2.0), red: Some(3.0) });
+    let state = AppState::start(store, AppState::system_clock(), RulesHandle::fixed(rules).expect("valid"))
+        .await
+        .expect("the app starts")
+        .with_operations(operations);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("listen");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(vigie_server::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    let api = reqwest::Client::new();
+    let create = |subject: &str| {
+        let request = api.post(format!("{base}/api/v1/tickets")).bearer_auth(&secret).json(&json!({
+            "subject": subject, "body": "It does not work.", "channel": "email", "category": "billing",
+            "priority": "P3", "customer_id": "acme", "team": "front_office"
+        }));
+        async move {
+            let response = request.send().await.expect("POST /api/v1/tickets");
+            assert_eq!(response.status(), 201);
+        }
+    };
+    create("Charged twice for March").await;
+
+    let profile = tempfile::tempdir().expect("a profile");
+    let driver = driver().await;
+    let client = browser(&driver, profile.path()).await;
+
+    // Signing in: the dashboard sends to the sign-in page, a wrong password is refused.
+    client.goto(&format!("{base}/dashboard")).await.expect("goto");
+    assert!(client.current_url().await.expect("url").path().ends_with("/login"));
+    client.find(Locator::Css("#name")).await.expect("name").send_keys("ana").await.expect("type");
+    client.find(Locator::Css("#password")).await.expect("password").send_keys("not it").await.expect("type");
+    client.find(Locator::Css("#sign-in")).await.expect("button").click().await.expect("click");
+    assert_eq!(text_of(&client, "#login-error").await, "Wrong name or password.");
+    client.find(Locator::Css("#password")).await.expect("password").send_keys(password).await.expect("type");
+    client.find(Locator::Css("#sign-in")).await.expect("button").click().await.expect("click");
+    assert_eq!(client.current_url().await.expect("url").path(), "/dashboard");
+    let count = text_of(&client, "[data-figure=backlog_count] b").await;
+    assert_eq!(count, "1");
+    screenshot(&client, "dashboard.png").await;
+
+    // The wall: one ticket is below the thresholds; two more over the API turn it red, live.
+    client.goto(&format!("{base}/wall")).await.expect("goto");
+    let tile = client.find(Locator::Css("[data-figure=backlog_count]")).await.expect("tile");
+    assert_eq!(tile.attr("data-level").await.expect("attr").as_deref(), Some("ok"));
+    client.execute("window.vigieMarker = 'no reload';", Vec::new()).await.expect("mark the page");
+    create("Refund not received").await;
+    create("Invoice address wrong").await;
+    eventually(Duration::from_secs(10), "the backlog tile turning red", || async {
+        let tile = client.find(Locator::Css("[data-figure=backlog_count]")).await.expect("tile");
+        tile.attr("data-level").await.expect("attr").as_deref() == Some("red")
+    })
+    .await;
+    assert_eq!(text_of(&client, "[data-figure=backlog_count] b").await, "3");
+    let marker = client.execute("return window.vigieMarker;", Vec::new()).await.expect("read the mark");
+    assert_eq!(marker, json!("no reload"), "the wall changed without reloading");
+    screenshot(&client, "wall.png").await;
+
+    // The agent's screen: the next ticket in one click, then a reply.
+    client.goto(&format!("{base}/queue")).await.expect("goto");
+    assert!(text_of(&client, "#queue").await.contains("Charged twice for March"));
+    client.find(Locator::Css("#take-next")).await.expect("take next").click().await.expect("click");
+    let path = client.current_url().await.expect("url").path().to_owned();
+    assert!(path.starts_with("/tickets/"), "{path}");
+    assert_eq!(text_of(&client, "#assignee").await, "ana");
+    assert!(text_of(&client, "#flash").await.contains("yours now"));
+    // The oldest of equals first: the first ticket created.
+    assert!(text_of(&client, "h1").await.contains("Charged twice for March"));
+    client
+        .find(Locator::Css("#reply-body"))
+        .await
+        .expect("reply")
+        .send_keys("We refunded the second charge.")
+        .await
+        .expect("type");
+    client.find(Locator::Css("#send-reply")).await.expect("send").click().await.expect("click");
+    assert_eq!(text_of(&client, "#flash").await, "Reply sent.");
+    let history = text_of(&client, "#history").await;
+    assert!(history.contains("We refunded the second charge.") && history.contains("the first answer"), "{history}");
+    assert_eq!(text_of(&client, "#status").await, "open", "the first answer opens a new ticket");
+    screenshot(&client, "ticket.png").await;
+
+    client.close().await.expect("close the browser");
+    let _ = stop.send(());
+    let _ = server.await;
+}
+
+/// The screenshots of the README, on the demo backlog: `VIGIE_SCREENSHOTS=docs cargo test -p
+/// vigie --test browser -- --ignored` (with the variables of `scripts/test`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "makes the README's screenshots; run by hand"]
+async fn screenshots_of_the_demo() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let db = scratch.path().join("demo.db");
+    let db = db.to_str().expect("a path");
+    let demo = Command::new(env!("CARGO_BIN_EXE_vigie")).args(["demo", "--db", db]).output().expect("vigie demo");
+    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    let example = Command::new(env!("CARGO_BIN_EXE_vigie")).args(["rules", "example"]).output().expect("rules");
+    let text = String::from_utf8(example.stdout).expect("UTF-8");
+    let file = vigie_server::settings::ConfigFile::from_toml(&text).expect("the example parses");
+    let store = vigie_store::Store::open(db).await.expect("the demo store");
+    let password = "a demo password";
+    let user = UserRecord {
+        name: "claire.moreau".into(),
+        password_hash: vigie_server::web::session::hash_password(password).expect("hash"),
+        role: Role::Agent,
+        teams: vec![TeamId::parse("front_office").expect("id"), TeamId::parse("outsourced").expect("id")],
+    };
+    store.create_user(&user, Timestamp::now()).await.expect("user");
+    let rules = RulesHandle::load(&store, None, Timestamp::now()).await.expect("the demo's rules");
+    let state = AppState::start(store, AppState::system_clock(), rules)
+        .await
+        .expect("the app starts")
+        .with_operations(file.operations().expect("valid operations"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("listen");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(vigie_server::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    let profile = tempfile::tempdir().expect("a profile");
+    let driver = driver().await;
+    let client = browser(&driver, profile.path()).await;
+    client.goto(&format!("{base}/login")).await.expect("goto");
+    client.find(Locator::Css("#name")).await.expect("name").send_keys("claire.moreau").await.expect("type");
+    client.find(Locator::Css("#password")).await.expect("password").send_keys(password).await.expect("type");
+    client.find(Locator::Css("#sign-in")).await.expect("button").click().await.expect("click");
+    screenshot(&client, "dashboard.png").await;
+    client.goto(&format!("{base}/wall")).await.expect("goto");
+    screenshot(&client, "wall.png").await;
+    client.goto(&format!("{base}/queue")).await.expect("goto");
+    screenshot(&client, "queue.png").await;
+    client.find(Locator::Css("#take-next")).await.expect("take next").click().await.expect("click");
+    screenshot(&client, "ticket.png").await;
+    client.goto(&format!("{base}/reports/morning")).await.expect("goto");
+    screenshot(&client, "morning.png").await;
+    client.close().await.expect("close");
+    let _ = stop.send(());
+    let _ = server.await;
+}
