@@ -11,6 +11,7 @@
 //! serve the server, the offline report and the simulator alike.
 
 pub mod actor;
+pub mod alerts;
 pub mod backlog_history;
 pub mod calendar;
 pub mod command;

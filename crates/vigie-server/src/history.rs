@@ -44,7 +44,7 @@ pub enum Step {
     Day,
 }
 
-fn hour_floor(at: Timestamp) -> Timestamp {
+pub fn hour_floor(at: Timestamp) -> Timestamp {
     let micros = at.as_microsecond().div_euclid(HOUR_MICROS) * HOUR_MICROS;
     Timestamp::from_microsecond(micros).unwrap_or(at)
 }

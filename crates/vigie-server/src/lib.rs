@@ -12,6 +12,7 @@
 //! and handed down; tests substitute the clock.
 
 pub mod admin;
+pub mod alerts;
 pub mod auth;
 pub mod backlog;
 pub mod bulk;
@@ -78,6 +79,7 @@ impl AppState {
     /// Builds the live state from the store, and wires it to the store's commits: from now on
     /// every commit reaches it before its caller is answered.
     pub async fn start(store: Store, clock: Clock, rules: RulesHandle) -> Result<AppState, StoreError> {
+        install_crypto();
         let rules = Arc::new(rules);
         let live = Arc::new(LiveState::new(rules.rules()));
         let started = std::time::Instant::now();
@@ -194,6 +196,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(history::get_history))
         .routes(routes!(reviews::get_morning))
         .routes(routes!(stream::api_stream))
+        .routes(routes!(alerts::list_alerts))
         .routes(routes!(admin::get_rules, admin::put_rules))
         .routes(routes!(admin::list_calendars))
         .routes(routes!(admin::put_calendar, admin::delete_calendar))
@@ -271,6 +274,13 @@ pub async fn readyz(State(state): State<AppState>) -> Result<(StatusCode, Json<H
     Ok((StatusCode::OK, Json(Health { status: "ready" })))
 }
 
+/// Chooses ring as the process's TLS provider (webhooks over HTTPS, SMTP over TLS): rustls
+/// cannot choose by itself when a build enables two providers (a test's browser driver brings
+/// another). Idempotent.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// Serves `app` on `listener` and runs the SLA scheduler until `shutdown` resolves, then lets
 /// the store finish what it has queued (every acknowledged write is already durable; queued
 /// ones get committed).
@@ -283,12 +293,14 @@ pub async fn serve(
     let (stop_tasks, stopped) = tokio::sync::watch::channel(false);
     let scheduler = tokio::spawn(scheduler::run(state.clone(), stopped.clone()));
     let snapshots = tokio::spawn(history::run(state.clone(), stopped.clone()));
+    let alerting = tokio::spawn(alerts::run(state.clone(), stopped.clone()));
     // Several instances may share a PostgreSQL database: follow the others' commits.
     let tail = state.store.is_shared().then(|| tokio::spawn(tail::run(state.clone(), stopped)));
     let result = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await;
     let _ = stop_tasks.send(true);
     let _ = scheduler.await;
     let _ = snapshots.await;
+    let _ = alerting.await;
     if let Some(tail) = tail {
         let _ = tail.await;
     }

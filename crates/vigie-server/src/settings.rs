@@ -44,6 +44,8 @@ pub struct ConfigFile {
     pub roster: Option<RosterDocument>,
     #[serde(default)]
     pub dashboard: DashboardDocument,
+    #[serde(default)]
+    pub alerts: AlertsDocument,
 }
 
 impl ConfigFile {
@@ -93,8 +95,217 @@ impl ConfigFile {
             errors.extend(threshold.check(&field));
             thresholds.insert(figure, threshold);
         }
+        let alerts = match self.alerts.to_settings() {
+            Ok(alerts) => alerts,
+            Err(problems) => {
+                errors.extend(problems.0);
+                AlertSettings::default()
+            }
+        };
         ValidationErrors::finish(errors)?;
-        Ok(Operations { roster, day_zone, thresholds })
+        Ok(Operations { roster, day_zone, thresholds, alerts })
+    }
+}
+
+/// `[alerts]`: rules and where their alerts go.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsDocument {
+    /// How often the rules are evaluated, in seconds (default 60).
+    pub every_seconds: Option<u64>,
+    /// The default quiet time of a rule after it fired, in minutes (default 60).
+    pub cooldown_minutes: Option<i64>,
+    /// The wait before the first retry of a failed delivery, in seconds (default 30; it doubles
+    /// at each failure, up to an hour; 8 attempts in all).
+    pub retry_seconds: Option<u64>,
+    #[serde(default)]
+    pub rules: Vec<AlertRuleDocument>,
+    #[serde(default)]
+    pub webhooks: Vec<WebhookDocument>,
+    #[serde(default)]
+    pub email: Vec<MailDocument>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertRuleDocument {
+    pub name: String,
+    /// What is watched: backlog_count, hours_over_capacity, ticket_older_than, sla_at_risk,
+    /// sla_breached, first_reply_overdue, inflow_spike.
+    pub when: String,
+    /// Fires when the figure is above this.
+    pub above: f64,
+    pub team: Option<String>,
+    pub priority: Option<String>,
+    pub cooldown_minutes: Option<i64>,
+    pub min_tickets: Option<u64>,
+    #[serde(default)]
+    pub notify: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookDocument {
+    pub name: String,
+    pub url: String,
+    /// Send Slack's `{"text": ...}` rather than vigie's JSON.
+    #[serde(default)]
+    pub slack: bool,
+    /// Signs each body with HMAC-SHA256 (`X-Vigie-Signature`).
+    pub secret: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailDocument {
+    pub name: String,
+    /// `smtp://host:port` (STARTTLS when offered... see lettre), `smtps://` for TLS, with
+    /// `user:password@` when the server wants them.
+    pub smtp: String,
+    pub from: String,
+    pub to: Vec<String>,
+}
+
+/// A webhook alerts are posted to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    pub name: String,
+    pub url: reqwest::Url,
+    pub slack: bool,
+    pub secret: Option<String>,
+}
+
+/// A mail list alerts are sent to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MailList {
+    pub name: String,
+    pub smtp: String,
+    pub from: lettre::message::Mailbox,
+    pub to: Vec<lettre::message::Mailbox>,
+}
+
+/// The alerts in force.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertSettings {
+    pub every: std::time::Duration,
+    pub retry_base: std::time::Duration,
+    pub rules: Vec<vigie_core::alerts::AlertRule>,
+    pub webhooks: Vec<Webhook>,
+    pub mail: Vec<MailList>,
+}
+
+impl Default for AlertSettings {
+    fn default() -> Self {
+        AlertSettings {
+            every: std::time::Duration::from_secs(60),
+            retry_base: std::time::Duration::from_secs(30),
+            rules: Vec::new(),
+            webhooks: Vec::new(),
+            mail: Vec::new(),
+        }
+    }
+}
+
+impl AlertsDocument {
+    fn to_settings(&self) -> Result<AlertSettings, ValidationErrors> {
+        let mut errors = Vec::new();
+        let every = self.every_seconds.unwrap_or(60);
+        if !(1..=3600).contains(&every) {
+            errors.push(FieldError::new("alerts.every_seconds", format!("{every} must be from 1 to 3600 seconds")));
+        }
+        let retry = self.retry_seconds.unwrap_or(30);
+        if !(1..=3600).contains(&retry) {
+            errors.push(FieldError::new("alerts.retry_seconds", format!("{retry} must be from 1 to 3600 seconds")));
+        }
+        let mut names: Vec<&str> = Vec::new();
+        let mut webhooks = Vec::new();
+        for (idx, hook) in self.webhooks.iter().enumerate() {
+            let field = |name: &str| format!("alerts.webhooks[{idx}].{name}");
+            if names.contains(&hook.name.as_str()) || hook.name.trim().is_empty() {
+                errors.push(FieldError::new(field("name"), format!("`{}` must be a name of its own", hook.name)));
+            }
+            names.push(&hook.name);
+            match reqwest::Url::parse(&hook.url) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") => webhooks.push(Webhook {
+                    name: hook.name.clone(),
+                    url,
+                    slack: hook.slack,
+                    secret: hook.secret.clone(),
+                }),
+                _ => errors.push(FieldError::new(field("url"), format!("`{}` is not an http(s) URL", hook.url))),
+            }
+            if hook.secret.as_deref().is_some_and(str::is_empty) {
+                errors.push(FieldError::new(field("secret"), "must not be empty (leave it out to send unsigned)"));
+            }
+        }
+        let mut mail = Vec::new();
+        for (idx, list) in self.email.iter().enumerate() {
+            let field = |name: &str| format!("alerts.email[{idx}].{name}");
+            if names.contains(&list.name.as_str()) || list.name.trim().is_empty() {
+                errors.push(FieldError::new(field("name"), format!("`{}` must be a name of its own", list.name)));
+            }
+            names.push(&list.name);
+            let mut ok = true;
+            if let Err(error) = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(&list.smtp) {
+                errors.push(FieldError::new(field("smtp"), format!("`{}` is not an SMTP URL: {error}", list.smtp)));
+                ok = false;
+            }
+            let from = list.from.parse::<lettre::message::Mailbox>();
+            if from.is_err() {
+                errors.push(FieldError::new(field("from"), format!("`{}` is not an e-mail address", list.from)));
+            }
+            let mut to = Vec::new();
+            for (n, address) in list.to.iter().enumerate() {
+                match address.parse::<lettre::message::Mailbox>() {
+                    Ok(mailbox) => to.push(mailbox),
+                    Err(_) => {
+                        errors.push(FieldError::new(
+                            format!("alerts.email[{idx}].to[{n}]"),
+                            format!("`{address}` is not an e-mail address"),
+                        ));
+                        ok = false;
+                    }
+                }
+            }
+            if list.to.is_empty() {
+                errors.push(FieldError::new(field("to"), "must list at least one address"));
+            }
+            if let (true, Ok(from)) = (ok, from) {
+                mail.push(MailList { name: list.name.clone(), smtp: list.smtp.clone(), from, to });
+            }
+        }
+        let cooldown = self.cooldown_minutes.unwrap_or(60);
+        let mut rules = Vec::new();
+        for (idx, rule) in self.rules.iter().enumerate() {
+            let input = vigie_core::alerts::AlertRuleInput {
+                name: rule.name.clone(),
+                when: rule.when.clone(),
+                above: rule.above,
+                team: rule.team.clone(),
+                priority: rule.priority.clone(),
+                cooldown_minutes: rule.cooldown_minutes,
+                min_tickets: rule.min_tickets,
+                notify: rule.notify.clone(),
+            };
+            if rules.iter().any(|r: &vigie_core::alerts::AlertRule| r.name == rule.name) {
+                errors.push(FieldError::new(
+                    format!("alerts.rules[{idx}].name"),
+                    format!("`{}` is the name of another rule", rule.name),
+                ));
+            }
+            match input.parse(idx, cooldown, &names) {
+                Ok(rule) => rules.push(rule),
+                Err(problems) => errors.extend(problems.0),
+            }
+        }
+        ValidationErrors::finish(errors)?;
+        Ok(AlertSettings {
+            every: std::time::Duration::from_secs(every),
+            retry_base: std::time::Duration::from_secs(retry),
+            rules,
+            webhooks,
+            mail,
+        })
     }
 }
 
@@ -209,11 +420,17 @@ pub struct Operations {
     /// The time zone of the dashboard's days ("today").
     pub day_zone: jiff::tz::TimeZone,
     pub thresholds: BTreeMap<Figure, Threshold>,
+    pub alerts: AlertSettings,
 }
 
 impl Default for Operations {
     fn default() -> Self {
-        Operations { roster: Roster::default(), day_zone: jiff::tz::TimeZone::UTC, thresholds: BTreeMap::new() }
+        Operations {
+            roster: Roster::default(),
+            day_zone: jiff::tz::TimeZone::UTC,
+            thresholds: BTreeMap::new(),
+            alerts: AlertSettings::default(),
+        }
     }
 }
 
@@ -272,6 +489,36 @@ mod tests {
                 "dashboard.time_zone",
                 "dashboard.thresholds.at_risk.amber",
                 "dashboard.thresholds.backlog_size"
+            ]
+        );
+        let alerts = ConfigFile::from_toml(
+            r#"
+            [[alerts.rules]]
+            name = "a"
+            when = "backlog_count"
+            above = 1
+            notify = ["ops", "nowhere"]
+            [[alerts.webhooks]]
+            name = "ops"
+            url = "ftp://example.org"
+            [[alerts.email]]
+            name = "ops"
+            smtp = "smtp://127.0.0.1:25"
+            from = "not an address"
+            to = []
+            "#,
+        )
+        .expect("parses");
+        let errors = alerts.operations().expect_err("refused");
+        let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "alerts.webhooks[0].url",
+                "alerts.email[0].name",
+                "alerts.email[0].from",
+                "alerts.email[0].to",
+                "alerts.rules[0].notify[1]"
             ]
         );
         let unknown = ConfigFile::from_toml("[dashbord]\n").expect_err("unknown table");

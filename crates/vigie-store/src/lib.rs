@@ -240,6 +240,50 @@ pub struct TokenRecord {
     pub teams: Vec<TeamId>,
 }
 
+/// An alert that fired, with where it must go.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAlert {
+    pub rule: String,
+    pub fired_at: Timestamp,
+    pub value: f64,
+    pub summary: String,
+    /// What is sent (the server's JSON): the store keeps text.
+    pub payload: String,
+    /// The webhooks and mail lists to deliver it to.
+    pub channels: Vec<String>,
+}
+
+/// One destination of a fired alert, and how its delivery went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertDelivery {
+    /// Unique per delivery: what receivers deduplicate on.
+    pub id: i64,
+    pub rule: String,
+    pub fired_at: Timestamp,
+    pub value: f64,
+    pub summary: String,
+    pub payload: String,
+    /// `""` when the rule notifies nobody.
+    pub channel: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<Timestamp>,
+    pub delivered_at: Option<Timestamp>,
+    pub last_error: Option<String>,
+}
+
+/// How a delivery attempt went.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeliveryOutcome {
+    Delivered {
+        at: Timestamp,
+    },
+    /// Failed; tried again at `retry_at`, or never again (`None`: given up).
+    Failed {
+        error: String,
+        retry_at: Option<Timestamp>,
+    },
+}
+
 /// Someone who signs in to the pages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
@@ -303,10 +347,14 @@ const BACKFILL_CHUNK: u32 = 1_000;
 /// The advisory lock key of the scheduler's lease (any constant; "vigie-sc" in ASCII).
 const SCHEDULER_LOCK: i64 = 0x7669_6769_652d_7363;
 
-/// The right to run the scheduler (see [`Store::scheduler_lease`]).
+/// The advisory lock of the alerts' evaluation and delivery.
+const ALERTS_LOCK: i64 = 0x7669_6769_652d_616c;
+
+/// The right to run the scheduler, or the alerts (see [`Store::scheduler_lease`]).
 pub struct SchedulerLease {
     /// PostgreSQL: the connection holding the advisory lock.
     connection: Option<sqlx::PgConnection>,
+    key: i64,
 }
 
 impl SchedulerLease {
@@ -322,7 +370,7 @@ impl SchedulerLease {
     /// connection closed).
     pub async fn release(mut self) {
         if let Some(mut connection) = self.connection.take() {
-            let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(SCHEDULER_LOCK).execute(&mut connection).await;
+            let _ = sqlx::query("SELECT pg_advisory_unlock($1)").bind(self.key).execute(&mut connection).await;
             let _ = sqlx::Connection::close(connection).await;
         }
     }
@@ -591,15 +639,23 @@ impl Store {
     /// lock held by a connection of its own (released when the lease is dropped or the
     /// connection lost); on SQLite (one server per file) always granted.
     pub async fn scheduler_lease(&self) -> Result<Option<SchedulerLease>, StoreError> {
+        self.lease(SCHEDULER_LOCK).await
+    }
+
+    /// Tries to become the one instance that evaluates and delivers the alerts (as
+    /// [`Store::scheduler_lease`], with a lock of its own).
+    pub async fn alerts_lease(&self) -> Result<Option<SchedulerLease>, StoreError> {
+        self.lease(ALERTS_LOCK).await
+    }
+
+    async fn lease(&self, key: i64) -> Result<Option<SchedulerLease>, StoreError> {
         match &self.backend {
-            Backend::Sqlite { .. } => Ok(Some(SchedulerLease { connection: None })),
+            Backend::Sqlite { .. } => Ok(Some(SchedulerLease { connection: None, key })),
             Backend::Postgres(pool) => {
                 let mut connection = pool.acquire().await?.detach();
-                let held: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                    .bind(SCHEDULER_LOCK)
-                    .fetch_one(&mut connection)
-                    .await?;
-                Ok(held.then_some(SchedulerLease { connection: Some(connection) }))
+                let held: bool =
+                    sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(key).fetch_one(&mut connection).await?;
+                Ok(held.then_some(SchedulerLease { connection: Some(connection), key }))
             }
         }
     }
@@ -707,6 +763,31 @@ impl Store {
 
     pub async fn create_token(&self, token: &TokenRecord, now: Timestamp) -> Result<(), StoreError> {
         on_writer!(self, |conn, Q| Q::insert_token(conn, token, now).await)
+    }
+
+    /// Records a fired alert and its deliveries to make, in one statement.
+    pub async fn record_alert(&self, alert: &NewAlert) -> Result<(), StoreError> {
+        on_writer!(self, |conn, Q| Q::insert_alert(conn, alert).await)
+    }
+
+    /// When `rule` last fired.
+    pub async fn last_alert_at(&self, rule: &str) -> Result<Option<Timestamp>, StoreError> {
+        on_backend!(self, |conn, Q| Q::last_alert_at(conn, rule).await)
+    }
+
+    /// Deliveries due at `now`, the longest waiting first.
+    pub async fn due_deliveries(&self, now: Timestamp, limit: u32) -> Result<Vec<AlertDelivery>, StoreError> {
+        on_backend!(self, |conn, Q| Q::alert_rows(conn, Some(now), limit).await)
+    }
+
+    /// Records an attempt at a delivery.
+    pub async fn record_delivery(&self, id: i64, outcome: &DeliveryOutcome) -> Result<(), StoreError> {
+        on_writer!(self, |conn, Q| Q::update_delivery(conn, id, outcome).await)
+    }
+
+    /// The latest alerts (one row per destination), newest first.
+    pub async fn alert_history(&self, limit: u32) -> Result<Vec<AlertDelivery>, StoreError> {
+        on_backend!(self, |conn, Q| Q::alert_rows(conn, None, limit).await)
     }
 
     /// Records a user; a taken name is a [`StoreError::Conflict`].

@@ -13,8 +13,9 @@ use vigie_core::{AgentId, CustomerId, CustomerTier, Event, Role, TeamId, Ticket,
 use crate::codec::{EventRow, TICKET_COLUMNS, TICKET_COLUMNS_NO_TEXT, TicketRow, join_list, micros, split_list};
 use crate::dialect::{Counter, Dialect};
 use crate::{
-    Committed, Cursor, LoadSummary, NewRulesRevision, RulesRevision, ScanCursor, SessionRecord, StoreError,
-    StoredTicket, Submission, SubmitError, TicketCommand, TicketPage, TicketQuery, TokenRecord, UserRecord,
+    AlertDelivery, Committed, Cursor, DeliveryOutcome, LoadSummary, NewAlert, NewRulesRevision, RulesRevision,
+    ScanCursor, SessionRecord, StoreError, StoredTicket, Submission, SubmitError, TicketCommand, TicketPage,
+    TicketQuery, TokenRecord, UserRecord,
 };
 
 /// Tickets per transaction in a bulk load: large enough to amortise the commit, small enough
@@ -136,6 +137,42 @@ impl TokenRow {
             teams: parse_teams(&self.teams)?,
             hash: self.hash,
             name: self.name,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct AlertRow {
+    id: i64,
+    rule: String,
+    fired_at: i64,
+    value: String,
+    summary: String,
+    payload: String,
+    channel: String,
+    attempts: i64,
+    next_attempt_at: Option<i64>,
+    delivered_at: Option<i64>,
+    last_error: Option<String>,
+}
+
+impl AlertRow {
+    fn into_delivery(self) -> Result<AlertDelivery, StoreError> {
+        let instant = |micros: i64| {
+            Timestamp::from_microsecond(micros).map_err(|_| StoreError::corrupt(format!("an alert's instant {micros}")))
+        };
+        Ok(AlertDelivery {
+            id: self.id,
+            rule: self.rule,
+            fired_at: instant(self.fired_at)?,
+            value: self.value.parse().map_err(|_| StoreError::corrupt(format!("an alert's value `{}`", self.value)))?,
+            summary: self.summary,
+            payload: self.payload,
+            channel: self.channel,
+            attempts: self.attempts,
+            next_attempt_at: self.next_attempt_at.map(instant).transpose()?,
+            delivered_at: self.delivered_at.map(instant).transpose()?,
+            last_error: self.last_error,
         })
     }
 }
@@ -701,6 +738,89 @@ where
                 .execute(&mut *conn)
                 .await;
         on_unique(result, || format!("a token named `{}`", token.name))
+    }
+
+    pub(crate) async fn insert_alert(conn: &mut DB::Connection, alert: &NewAlert) -> Result<(), StoreError> {
+        let channels: Vec<&str> =
+            if alert.channels.is_empty() { vec![""] } else { alert.channels.iter().map(String::as_str).collect() };
+        let mut qb = QueryBuilder::<DB>::new(
+            "INSERT INTO alerts (rule, fired_at, value, summary, payload, channel, attempts, next_attempt_at, delivered_at) ",
+        );
+        let at = micros(alert.fired_at);
+        qb.push_values(channels, |mut row, channel| {
+            // Nowhere to send: recorded as delivered at once.
+            let (next, delivered) = if channel.is_empty() { (None, Some(at)) } else { (Some(at), None) };
+            row.push_bind(alert.rule.clone())
+                .push_bind(at)
+                // Text: the backends share no float type in this generic code, and it keeps `inf`.
+                .push_bind(alert.value.to_string())
+                .push_bind(alert.summary.clone())
+                .push_bind(alert.payload.clone())
+                .push_bind(channel.to_owned())
+                .push_bind(0i64)
+                .push_bind(next)
+                .push_bind(delivered);
+        });
+        qb.build().execute(&mut *conn).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn last_alert_at(conn: &mut DB::Connection, rule: &str) -> Result<Option<Timestamp>, StoreError> {
+        let at: Option<i64> = sqlx::query_scalar("SELECT MAX(fired_at) FROM alerts WHERE rule = $1")
+            .bind(rule.to_owned())
+            .fetch_one(&mut *conn)
+            .await?;
+        at.map(|micros| {
+            Timestamp::from_microsecond(micros).map_err(|_| StoreError::corrupt(format!("an alert's instant {micros}")))
+        })
+        .transpose()
+    }
+
+    /// The deliveries due at `due` (oldest first), or without it the latest alerts (newest first).
+    pub(crate) async fn alert_rows(
+        conn: &mut DB::Connection,
+        due: Option<Timestamp>,
+        limit: u32,
+    ) -> Result<Vec<AlertDelivery>, StoreError> {
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT id, rule, fired_at, value, summary, payload, channel, CAST(attempts AS BIGINT) AS attempts, \
+             next_attempt_at, delivered_at, last_error FROM alerts ",
+        );
+        match due {
+            Some(now) => {
+                qb.push("WHERE delivered_at IS NULL AND next_attempt_at IS NOT NULL AND next_attempt_at <= ")
+                    .push_bind(micros(now))
+                    .push(" ORDER BY next_attempt_at, id");
+            }
+            None => {
+                qb.push("ORDER BY fired_at DESC, id");
+            }
+        }
+        qb.push(" LIMIT ").push_bind(i64::from(limit));
+        let rows: Vec<AlertRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+        rows.into_iter().map(AlertRow::into_delivery).collect()
+    }
+
+    pub(crate) async fn update_delivery(
+        conn: &mut DB::Connection,
+        id: i64,
+        outcome: &DeliveryOutcome,
+    ) -> Result<(), StoreError> {
+        let (delivered, next, error) = match outcome {
+            DeliveryOutcome::Delivered { at } => (Some(micros(*at)), None, None),
+            DeliveryOutcome::Failed { error, retry_at } => (None, retry_at.map(micros), Some(error.clone())),
+        };
+        sqlx::query(
+            "UPDATE alerts SET attempts = attempts + 1, delivered_at = $1, next_attempt_at = $2, last_error = $3 \
+             WHERE id = $4",
+        )
+        .bind(delivered)
+        .bind(next)
+        .bind(error)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
     }
 
     pub(crate) async fn insert_user(

@@ -238,13 +238,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let (rules, operations) = check_rules_file(&file)?;
             println!(
                 "{}: valid (calendars besides 24x7: {}, SLA policies: {}, handle times: {}, roster shifts: {}, \
-                 dashboard thresholds: {})",
+                 dashboard thresholds: {}, alert rules: {})",
                 file.display(),
                 rules.sla.calendars().len() - 1,
                 rules.sla.policies().len(),
                 rules.handle_times.rows().len(),
                 operations.roster.shifts.len(),
-                operations.thresholds.len()
+                operations.thresholds.len(),
+                operations.alerts.rules.len()
             );
             Ok(())
         }

@@ -10,8 +10,10 @@
 //! Needs `VIGIE_CHROMEDRIVER` and `VIGIE_CHROMIUM` (`scripts/test` sets them and fails when
 //! they are missing). `VIGIE_SCREENSHOTS=<dir>` keeps screenshots of the pages there.
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -35,31 +37,20 @@ fn required(name: &str) -> PathBuf {
 
 /// chromedriver on a free port, stopped when dropped.
 struct Driver {
-    child: Child,
+    /// Kept for its lifetime: dropping it stops chromedriver.
+    _process: common::Listening,
     url: String,
 }
 
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 async fn driver() -> Driver {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("an address").port();
-    let child = Command::new(required("VIGIE_CHROMEDRIVER"))
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let started = Instant::now();
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(started.elapsed() < Duration::from_secs(20), "chromedriver did not listen on {port}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Driver { child, url: format!("http://127.0.0.1:{port}") }
+    let process = common::Listening::start("chromedriver", |port| {
+        let mut command = Command::new(required("VIGIE_CHROMEDRIVER"));
+        command.arg(format!("--port={port}"));
+        command
+    })
+    .await;
+    let url = format!("http://127.0.0.1:{}", process.port);
+    Driver { _process: process, url }
 }
 
 async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
@@ -105,6 +96,21 @@ where
     }
 }
 
+/// Clicks what submits a form, and waits until the page it leads to has loaded (a click does
+/// not wait for the navigation it starts).
+async fn submit(client: &Client, css: &str) {
+    client.execute("window.vigieLeaving = true;", Vec::new()).await.expect("mark the page");
+    client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.expect("click");
+    eventually(Duration::from_secs(10), "the next page", || async {
+        let state = client
+            .execute("return [window.vigieLeaving === undefined, document.readyState];", Vec::new())
+            .await
+            .expect("read the page");
+        state == json!([true, "complete"])
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_watch_the_wall_turn_red_take_the_next_ticket_and_reply() {
     let db = TestDb::create(Backend::Sqlite).await.expect("SQLite is always there");
@@ -148,12 +154,8 @@ async fn sign_in_watch_the_wall_turn_red_take_the_next_ticket_and_reply() {
         .await
         .expect("the app starts")
         .with_operations(operations);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("listen");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(vigie_server::serve(listener, state, async move {
-        let _ = stopped.await;
-    }));
+    let served = common::Served::start(state).await;
+    let base = served.base.clone();
     let api = reqwest::Client::new();
     let create = |subject: &str| {
         let request = api.post(format!("{base}/api/v1/tickets")).bearer_auth(&secret).json(&json!({
@@ -176,10 +178,10 @@ async fn sign_in_watch_the_wall_turn_red_take_the_next_ticket_and_reply() {
     assert!(client.current_url().await.expect("url").path().ends_with("/login"));
     client.find(Locator::Css("#name")).await.expect("name").send_keys("ana").await.expect("type");
     client.find(Locator::Css("#password")).await.expect("password").send_keys("not it").await.expect("type");
-    client.find(Locator::Css("#sign-in")).await.expect("button").click().await.expect("click");
+    submit(&client, "#sign-in").await;
     assert_eq!(text_of(&client, "#login-error").await, "Wrong name or password.");
     client.find(Locator::Css("#password")).await.expect("password").send_keys(password).await.expect("type");
-    client.find(Locator::Css("#sign-in")).await.expect("button").click().await.expect("click");
+    submit(&client, "#sign-in").await;
     assert_eq!(client.current_url().await.expect("url").path(), "/dashboard");
     let count = text_of(&client, "[data-figure=backlog_count] b").await;
     assert_eq!(count, "1");
@@ -205,9 +207,9 @@ async fn sign_in_watch_the_wall_turn_red_take_the_next_ticket_and_reply() {
     // The agent's screen: the next ticket in one click, then a reply.
     client.goto(&format!("{base}/queue")).await.expect("goto");
     assert!(text_of(&client, "#queue").await.contains("Charged twice for March"));
-    client.find(Locator::Css("#take-next")).await.expect("take next").click().await.expect("click");
+    submit(&client, "#take-next").await;
     let path = client.current_url().await.expect("url").path().to_owned();
-    assert!(path.starts_with("/tickets/"), "{path}");
+    assert!(path.starts_with("/tickets/"), "{path}: {}", text_of(&client, "main").await);
     assert_eq!(text_of(&client, "#assignee").await, "ana");
     assert!(text_of(&client, "#flash").await.contains("yours now"));
     // The oldest of equals first: the first ticket created.
@@ -219,7 +221,7 @@ async fn sign_in_watch_the_wall_turn_red_take_the_next_ticket_and_reply() {
         .send_keys("We refunded the second charge.")
         .await
         .expect("type");
-    client.find(Locator::Css("#send-reply")).await.expect("send").click().await.expect("click");
+    submit(&client, "#send-reply").await;
     assert_eq!(text_of(&client, "#flash").await, "Reply sent.");
     let history = text_of(&client, "#history").await;
     assert!(history.contains("We refunded the second charge.") && history.contains("the first answer"), "{history}");
@@ -227,8 +229,7 @@ async fn sign_in_watch_the_wall_turn_red_take_the_next_ticket_and_reply() {
     screenshot(&client, "ticket.png").await;
 
     client.close().await.expect("close the browser");
-    let _ = stop.send(());
-    let _ = server.await;
+    served.stop().await;
 }
 
 /// The screenshots of the README, on the demo backlog: `VIGIE_SCREENSHOTS=docs cargo test -p
@@ -258,29 +259,24 @@ async fn screenshots_of_the_demo() {
         .await
         .expect("the app starts")
         .with_operations(file.operations().expect("valid operations"));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("listen");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(vigie_server::serve(listener, state, async move {
-        let _ = stopped.await;
-    }));
+    let served = common::Served::start(state).await;
+    let base = served.base.clone();
     let profile = tempfile::tempdir().expect("a profile");
     let driver = driver().await;
     let client = browser(&driver, profile.path()).await;
     client.goto(&format!("{base}/login")).await.expect("goto");
     client.find(Locator::Css("#name")).await.expect("name").send_keys("claire.moreau").await.expect("type");
     client.find(Locator::Css("#password")).await.expect("password").send_keys(password).await.expect("type");
-    client.find(Locator::Css("#sign-in")).await.expect("button").click().await.expect("click");
+    submit(&client, "#sign-in").await;
     screenshot(&client, "dashboard.png").await;
     client.goto(&format!("{base}/wall")).await.expect("goto");
     screenshot(&client, "wall.png").await;
     client.goto(&format!("{base}/queue")).await.expect("goto");
     screenshot(&client, "queue.png").await;
-    client.find(Locator::Css("#take-next")).await.expect("take next").click().await.expect("click");
+    submit(&client, "#take-next").await;
     screenshot(&client, "ticket.png").await;
     client.goto(&format!("{base}/reports/morning")).await.expect("goto");
     screenshot(&client, "morning.png").await;
     client.close().await.expect("close");
-    let _ = stop.send(());
-    let _ = server.await;
+    served.stop().await;
 }

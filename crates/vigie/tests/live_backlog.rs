@@ -113,14 +113,9 @@ async fn cross_check(backend: Backend) {
     store.create_token(&record, as_of).await.expect("token");
     let rules = RulesHandle::load(&store, Some(("rules.toml", &rules_text)), as_of).await.expect("rules");
     let state = AppState::start(store, Arc::new(move || as_of), rules).await.expect("live state");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("listen");
-    let address = listener.local_addr().expect("address");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(vigie_server::serve(listener, state, async move {
-        let _ = stopped.await;
-    }));
+    let served = common::Served::start(state).await;
     let live: Value = reqwest::Client::new()
-        .get(format!("http://{address}/api/v1/backlog"))
+        .get(format!("{}/api/v1/backlog", served.base))
         .bearer_auth(&secret)
         .send()
         .await
@@ -128,8 +123,7 @@ async fn cross_check(backend: Backend) {
         .json()
         .await
         .expect("JSON");
-    let _ = stop.send(());
-    let _ = server.await;
+    served.stop().await;
 
     assert_eq!(live["as_of"], report["as_of"]);
     assert!(report["backlog"]["count"].as_u64().expect("count") > 300, "a backlog worth checking");

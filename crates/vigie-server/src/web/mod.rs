@@ -60,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/reply", post(reply))
         .route("/tickets/{id}/change", post(change))
         .route("/reports/morning", get(morning))
+        .route("/alerts", get(alerts))
         .route(
             "/static/vigie.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], format!("{STYLE}{}", svg::STYLE)) }),
@@ -867,6 +868,56 @@ async fn change(
         Ok(_) => Redirect::to(&flash_path(&path, "Saved.", false)).into_response(),
         Err(error) => Redirect::to(&flash_path(&path, &problem_text(error.into()), true)).into_response(),
     }
+}
+
+// ---- Alerts ---------------------------------------------------------------------------------
+
+struct AlertRow {
+    fired: String,
+    rule: String,
+    summary: String,
+    channel: String,
+    status: &'static str,
+    attempts: i64,
+    error: String,
+}
+
+#[derive(Template)]
+#[template(path = "alerts.html")]
+struct AlertsPage {
+    chrome: Chrome,
+    rules: String,
+    rows: Vec<AlertRow>,
+}
+
+async fn alerts(State(state): State<AppState>, session: Session) -> Response {
+    let history = match state.store.alert_history(200).await {
+        Ok(history) => history,
+        Err(error) => {
+            return error_page(StatusCode::SERVICE_UNAVAILABLE, &format!("the store did not answer: {error}"));
+        }
+    };
+    let zone = &state.operations.day_zone;
+    let rules: Vec<String> = state
+        .operations
+        .alerts
+        .rules
+        .iter()
+        .map(|rule| format!("{} ({} above {})", rule.name, rule.kind.as_str(), rule.above))
+        .collect();
+    let rows = history
+        .iter()
+        .map(|d| AlertRow {
+            fired: local_time(d.fired_at, zone),
+            rule: d.rule.clone(),
+            summary: d.summary.clone(),
+            channel: if d.channel.is_empty() { "(nobody)".into() } else { d.channel.clone() },
+            status: crate::alerts::delivery_status(d),
+            attempts: d.attempts,
+            error: d.last_error.clone().unwrap_or_default(),
+        })
+        .collect();
+    page(&AlertsPage { chrome: Chrome::of(&session, "alerts"), rules: rules.join("; "), rows })
 }
 
 // ---- The morning report --------------------------------------------------------------------

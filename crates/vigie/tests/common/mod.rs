@@ -1,4 +1,5 @@
-//! What the binary's tests share: the Python of the oracle and the generator.
+//! What the binary's tests share: the Python of the oracle and the generator, a server on
+//! loopback.
 
 #![allow(dead_code, reason = "each test file uses part of it")]
 
@@ -41,4 +42,61 @@ pub fn generate(dir: &Path, n: u32, seed: u32) -> PathBuf {
         .args(["--n", &n.to_string(), "--seed", &seed.to_string(), "--out"])
         .arg(dir));
     dir.join("tickets.csv")
+}
+
+/// A server on a loopback port, serving `state` until [`Served::stop`].
+pub struct Served {
+    pub base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Served {
+    pub async fn start(state: vigie_server::AppState) -> Served {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("listen");
+        let base = format!("http://{}", listener.local_addr().expect("address"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(vigie_server::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        Served { base, stop, server }
+    }
+
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.server.await;
+    }
+}
+
+/// A helper process (chromedriver, an SMTP server) listening on a loopback port; killed when
+/// dropped.
+pub struct Listening {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Listening {
+    /// Starts `make(port)` on a free port and waits until it accepts connections.
+    pub async fn start(what: &str, make: impl FnOnce(u16) -> Command) -> Listening {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("an address").port();
+        let child = make(port)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|error| panic!("{what} does not start: {error}"));
+        let listening = Listening { child, port };
+        let started = std::time::Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(started.elapsed() < std::time::Duration::from_secs(20), "{what} did not listen on {port}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        listening
+    }
 }
