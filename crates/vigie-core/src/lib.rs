@@ -23,6 +23,7 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod operations;
 pub mod queue;
+pub mod reviews;
 pub mod rules;
 pub mod sla;
 pub mod ticket;

@@ -760,7 +760,7 @@ pub struct Stats {
 
 impl Stats {
     /// Of durations in seconds (never empty: a group exists because it has a member).
-    fn of(mut seconds: Vec<i64>) -> Stats {
+    pub fn of(mut seconds: Vec<i64>) -> Stats {
         seconds.sort_unstable();
         let values: Vec<f64> = seconds.into_iter().map(minutes).collect();
         Stats {

@@ -17,5 +17,12 @@
   }
   var source = new EventSource("/wall/stream");
   source.addEventListener("tiles", function (event) { apply(JSON.parse(event.data)); });
-  source.onerror = function () { if (status) { status.textContent = "reconnecting…"; } };
+  source.onerror = function () {
+    if (status) { status.textContent = "reconnecting…"; }
+    // The browser retries by itself, unless the stream was refused (a session that ended):
+    // then the page is loaded again, which asks to sign in if need be.
+    if (source.readyState === EventSource.CLOSED) {
+      setTimeout(function () { window.location.reload(); }, 5000);
+    }
+  };
 })();

@@ -111,11 +111,12 @@ impl Dashboard {
         for (team, agents) in &on_shift {
             by_team.entry(team.clone()).or_default().on_shift_now = *agents;
         }
-        let remaining_today_hours: f64 = remaining.values().sum();
+        // `+ 0.0`: an empty sum of floats is -0.0, which JSON would show.
+        let remaining_today_hours: f64 = remaining.values().sum::<f64>() + 0.0;
         let capacity = Capacity {
-            on_shift_now: on_shift.values().sum(),
+            on_shift_now: on_shift.values().sum::<f64>() + 0.0,
             remaining_today_hours,
-            today_hours: whole_day.values().sum(),
+            today_hours: whole_day.values().sum::<f64>() + 0.0,
             hours_of_work_vs_remaining: (remaining_today_hours > 0.0)
                 .then(|| live.backlog.hours_of_work / remaining_today_hours),
             by_team,

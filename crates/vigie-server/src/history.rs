@@ -30,8 +30,8 @@ use crate::live::{HOUR_MICROS, RETENTION_DAYS};
 /// The most points one request returns.
 pub const MAX_POINTS: usize = 10_000;
 /// How far back a request may reach: reconstructing older hours reads every ticket resolved
-/// since, and nobody plans on a backlog of more than ten years ago.
-pub const MAX_HOURS: i64 = 10 * 366 * 24;
+/// since, so a request is bounded to a little more than a year.
+pub const MAX_HOURS: i64 = 400 * 24;
 /// Tickets read per query when reconstructing.
 const PAGE: u32 = 10_000;
 

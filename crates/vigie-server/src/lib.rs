@@ -73,6 +73,8 @@ pub struct AppState {
     pub metrics: metrics::Metrics,
     /// Every committed ticket change, for the live streams.
     pub changes: tokio::sync::broadcast::Sender<stream::TicketChange>,
+    /// Set when the server stops: ends the live streams.
+    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -110,7 +112,7 @@ impl AppState {
                     id: commit.ticket.id.to_string(),
                     status: commit.ticket.status.as_str(),
                     priority: commit.ticket.priority.as_str(),
-                    team: commit.ticket.team.as_ref().map(ToString::to_string),
+                    team: commit.ticket.team.clone(),
                     version: commit.ticket.version,
                 });
                 let at = commit.events.iter().map(|event| event.at).max().unwrap_or(commit.ticket.updated_at);
@@ -127,6 +129,7 @@ impl AppState {
             operations: Arc::new(settings::Operations::default()),
             metrics: counters,
             changes,
+            closing: Arc::new(tokio::sync::watch::channel(false).0),
         })
     }
 
@@ -195,6 +198,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(backlog::get_backlog))
         .routes(routes!(history::get_history))
         .routes(routes!(reviews::get_morning))
+        .routes(routes!(reviews::get_weekly))
         .routes(routes!(stream::api_stream))
         .routes(routes!(alerts::list_alerts))
         .routes(routes!(admin::get_rules, admin::put_rules))
@@ -296,6 +300,12 @@ pub async fn serve(
     let alerting = tokio::spawn(alerts::run(state.clone(), stopped.clone()));
     // Several instances may share a PostgreSQL database: follow the others' commits.
     let tail = state.store.is_shared().then(|| tokio::spawn(tail::run(state.clone(), stopped)));
+    let closing = state.closing.clone();
+    let shutdown = async move {
+        shutdown.await;
+        // The live streams never end by themselves: end them, or the graceful shutdown waits.
+        closing.send_replace(true);
+    };
     let result = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await;
     let _ = stop_tasks.send(true);
     let _ = scheduler.await;

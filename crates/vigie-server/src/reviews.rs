@@ -1,13 +1,19 @@
 //! The rituals: the morning report (how many, the oldest, the urgent, today's capacity against
 //! the work) — `vigie morning`, `GET /api/v1/reports/morning` and its page — built on the live
-//! backlog ([`Dashboard`]) and the live queue.
+//! backlog ([`Dashboard`]) and the live queue; and the weekly review (`vigie weekly`,
+//! `GET /api/v1/reports/weekly` and its page), from the tickets of the last two weeks and the
+//! backlog's history.
 
 use axum::Json;
 use axum::extract::State;
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 use vigie_analytics::render::instant;
 use vigie_analytics::render::json::{float, object};
+use vigie_core::backlog_history::BacklogPoint;
+use vigie_core::metrics::{SlaCounts, Stats};
+use vigie_core::reviews::{Outcome, ReviewTicket, Rise, WeekFigures};
+use vigie_core::sla::TicketSla;
 use vigie_core::{Priority, SlaState, Ticket, TicketId};
 use vigie_store::StoreError;
 
@@ -75,12 +81,16 @@ pub struct Morning {
 }
 
 impl Morning {
-    pub async fn at(state: &AppState, now: Timestamp) -> Result<Morning, StoreError> {
+    /// The report at `now` for `reader`: the counts are the whole desk's, the tickets named
+    /// (with their subjects) only those the reader may see.
+    pub async fn at(state: &AppState, now: Timestamp, reader: &vigie_core::Actor) -> Result<Morning, StoreError> {
         let dashboard = Dashboard::at(state, now);
         let oldest_ids: Vec<TicketId> =
             dashboard.live.backlog.oldest.iter().filter_map(|o| TicketId::parse(o.id.clone()).ok()).collect();
+        let scope = reader.team_scope().map(<[vigie_core::TeamId]>::to_vec);
         let first = |filters: Filters| {
-            let query = LiveQuery { filters, scope: None, order: LiveOrder::Queue, after: None, limit: LISTED };
+            let query =
+                LiveQuery { filters, scope: scope.clone(), order: LiveOrder::Queue, after: None, limit: LISTED };
             state.live.page(&query, now).0.into_iter().map(|item| item.id).collect::<Vec<_>>()
         };
         let p1_ids = first(Filters { priorities: vec![Priority::P1], ..Filters::default() });
@@ -92,11 +102,15 @@ impl Morning {
         });
         let named = |ids: Vec<TicketId>| async move {
             let mut tickets = state.store.tickets_by_ids(&ids).await?;
+            tickets.retain(|ticket| reader.can_see(ticket));
             tickets.sort_by_key(|ticket| ids.iter().position(|id| *id == ticket.id));
             Ok::<_, StoreError>(tickets.iter().map(|t| NamedTicket::of(state, t, now)).collect::<Vec<_>>())
         };
         let (day_start, _) = vigie_core::operations::local_day(&state.operations.day_zone, now);
-        let yesterday_start = day_start.checked_sub(jiff::SignedDuration::from_hours(24)).unwrap_or(day_start);
+        // The local day before (23 or 25 hours long across a change of clocks).
+        let yesterday_start = day_start
+            .checked_sub(SignedDuration::from_micros(1))
+            .map_or(day_start, |before| vigie_core::operations::local_day(&state.operations.day_zone, before).0);
         let flow = state.live.hourly_flow(hour_of(yesterday_start), hour_of(day_start) - 1);
         let yesterday = flow.iter().fold((0, 0), |(i, o), h| (i + h[0], o + h[1]));
         Ok(Morning {
@@ -232,7 +246,237 @@ impl Morning {
 #[utoipa::path(get, path = "/api/v1/reports/morning", tag = "reports",
     responses((status = 200, body = Object, description = "The report (`vigie.morning.v1`)"),
         (status = 401, body = Problem)))]
-pub async fn get_morning(State(state): State<AppState>, Caller(_actor): Caller) -> Result<Json<Value>, ApiError> {
+pub async fn get_morning(State(state): State<AppState>, Caller(actor): Caller) -> Result<Json<Value>, ApiError> {
     let now = state.now();
-    Ok(Json(Morning::at(&state, now).await?.to_json()))
+    Ok(Json(Morning::at(&state, now, &actor).await?.to_json()))
+}
+
+/// The weekly review: the last 7 days against the 7 before.
+#[derive(Debug, Clone)]
+pub struct Weekly {
+    pub at: Timestamp,
+    pub zone: jiff::tz::TimeZone,
+    pub this_week: WeekFigures,
+    pub last_week: WeekFigures,
+    /// The categories whose inflow rose most.
+    pub rises: Vec<Rise>,
+    /// The backlog at each local midnight of the week (and today's start), with each day's flow.
+    pub days: Vec<BacklogPoint>,
+}
+
+/// Categories listed among those that rose most.
+const RISES_LISTED: usize = 5;
+
+/// How a ticket's targets count in the review: a reply is met or breached by its own instant
+/// (a solution without a reply does not answer the first-response target), the resolution as
+/// its clock says at `now`.
+fn outcomes(sla: &TicketSla, first_response_at: Option<Timestamp>, now: Timestamp) -> [Outcome; 2] {
+    let first = match (&sla.first_response, first_response_at) {
+        (None, _) => Outcome::Running,
+        (Some(target), Some(reply)) => {
+            if target.due_at.is_some_and(|due| reply > due) {
+                Outcome::Breached
+            } else {
+                Outcome::Met
+            }
+        }
+        (Some(target), None) => {
+            if target.due_at.is_some_and(|due| due < now) {
+                Outcome::Breached
+            } else {
+                Outcome::Running
+            }
+        }
+    };
+    let resolution = match sla.resolution.as_ref().map(|target| target.state) {
+        Some(SlaState::Met) => Outcome::Met,
+        Some(SlaState::Breached) => Outcome::Breached,
+        _ => Outcome::Running,
+    };
+    [first, resolution]
+}
+
+impl Weekly {
+    pub async fn at(state: &AppState, now: Timestamp) -> Result<Weekly, StoreError> {
+        let week = SignedDuration::from_hours(7 * 24);
+        let this_from = now.checked_sub(week).unwrap_or(now);
+        let last_from = this_from.checked_sub(week).unwrap_or(this_from);
+        // Every ticket created or resolved in the two weeks (created: the index on creation;
+        // resolved: the one on resolution).
+        let mut tickets: std::collections::HashMap<String, Ticket> = std::collections::HashMap::new();
+        for resolved in [false, true] {
+            let mut after: Option<(Timestamp, String)> = None;
+            loop {
+                let cursor = after.as_ref().map(|(at, id)| (*at, id.as_str()));
+                let page = if resolved {
+                    state.store.resolved_tickets_page(last_from, cursor, 5_000).await?
+                } else {
+                    state.store.created_tickets_page(last_from, cursor, 5_000).await?
+                };
+                let Some(last) = page.last() else { break };
+                let key = if resolved { last.ticket.resolved_at } else { Some(last.ticket.created_at) };
+                after = key.map(|at| (at, last.ticket.id.to_string()));
+                for stored in page {
+                    tickets.insert(stored.ticket.id.to_string(), stored.ticket);
+                }
+                if after.is_none() {
+                    break;
+                }
+            }
+        }
+        let rules = state.rules.rules();
+        let review: Vec<ReviewTicket<'_>> = tickets
+            .values()
+            .map(|ticket| ReviewTicket {
+                created_at: ticket.created_at,
+                first_response_at: ticket.first_response_at,
+                resolved_at: ticket.resolved_at,
+                category: &ticket.category,
+                csat: ticket.csat,
+                sla: ticket
+                    .sla_clock()
+                    .map(|clock| outcomes(&rules.sla.evaluate(&clock, now), ticket.first_response_at, now)),
+            })
+            .collect();
+        let this_week = vigie_core::reviews::week(&review, this_from, now);
+        let last_week = vigie_core::reviews::week(&review, last_from, this_from);
+        let rises =
+            vigie_core::reviews::rises(&this_week.inflow_by_category, &last_week.inflow_by_category, RISES_LISTED);
+        let days = crate::history::daily_points(state, this_from, now).await?;
+        Ok(Weekly { at: now, zone: state.operations.day_zone.clone(), this_week, last_week, rises, days })
+    }
+
+    pub fn to_json(&self) -> Value {
+        let stats = |s: &Option<Stats>| {
+            s.as_ref().map_or(Value::Null, |s| {
+                object([
+                    ("count", s.count.into()),
+                    ("mean", float(s.mean)),
+                    ("p50", float(s.p50)),
+                    ("p90", float(s.p90)),
+                ])
+            })
+        };
+        let counts = |c: &SlaCounts| {
+            object([
+                ("met", c.met.into()),
+                ("breached", c.breached.into()),
+                ("running", c.running.into()),
+                ("compliance", c.compliance().map_or(Value::Null, float)),
+            ])
+        };
+        let week = |w: &WeekFigures| {
+            object([
+                ("inflow", w.inflow.into()),
+                ("outflow", w.outflow.into()),
+                ("first_response_minutes", stats(&w.first_response)),
+                ("resolution_minutes", stats(&w.resolution)),
+                ("sla", object([("frt", counts(&w.sla[0])), ("resolution", counts(&w.sla[1]))])),
+                (
+                    "csat",
+                    w.csat.map_or(Value::Null, |(n, avg, pct)| {
+                        object([("count", n.into()), ("avg", float(avg)), ("pct_satisfied", float(pct))])
+                    }),
+                ),
+            ])
+        };
+        let days: Vec<Value> = self.days.iter().map(crate::history::point_json).collect();
+        let rises: Vec<Value> = self
+            .rises
+            .iter()
+            .map(|r| {
+                object([
+                    ("category", r.category.clone().into()),
+                    ("this_week", r.this_week.into()),
+                    ("last_week", r.last_week.into()),
+                ])
+            })
+            .collect();
+        object([
+            ("schema", "vigie.weekly.v1".into()),
+            ("as_of", instant(self.at).into()),
+            ("this_week", week(&self.this_week)),
+            ("last_week", week(&self.last_week)),
+            ("categories_rising", Value::Array(rises)),
+            ("days", Value::Array(days)),
+        ])
+    }
+
+    /// The review for a terminal or an e-mail.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let at = self.at.to_zoned(self.zone.clone()).strftime("%A %e %B %Y, %H:%M %Z");
+        let _ = writeln!(out, "Weekly review, the 7 days to {at}, against the 7 before\n");
+        let (t, l) = (&self.this_week, &self.last_week);
+        let _ = writeln!(out, "{:<28}{:>14}{:>14}", "", "this week", "last week");
+        let row = |out: &mut String, name: &str, a: String, b: String| {
+            let _ = writeln!(out, "{name:<28}{a:>14}{b:>14}");
+        };
+        row(&mut out, "Created", t.inflow.to_string(), l.inflow.to_string());
+        row(&mut out, "Resolved", t.outflow.to_string(), l.outflow.to_string());
+        row(
+            &mut out,
+            "Net",
+            format!("{:+}", t.inflow as i64 - t.outflow as i64),
+            format!("{:+}", l.inflow as i64 - l.outflow as i64),
+        );
+        let minutes = |s: &Option<Stats>, pick: fn(&Stats) -> f64| {
+            s.as_ref().map_or("-".to_owned(), |s| hours_or_minutes(pick(s)))
+        };
+        row(
+            &mut out,
+            "First response, median",
+            minutes(&t.first_response, |s| s.p50),
+            minutes(&l.first_response, |s| s.p50),
+        );
+        row(
+            &mut out,
+            "First response, p90",
+            minutes(&t.first_response, |s| s.p90),
+            minutes(&l.first_response, |s| s.p90),
+        );
+        row(&mut out, "Resolution, median", minutes(&t.resolution, |s| s.p50), minutes(&l.resolution, |s| s.p50));
+        row(&mut out, "Resolution, p90", minutes(&t.resolution, |s| s.p90), minutes(&l.resolution, |s| s.p90));
+        let share = |c: &SlaCounts| c.compliance().map_or("-".to_owned(), |x| format!("{:.1} %", x * 100.0));
+        row(&mut out, "First response within SLA", share(&t.sla[0]), share(&l.sla[0]));
+        row(&mut out, "Resolution within SLA", share(&t.sla[1]), share(&l.sla[1]));
+        let csat = |c: Option<(u64, f64, f64)>| c.map_or("-".to_owned(), |(n, avg, _)| format!("{avg:.2} ({n})"));
+        row(&mut out, "Satisfaction (1-5)", csat(t.csat), csat(l.csat));
+        if !self.rises.is_empty() {
+            let _ = writeln!(out, "\nCategories that rose most");
+            for rise in &self.rises {
+                let _ = writeln!(out, "  {:<30}{:>6} (from {})", rise.category, rise.this_week, rise.last_week);
+            }
+        }
+        if !self.days.is_empty() {
+            let _ = writeln!(out, "\nEach day: the backlog at its end, and its flow");
+            for day in &self.days {
+                // A point is the midnight that ends the day.
+                let at = Timestamp::from_microsecond(day.at - crate::live::HOUR_MICROS)
+                    .map_or_else(|_| String::new(), |t| t.to_zoned(self.zone.clone()).strftime("%a %d %b").to_string());
+                let _ = writeln!(
+                    out,
+                    "  {at:<14}{:>7} open  {:>7.0} h of work  {:>5} in  {:>5} out",
+                    day.count, day.hours_of_work, day.inflow, day.outflow
+                );
+            }
+        }
+        out
+    }
+}
+
+fn hours_or_minutes(minutes: f64) -> String {
+    if minutes >= 120.0 { format!("{:.1} h", minutes / 60.0) } else { format!("{minutes:.0} min") }
+}
+
+/// The weekly review: tickets in and out, first-response and resolution times, SLA
+/// compliance and satisfaction, this week against the last; the categories that rose most;
+/// the backlog each day.
+#[utoipa::path(get, path = "/api/v1/reports/weekly", tag = "reports",
+    responses((status = 200, body = Object, description = "The review (`vigie.weekly.v1`)"),
+        (status = 401, body = Problem)))]
+pub async fn get_weekly(State(state): State<AppState>, Caller(_actor): Caller) -> Result<Json<Value>, ApiError> {
+    let now = state.now();
+    Ok(Json(Weekly::at(&state, now).await?.to_json()))
 }

@@ -284,7 +284,12 @@ impl RulesHandle {
             None => None,
         };
         let unchanged_file = match (&file, &latest) {
-            (Some((_, _, digest)), Some(latest)) => latest.file_digest.as_deref() == Some(digest.as_str()),
+            // Versions before the operations settings digested the whole file's text: the same
+            // file still counts as the same.
+            (Some((_, text, digest)), Some(latest)) => {
+                latest.file_digest.as_deref() == Some(digest.as_str())
+                    || latest.file_digest.as_deref() == Some(self::digest(text).as_str())
+            }
             _ => false,
         };
         if let (Some((path, text, digest)), false) = (&file, unchanged_file) {

@@ -12,6 +12,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::stream::{self, Stream, StreamExt};
 use serde_json::Value;
 use tokio::sync::broadcast;
+use vigie_core::{Actor, TeamId};
 
 use crate::AppState;
 use crate::auth::Caller;
@@ -28,7 +29,7 @@ pub struct TicketChange {
     pub id: String,
     pub status: &'static str,
     pub priority: &'static str,
-    pub team: Option<String>,
+    pub team: Option<TeamId>,
     pub version: i64,
 }
 
@@ -36,7 +37,7 @@ impl TicketChange {
     fn to_json(&self) -> Value {
         serde_json::json!({
             "id": self.id, "status": self.status, "priority": self.priority,
-            "team": self.team, "version": self.version,
+            "team": self.team.as_ref().map(TeamId::as_str), "version": self.version,
         })
     }
 }
@@ -55,12 +56,15 @@ struct Cursor {
     changes: broadcast::Receiver<TicketChange>,
     first: bool,
     flavor: Flavor,
+    reader: Actor,
 }
 
-/// The events of one subscriber.
-pub fn events(state: AppState, flavor: Flavor) -> impl Stream<Item = Result<Event, Infallible>> {
+/// The events of one subscriber, `reader`: the ticket changes of the teams they may see. The
+/// stream ends when the server stops (an open stream must not hold a graceful shutdown).
+pub fn events(state: AppState, flavor: Flavor, reader: Actor) -> impl Stream<Item = Result<Event, Infallible>> {
     let changes = state.changes.subscribe();
-    let cursor = Cursor { state, changes, first: true, flavor };
+    let mut closing = state.closing.subscribe();
+    let cursor = Cursor { state, changes, first: true, flavor, reader };
     stream::unfold(cursor, |mut cursor| async move {
         let mut changed = Vec::new();
         if !cursor.first {
@@ -85,7 +89,7 @@ pub fn events(state: AppState, flavor: Flavor) -> impl Stream<Item = Result<Even
         let dashboard = Dashboard::at(&cursor.state, cursor.state.now());
         let mut out = Vec::new();
         if cursor.flavor == Flavor::Api {
-            for change in &changed {
+            for change in changed.iter().filter(|change| cursor.reader.can_see_team(change.team.as_ref())) {
                 out.push(Ok(Event::default().event("ticket").data(change.to_json().to_string())));
             }
             out.push(Ok(Event::default().event("backlog").data(dashboard.to_json().to_string())));
@@ -97,6 +101,9 @@ pub fn events(state: AppState, flavor: Flavor) -> impl Stream<Item = Result<Even
         Some((stream::iter(out), cursor))
     })
     .flatten()
+    .take_until(async move {
+        let _ = closing.wait_for(|closing| *closing).await;
+    })
 }
 
 /// Backlog snapshots and ticket changes as they happen (Server-Sent Events): `backlog` events
@@ -107,7 +114,7 @@ pub fn events(state: AppState, flavor: Flavor) -> impl Stream<Item = Result<Even
         (status = 401, body = crate::error::Problem)))]
 pub async fn api_stream(
     State(state): State<AppState>,
-    Caller(_actor): Caller,
+    Caller(actor): Caller,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    Sse::new(events(state, Flavor::Api)).keep_alive(KeepAlive::default())
+    Sse::new(events(state, Flavor::Api, actor)).keep_alive(KeepAlive::default())
 }

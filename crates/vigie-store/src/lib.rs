@@ -591,6 +591,17 @@ impl Store {
         on_backend!(self, |conn, Q| Q::resolved_tickets_page(conn, since, after, limit).await)
     }
 
+    /// A page of the tickets (open or not) created after `since`, by creation then id; the next
+    /// page starts after the last one's (`created_at`, `id`).
+    pub async fn created_tickets_page(
+        &self,
+        since: Timestamp,
+        after: Option<(Timestamp, &str)>,
+        limit: u32,
+    ) -> Result<Vec<StoredTicket>, StoreError> {
+        on_backend!(self, |conn, Q| Q::created_tickets_page(conn, since, after, limit).await)
+    }
+
     /// The tickets with these ids, in no particular order; unknown ids are left out.
     pub async fn tickets_by_ids(&self, ids: &[TicketId]) -> Result<Vec<Ticket>, StoreError> {
         Ok(self.stored_tickets(ids).await?.into_iter().map(|stored| stored.ticket).collect())
@@ -795,7 +806,8 @@ impl Store {
         on_writer!(self, |conn, Q| Q::insert_user(conn, user, now).await)
     }
 
-    /// Replaces a user's password hash; whether the user exists.
+    /// Replaces a user's password hash and ends their sessions (a password changed because it
+    /// leaked must lock out whoever used it); whether the user exists.
     pub async fn set_password(&self, name: &str, password_hash: &str) -> Result<bool, StoreError> {
         on_writer!(self, |conn, Q| Q::update_password(conn, name, password_hash).await)
     }

@@ -312,18 +312,46 @@ where
         after: Option<(Timestamp, &str)>,
         limit: u32,
     ) -> Result<Vec<StoredTicket>, StoreError> {
+        Self::tickets_since_page(conn, "resolved_at", since, after, limit).await
+    }
+
+    /// A page of the tickets (open or not) created after `since`, in the order of
+    /// (`created_at`, `id`), from after `after`.
+    pub(crate) async fn created_tickets_page(
+        conn: &mut DB::Connection,
+        since: Timestamp,
+        after: Option<(Timestamp, &str)>,
+        limit: u32,
+    ) -> Result<Vec<StoredTicket>, StoreError> {
+        Self::tickets_since_page(conn, "created_at", since, after, limit).await
+    }
+
+    /// A page of tickets whose `column` (an indexed instant: `created_at`, or `resolved_at` of
+    /// the tickets no longer open) is after `since`, by (`column`, `id`).
+    async fn tickets_since_page(
+        conn: &mut DB::Connection,
+        column: &'static str,
+        since: Timestamp,
+        after: Option<(Timestamp, &str)>,
+        limit: u32,
+    ) -> Result<Vec<StoredTicket>, StoreError> {
         let element = DB::json_array(TICKET_COLUMNS);
         let mut qb = QueryBuilder::<DB>::new(format!(
-            "SELECT {} AS page FROM (SELECT resolved_at AS r, id AS i, {TICKET_COLUMNS_NO_TEXT} FROM tickets \
-             WHERE is_open = ",
+            "SELECT {} AS page FROM (SELECT {column} AS r, id AS i, {TICKET_COLUMNS_NO_TEXT} FROM tickets WHERE ",
             DB::json_rows(&element, "r, i"),
         ));
-        qb.push_bind(false);
-        qb.push(" AND resolved_at > ").push_bind(micros(since));
-        if let Some((at, id)) = after {
-            qb.push(" AND (resolved_at, id) > (").push_bind(micros(at)).push(", ").push_bind(id.to_owned()).push(")");
+        if column == "resolved_at" {
+            qb.push("is_open = ").push_bind(false).push(" AND ");
         }
-        qb.push(" ORDER BY resolved_at, id LIMIT ").push_bind(i64::from(limit));
+        qb.push(format!("{column} > ")).push_bind(micros(since));
+        if let Some((at, id)) = after {
+            qb.push(format!(" AND ({column}, id) > ("))
+                .push_bind(micros(at))
+                .push(", ")
+                .push_bind(id.to_owned())
+                .push(")");
+        }
+        qb.push(format!(" ORDER BY {column}, id LIMIT ")).push_bind(i64::from(limit));
         qb.push(") page_rows");
         let rows: Vec<TicketRow> = Self::json_page(conn, qb).await?;
         rows.into_iter().map(TicketRow::into_stored).collect()
@@ -841,8 +869,9 @@ where
         on_unique(result, || format!("a user named `{}`", user.name))
     }
 
-    /// Replaces a user's password hash; whether the user exists.
+    /// Replaces a user's password hash and ends their sessions; whether the user exists.
     pub(crate) async fn update_password(conn: &mut DB::Connection, name: &str, hash: &str) -> Result<bool, StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE user_name = $1").bind(name.to_owned()).execute(&mut *conn).await?;
         let result = sqlx::query("UPDATE users SET password_hash = $1 WHERE name = $2")
             .bind(hash.to_owned())
             .bind(name.to_owned())

@@ -61,6 +61,9 @@ enum Command {
     /// The morning report of the backlog in the store: how many, the oldest, the urgent, and
     /// today's capacity (the roster of --config) against the hours of work.
     Morning(reviews::MorningArgs),
+    /// The weekly review of the store: the last 7 days against the 7 before (flow, response
+    /// and resolution times, SLA compliance, satisfaction, the categories that rose most).
+    Weekly(reviews::MorningArgs),
 }
 
 #[derive(Subcommand)]
@@ -230,6 +233,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Report(args) => report::run(args),
         Command::Import(args) => import::run(args).await,
         Command::Morning(args) => reviews::morning(args).await,
+        Command::Weekly(args) => reviews::weekly(args).await,
         Command::Rules { command: RulesCommand::Example } => {
             std::io::stdout().lock().write_all(EXAMPLE_RULES.as_bytes()).context("cannot print")?;
             Ok(())

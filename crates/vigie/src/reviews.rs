@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use jiff::Timestamp;
 use vigie_server::AppState;
-use vigie_server::reviews::Morning;
+use vigie_server::reviews::{Morning, Weekly};
 
 use crate::{ConfigArg, DbArg, RulesDefault, load_operations, load_rules, open};
 
@@ -28,15 +28,36 @@ pub struct MorningArgs {
     format: Format,
 }
 
-pub async fn morning(args: MorningArgs) -> anyhow::Result<()> {
+/// The weekly review, from the store.
+pub async fn weekly(args: MorningArgs) -> anyhow::Result<()> {
+    let (state, store) = open_state(&args).await?;
+    let review = Weekly::at(&state, Timestamp::now()).await.context("cannot read the tickets")?;
+    let text = match args.format {
+        Format::Text => review.to_text(),
+        Format::Json => format!("{}\n", review.to_json()),
+    };
+    store.close().await;
+    std::io::stdout().lock().write_all(text.as_bytes()).context("cannot print")?;
+    Ok(())
+}
+
+async fn open_state(args: &MorningArgs) -> anyhow::Result<(AppState, vigie_store::Store)> {
     let operations = load_operations(&args.config, false)?;
     let store = open(&args.db.db).await?;
-    let rules = load_rules(&store, &args.config, RulesDefault::Saved).await?;
+    // A report reads: the rules saved in the store, never a new revision from the file (that
+    // would move the rules under a running server); the file gives the roster.
+    let rules = load_rules(&store, &ConfigArg { config: None }, RulesDefault::Saved).await?;
     let state = AppState::start(store.clone(), AppState::system_clock(), rules)
         .await
         .context("cannot read the backlog")?
         .with_operations(operations);
-    let report = Morning::at(&state, Timestamp::now()).await.context("cannot read the backlog")?;
+    Ok((state, store))
+}
+
+pub async fn morning(args: MorningArgs) -> anyhow::Result<()> {
+    let (state, store) = open_state(&args).await?;
+    let report =
+        Morning::at(&state, Timestamp::now(), &vigie_core::Actor::system()).await.context("cannot read the backlog")?;
     let text = match args.format {
         Format::Text => report.to_text(),
         Format::Json => format!("{}\n", report.to_json()),

@@ -1,5 +1,5 @@
-//! `vigie morning` on a real store: the demo backlog's report, as text and JSON, with the
-//! example roster's capacity; a bad configuration is refused with the field named.
+//! `vigie morning` and `vigie weekly` on a real store: the demo backlog's reports, as text and
+//! JSON, with the example roster's capacity; a bad configuration is refused with the field named.
 
 use std::process::Command;
 
@@ -42,6 +42,14 @@ fn the_morning_report_of_the_demo_backlog() {
     if weekday <= 5 {
         assert!(report["capacity"]["today_hours"].as_f64().expect("hours") > 0.0, "{report}");
     }
+
+    let weekly = Command::new(BIN).args(["weekly", "--db", db, "--format", "json"]).output().expect("weekly");
+    assert!(weekly.status.success(), "{}", String::from_utf8_lossy(&weekly.stderr));
+    let review: serde_json::Value = serde_json::from_slice(&weekly.stdout).expect("JSON");
+    assert!(review["this_week"]["inflow"].as_u64().expect("inflow") > 0, "{review}");
+    assert!(review["last_week"]["sla"]["frt"]["compliance"].as_f64().is_some(), "{review}");
+    let text = Command::new(BIN).args(["weekly", "--db", db]).output().expect("weekly");
+    assert!(String::from_utf8_lossy(&text.stdout).contains("Weekly review"));
 
     let bad = scratch.path().join("bad.toml");
     std::fs::write(

@@ -357,9 +357,10 @@ impl RecentTickets {
     /// Puts a ticket's latest state in (`None`: it no longer exists), at `now`.
     pub fn update(&mut self, id: &Arc<str>, ticket: Option<RecentTicket>, now: Timestamp) {
         let t = *self.as_of.get_or_insert(now);
-        if let Some(old) = self.tickets.remove(id) {
-            tally(&mut self.cells, &old, t, false);
-            self.count_hours(&old, false);
+        let old = self.tickets.remove(id);
+        if let Some(old) = &old {
+            tally(&mut self.cells, old, t, false);
+            self.count_hours(old, false);
         }
         let Some(ticket) = ticket else { return };
         if ticket.retained_until() <= t.min(now) {
@@ -367,7 +368,12 @@ impl RecentTickets {
         }
         tally(&mut self.cells, &ticket, t, true);
         self.count_hours(&ticket, true);
-        for at in ticket.changes().filter(|at| *at > t) {
+        // The old state's instants are still queued (a visit at an instant recounts whatever
+        // the ticket is then): queue only the new ones, so that the timeline grows with the
+        // tickets, not with their changes.
+        let queued: Vec<Timestamp> =
+            old.as_ref().map(|old| old.changes().filter(|at| *at > t).collect()).unwrap_or_default();
+        for at in ticket.changes().filter(|at| *at > t && !queued.contains(at)) {
             self.timeline.push(Reverse((at, id.clone())));
         }
         self.tickets.insert(id.clone(), ticket);
@@ -424,6 +430,12 @@ impl RecentTickets {
     /// SLA compliance per category and priority over the tickets created in the 28 days up to
     /// `t`, as the report's `sla.by_category_priority`.
     pub fn compliance_at(&mut self, t: Timestamp) -> BTreeMap<String, BTreeMap<String, SlaCompliance>> {
+        // Readers take "now" before the lock: one may come a little after another that moved the
+        // counts on. Within a minute that is the same instant for a dashboard.
+        let t = match self.as_of {
+            Some(as_of) if t < as_of && as_of.as_microsecond() - t.as_microsecond() <= 60_000_000 => as_of,
+            _ => t,
+        };
         let counts = if self.as_of.is_some_and(|as_of| t < as_of) {
             // An instant before the one held (a clock set back): counted afresh.
             let mut counts = HashMap::new();

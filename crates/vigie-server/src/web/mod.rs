@@ -61,6 +61,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/change", post(change))
         .route("/reports/morning", get(morning))
         .route("/alerts", get(alerts))
+        .route("/reports/weekly", get(weekly))
         .route(
             "/static/vigie.css",
             get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], format!("{STYLE}{}", svg::STYLE)) }),
@@ -217,8 +218,16 @@ struct NextQuery {
 
 /// Only a path of ours: never another site (`//evil`, `https://...`).
 fn safe_next(next: Option<&str>) -> String {
+    // A path of ours: one slash, then no second slash or backslash, and no whitespace or
+    // control character at all (browsers drop tabs and newlines, so `/\t/evil` is `//evil`).
+    let ours = |path: &str| {
+        let mut chars = path.chars();
+        chars.next() == Some('/')
+            && !matches!(chars.next(), Some('/' | '\\'))
+            && !path.chars().any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+    };
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
+        Some(path) if ours(path) => path.to_owned(),
         _ => "/dashboard".to_owned(),
     }
 }
@@ -353,8 +362,9 @@ async fn dashboard(State(state): State<AppState>, session: Session) -> Response 
             .map_or_else(|_| String::new(), |t| t.to_zoned(zone.clone()).strftime(format).to_string())
     };
     let trend_svg = svg::line_chart(
-        "open tickets at each midnight; tickets created and resolved each day",
-        &daily.iter().map(|p| label(p.at, "%d %b")).collect::<Vec<_>>(),
+        "open tickets at the end of each day; tickets created and resolved that day",
+        // A daily point is the midnight that ends its day: labelled by that day.
+        &daily.iter().map(|p| label(p.at - crate::live::HOUR_MICROS, "%d %b")).collect::<Vec<_>>(),
         &[
             Series { name: "open", class: "backlog", values: daily.iter().map(|p| p.count as f64).collect() },
             Series { name: "created", class: "inflow", values: daily.iter().map(|p| p.inflow as f64).collect() },
@@ -440,8 +450,8 @@ async fn wall(State(state): State<AppState>, _session: Session) -> Response {
     page(&WallPage { at_local: local_time(now, &state.operations.day_zone), tiles: tiles(&d) })
 }
 
-async fn wall_stream(State(state): State<AppState>, _session: Session) -> impl IntoResponse {
-    Sse::new(events(state, Flavor::Wall)).keep_alive(KeepAlive::default())
+async fn wall_stream(State(state): State<AppState>, session: Session) -> impl IntoResponse {
+    Sse::new(events(state, Flavor::Wall, session.actor())).keep_alive(KeepAlive::default())
 }
 
 // ---- The queue -----------------------------------------------------------------------------
@@ -920,6 +930,52 @@ async fn alerts(State(state): State<AppState>, session: Session) -> Response {
     page(&AlertsPage { chrome: Chrome::of(&session, "alerts"), rules: rules.join("; "), rows })
 }
 
+// ---- The weekly review --------------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "weekly.html")]
+struct WeeklyPage {
+    chrome: Chrome,
+    at_local: String,
+    trend_svg: String,
+    text: String,
+}
+
+async fn weekly(State(state): State<AppState>, session: Session) -> Response {
+    let now = state.now();
+    let zone = state.operations.day_zone.clone();
+    match crate::reviews::Weekly::at(&state, now).await {
+        Ok(review) => {
+            // A point is the midnight that ends its day: labelled by that day.
+            let label = |at: i64| {
+                Timestamp::from_microsecond(at - crate::live::HOUR_MICROS)
+                    .map_or_else(|_| String::new(), |t| t.to_zoned(zone.clone()).strftime("%a %d").to_string())
+            };
+            let days = &review.days;
+            let trend_svg = svg::line_chart(
+                "open tickets at the end of each day; tickets created and resolved that day",
+                &days.iter().map(|p| label(p.at)).collect::<Vec<_>>(),
+                &[
+                    Series { name: "open", class: "backlog", values: days.iter().map(|p| p.count as f64).collect() },
+                    Series { name: "created", class: "inflow", values: days.iter().map(|p| p.inflow as f64).collect() },
+                    Series {
+                        name: "resolved",
+                        class: "outflow",
+                        values: days.iter().map(|p| p.outflow as f64).collect(),
+                    },
+                ],
+            );
+            page(&WeeklyPage {
+                chrome: Chrome::of(&session, "weekly"),
+                at_local: local_time(now, &zone),
+                trend_svg,
+                text: review.to_text(),
+            })
+        }
+        Err(error) => error_page(StatusCode::SERVICE_UNAVAILABLE, &format!("the store did not answer: {error}")),
+    }
+}
+
 // ---- The morning report --------------------------------------------------------------------
 
 #[derive(Template)]
@@ -933,7 +989,7 @@ struct MorningPage {
 
 async fn morning(State(state): State<AppState>, session: Session) -> Response {
     let now = state.now();
-    match crate::reviews::Morning::at(&state, now).await {
+    match crate::reviews::Morning::at(&state, now, &session.actor()).await {
         Ok(report) => page(&MorningPage {
             chrome: Chrome::of(&session, "morning"),
             at_local: local_time(now, &state.operations.day_zone),

@@ -68,7 +68,17 @@ impl FromRequestParts<AppState> for Session {
     type Rejection = SignIn;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let back = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
+        // Back here after signing in; a form's target (a POST) is not a page: back to the page
+        // it was posted from (`/tickets/T-1/reply` → `/tickets/T-1`).
+        let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+        let back = if parts.method == axum::http::Method::GET {
+            path.to_owned()
+        } else {
+            match parts.uri.path().rsplit_once('/') {
+                Some((parent, _)) if !parent.is_empty() => parent.to_owned(),
+                _ => "/dashboard".to_owned(),
+            }
+        };
         let jar = CookieJar::from_headers(&parts.headers);
         let Some(secret) = jar.get(COOKIE).map(|cookie| cookie.value().to_owned()) else { return Err(SignIn(back)) };
         let hash = hash_secret(&secret);
@@ -106,14 +116,14 @@ pub fn cross_site() -> Response {
         .into_response()
 }
 
-/// Whether the page is served to this machine only (the cookie may then go without `Secure`,
-/// since the browser talks plain HTTP to it).
-fn local(headers: &HeaderMap) -> bool {
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let name = host
-        .rsplit_once(':')
-        .map_or(host, |(name, port)| if port.chars().all(|c| c.is_ascii_digit()) { name } else { host });
-    matches!(name, "localhost" | "127.0.0.1" | "[::1]")
+/// Whether the browser reached us over HTTPS: vigie speaks plain HTTP, so HTTPS means a proxy
+/// in front, which says so (`X-Forwarded-Proto`). Only then is the cookie `Secure`: a browser
+/// drops a `Secure` cookie received over plain HTTP, and signing in would loop.
+fn over_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|proto| proto.split(',').next().is_some_and(|first| first.trim().eq_ignore_ascii_case("https")))
 }
 
 /// Starts a session for `user`: the cookie to set.
@@ -137,7 +147,7 @@ pub async fn open(
     let mut cookie = Cookie::parse(text).unwrap_or_else(|_| Cookie::new(COOKIE, String::new()));
     cookie.set_http_only(true);
     cookie.set_same_site(SameSite::Lax);
-    cookie.set_secure(!local(headers));
+    cookie.set_secure(over_https(headers));
     Ok(cookie)
 }
 
@@ -145,6 +155,10 @@ pub async fn open(
 pub async fn close(state: &AppState, session: &Session) -> Result<(), vigie_store::StoreError> {
     state.store.delete_session(&session.hash).await
 }
+
+/// Password checks run two at a time: each takes ~19 MiB and a core for tens of milliseconds,
+/// so a flood of sign-ins queues here instead of exhausting memory.
+static VERIFYING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 
 /// Checks a name and password; the user when they match. The same work is done for an unknown
 /// name, so that the time taken does not tell which names exist.
@@ -156,6 +170,7 @@ pub async fn authenticate(
     let user = state.store.user(name).await?;
     let hash = user.as_ref().map_or_else(|| DUMMY_HASH.to_owned(), |u| u.password_hash.clone());
     let password = password.to_owned();
+    let Ok(_permit) = VERIFYING.acquire().await else { return Ok(None) };
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false);
     Ok(user.filter(|_| ok))
 }

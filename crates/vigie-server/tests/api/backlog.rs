@@ -233,6 +233,7 @@ async fn the_morning_report_names_the_urgent(app: TestApp) {
     let start = Timestamp::from_second(1_780_000_000).expect("valid");
     app.set_now(start);
     let p1 = create(&app, json!({"priority": "P1", "subject": "Site down"})).await;
+    let hidden = create(&app, json!({"priority": "P1", "subject": "Back office secret", "team": "back_office"})).await;
     let late = create(&app, json!({"priority": "P3", "subject": "Invoice copy"})).await;
     // The next day (UTC), past their first-reply hour.
     app.set_now(start + SignedDuration::from_hours(20));
@@ -240,16 +241,24 @@ async fn the_morning_report_names_the_urgent(app: TestApp) {
     app.get("/api/v1/reports/morning", "").await.problem(401, None);
     let body = app.get("/api/v1/reports/morning", &app.viewer).await.expect(200).body;
     assert_eq!(body["schema"], "vigie.morning.v1");
-    assert_eq!(body["backlog"]["count"], 3);
-    assert_eq!(body["urgent"]["p1_count"], 1);
+    assert_eq!(body["backlog"]["count"], 4);
+    assert_eq!(body["urgent"]["p1_count"], 2);
     assert_eq!(body["urgent"]["p1"][0]["id"], p1.as_str());
+    // An agent sees the desk's counts, but only their teams' tickets named.
+    let mine = app.get("/api/v1/reports/morning", &app.agent).await.expect(200).body;
+    assert_eq!(mine["urgent"]["p1_count"], 2);
+    let named: Vec<&str> =
+        mine["urgent"]["p1"].as_array().expect("list").iter().map(|t| t["id"].as_str().expect("id")).collect();
+    assert_eq!(named, [p1.as_str()]);
+    assert!(!mine.to_string().contains("Back office secret"));
+    assert!(body.to_string().contains(&hidden));
     assert_eq!(body["urgent"]["p1"][0]["subject"], "Site down");
     let breached: Vec<&str> =
         body["urgent"]["breached"].as_array().expect("list").iter().map(|t| t["id"].as_str().expect("id")).collect();
     assert_eq!(breached, [late.as_str()], "past its first-reply hour, below P1");
     assert_eq!(body["oldest"][0]["id"], p1.as_str());
     assert!((body["oldest"][0]["age_hours"].as_f64().expect("hours") - 20.0).abs() < 0.1);
-    assert_eq!(body["flow"]["yesterday"]["inflow"], 2);
+    assert_eq!(body["flow"]["yesterday"]["inflow"], 3);
     assert_eq!(body["capacity"]["days_of_work"], Value::Null, "no roster, no capacity");
 }
 
@@ -258,7 +267,8 @@ on_both_backends!(the_event_stream_sends_snapshots_and_changes);
 async fn the_event_stream_sends_snapshots_and_changes(app: TestApp) {
     use futures_util::StreamExt;
     use tower::ServiceExt;
-    let request = crate::helpers::TestApp::request(axum::http::Method::GET, "/api/v1/events/stream", &app.viewer)
+    // An agent's stream: the changes of their teams only.
+    let request = crate::helpers::TestApp::request(axum::http::Method::GET, "/api/v1/events/stream", &app.agent)
         .body(axum::body::Body::empty())
         .expect("a request");
     let response = app.router.clone().oneshot(request).await.expect("an answer");
@@ -277,10 +287,51 @@ async fn the_event_stream_sends_snapshots_and_changes(app: TestApp) {
     read_until(&mut text, "\n\n").await;
     assert!(text.starts_with("event: backlog\ndata: {"), "{text}");
     assert!(text.contains("\"count\":0"), "{text}");
+    let elsewhere = create(&app, json!({"priority": "P2", "team": "back_office"})).await;
     let id = create(&app, json!({"priority": "P1"})).await;
     text.clear();
     read_until(&mut text, "event: backlog").await;
     read_until(&mut text, "}\n\n").await;
     assert!(text.contains("event: ticket") && text.contains(&format!("\"id\":\"{id}\"")), "{text}");
-    assert!(text.contains("\"by_priority\":{\"P1\":1}"), "{text}");
+    assert!(text.contains("\"P1\":1"), "{text}");
+    let event_of = |id: &str| format!("event: ticket\ndata: {{\"id\":\"{id}\"");
+    assert!(text.contains(&event_of(&id)), "{text}");
+    assert!(!text.contains(&event_of(&elsewhere)), "another team's change reached an agent: {text}");
+}
+
+on_both_backends!(the_weekly_review_compares_two_weeks);
+
+async fn the_weekly_review_compares_two_weeks(app: TestApp) {
+    let start = Timestamp::from_second(1_780_000_000).expect("valid");
+    // Last week: one billing ticket, answered in 30 minutes and solved.
+    app.set_now(start);
+    let old = create(&app, json!({"category": "billing"})).await;
+    app.set_now(start + SignedDuration::from_mins(30));
+    app.post(&format!("/api/v1/tickets/{old}/comments"), &app.agent, json!({"body": "Done.", "public": true}))
+        .await
+        .expect(201);
+    app.patch(&format!("/api/v1/tickets/{old}"), &app.lead, Some("*"), json!({"status": "solved"})).await.expect(200);
+    // This week: three access tickets, one answered late (after 2 hours).
+    let this_week = start + SignedDuration::from_hours(8 * 24);
+    app.set_now(this_week);
+    let late = create(&app, json!({"category": "access"})).await;
+    create(&app, json!({"category": "access"})).await;
+    create(&app, json!({"category": "access"})).await;
+    app.set_now(this_week + SignedDuration::from_hours(2));
+    app.post(&format!("/api/v1/tickets/{late}/comments"), &app.agent, json!({"body": "Looking.", "public": true}))
+        .await
+        .expect(201);
+
+    app.set_now(this_week + SignedDuration::from_hours(3));
+    let body = app.get("/api/v1/reports/weekly", &app.viewer).await.expect(200).body;
+    assert_eq!(body["schema"], "vigie.weekly.v1");
+    let (this, last) = (&body["this_week"], &body["last_week"]);
+    assert_eq!((this["inflow"].clone(), last["inflow"].clone()), (json!(3), json!(1)));
+    assert_eq!((this["outflow"].clone(), last["outflow"].clone()), (json!(0), json!(1)));
+    assert_eq!(last["first_response_minutes"]["mean"].as_f64().map(f64::round), Some(30.0));
+    // The reply 2 hours in missed the 60-minute target; the other two are past it unanswered.
+    assert_eq!(this["sla"]["frt"], json!({"met": 0, "breached": 3, "running": 0, "compliance": 0.0}));
+    assert_eq!(last["sla"]["frt"]["met"], 1);
+    assert_eq!(body["categories_rising"], json!([{"category": "access", "this_week": 3, "last_week": 0}]));
+    assert!(body["days"].as_array().expect("days").len() >= 7);
 }

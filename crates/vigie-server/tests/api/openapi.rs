@@ -34,6 +34,7 @@ async fn every_route_is_in_the_openapi_document(app: TestApp) {
         ("get", "/api/v1/reports/morning"),
         ("get", "/api/v1/events/stream"),
         ("get", "/api/v1/alerts"),
+        ("get", "/api/v1/reports/weekly"),
     ];
     for (method, path) in routes {
         assert!(doc["paths"][path][method].is_object(), "{method} {path} is missing from the OpenAPI document");

@@ -14,7 +14,8 @@ fn form(path: &str, body: &str, cookie: Option<&str>, site: Option<&str>) -> Req
         .method(Method::POST)
         .uri(path)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::HOST, "vigie.example");
+        .header(header::HOST, "vigie.example")
+        .header("x-forwarded-proto", "https");
     if let Some(cookie) = cookie {
         builder = builder.header(header::COOKIE, cookie);
     }
@@ -60,9 +61,20 @@ async fn signing_in_and_refusing_forged_writes(app: TestApp) {
     let reply = app.send(form("/login", &body, None, Some("cross-site"))).await;
     assert_eq!(reply.status, 403);
     // The right password: a session cookie, and only paths of ours to go back to.
-    let reply = app.send(form("/login", &format!("{body}&next=%2F%2Fevil.example"), None, Some("same-origin"))).await;
-    assert_eq!(reply.status, 303);
-    assert_eq!(reply.headers[header::LOCATION], "/dashboard");
+    for next in ["%2F%2Fevil.example", "%2F%09%2Fevil.example", "%2F%5Cevil.example", "https%3A%2F%2Fevil.example"] {
+        let reply = app.send(form("/login", &format!("{body}&next={next}"), None, Some("same-origin"))).await;
+        assert_eq!(reply.status, 303);
+        assert_eq!(reply.headers[header::LOCATION], "/dashboard", "next={next}");
+    }
+    let queue = format!("{body}&next=%2Fqueue%3Fteam%3Dfront_office");
+    let reply = app.send(form("/login", &queue, None, Some("same-origin"))).await;
+    assert_eq!(reply.headers[header::LOCATION], "/queue?team=front_office");
+    // Behind an HTTPS proxy the cookie is Secure; over plain HTTP it could not be kept.
+    let mut plain = form("/login", &body, None, Some("same-origin"));
+    plain.headers_mut().remove("x-forwarded-proto");
+    let reply = app.send(plain).await;
+    assert!(!reply.headers[header::SET_COOKIE].to_str().expect("text").contains("Secure"));
+    let reply = app.send(form("/login", &body, None, Some("same-origin"))).await;
     let set_cookie = reply.headers[header::SET_COOKIE].to_str().expect("text").to_owned();
     for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
         assert!(set_cookie.contains(attribute), "{attribute} missing from {set_cookie}");
@@ -113,8 +125,21 @@ async fn signing_in_and_refusing_forged_writes(app: TestApp) {
     assert_eq!(reply.status, 303);
     assert!(reply.headers[header::LOCATION].to_str().expect("text").contains("kind=error"));
 
+    // A form posted once the session is gone leads, after signing in, back to its page.
+    let reply = app.send(form(&path, "csrf=x&body=Hello", None, Some("same-origin"))).await;
+    assert_eq!(reply.headers[header::LOCATION], format!("/login?next=%2Ftickets%2F{id}").as_str());
+
     // Signing out ends the session.
     let reply = app.send(form("/logout", &format!("csrf={csrf}"), Some(&cookie), Some("same-origin"))).await;
     assert_eq!(reply.status, 303);
+    assert_eq!(app.send(page("/dashboard", Some(&cookie))).await.status, 303);
+
+    // A new password ends every session of the user.
+    let reply = app.send(form("/login", &body, None, Some("same-origin"))).await;
+    let set_cookie = reply.headers[header::SET_COOKIE].to_str().expect("text").to_owned();
+    let cookie = set_cookie.split(';').next().expect("cookie").to_owned();
+    assert_eq!(app.send(page("/dashboard", Some(&cookie))).await.status, 200);
+    let new_hash = vigie_server::web::session::hash_password("another long secret").expect("hash");
+    assert!(app.store.set_password("ana", &new_hash).await.expect("set"));
     assert_eq!(app.send(page("/dashboard", Some(&cookie))).await.status, 303);
 }

@@ -18,3 +18,4 @@ CREATE TABLE sessions (
     expires_at INTEGER NOT NULL
 );
 CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+CREATE INDEX sessions_by_user ON sessions (user_name);
