@@ -8,6 +8,7 @@
 mod import;
 mod report;
 mod reviews;
+mod staffing;
 mod users;
 
 use std::io::Write;
@@ -64,6 +65,9 @@ enum Command {
     /// The weekly review of the store: the last 7 days against the 7 before (flow, response
     /// and resolution times, SLA compliance, satisfaction, the categories that rose most).
     Weekly(reviews::MorningArgs),
+    /// The agents each interval of an arrivals series needs (Erlang C for live channels):
+    /// on contacts, with shrinkage, and the service level and occupancy they achieve.
+    Staffing(staffing::StaffingArgs),
 }
 
 #[derive(Subcommand)]
@@ -234,6 +238,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(args) => import::run(args).await,
         Command::Morning(args) => reviews::morning(args).await,
         Command::Weekly(args) => reviews::weekly(args).await,
+        Command::Staffing(args) => staffing::run(args),
         Command::Rules { command: RulesCommand::Example } => {
             std::io::stdout().lock().write_all(EXAMPLE_RULES.as_bytes()).context("cannot print")?;
             Ok(())

@@ -1,0 +1,83 @@
+//! `vigie staffing` against its oracle, `erlangc_reference.py` (W2, copied into bench/oracle):
+//! on the year of half-hour arrivals of `gen_arrivals.py --seed 1`, every interval's raw agents
+//! and agents with shrinkage are equal (the output is byte for byte the reference's); and bad
+//! input is refused with the place named.
+//!
+//! Needs `VIGIE_PYTHON` (numpy, for the generator).
+
+mod common;
+
+use std::process::Command;
+
+use common::{oracle, python, run};
+
+const ARGS: [&str; 12] = [
+    "--aht-seconds",
+    "300",
+    "--target-sl",
+    "0.8",
+    "--target-seconds",
+    "20",
+    "--interval-minutes",
+    "30",
+    "--shrinkage",
+    "0.3",
+    "--max-occupancy",
+    "0.85",
+];
+
+fn vigie() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_vigie"))
+}
+
+#[test]
+fn every_interval_of_a_year_is_staffed_as_the_reference_does() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let arrivals = scratch.path().join("arrivals.csv");
+    run(Command::new(python()).arg(oracle("gen_arrivals.py")).args(["--seed", "1", "-o"]).arg(&arrivals));
+    let ours = scratch.path().join("vigie.csv");
+    run(vigie().arg("staffing").arg(&arrivals).args(ARGS).args(["--format", "csv", "--out"]).arg(&ours));
+    let reference = scratch.path().join("reference.csv");
+    let compared = run(Command::new(python())
+        .arg(oracle("erlangc_reference.py"))
+        .arg(&arrivals)
+        .args(ARGS)
+        .arg("-o")
+        .arg(&reference)
+        .arg("--compare")
+        .arg(&ours));
+    let said = String::from_utf8_lossy(&compared.stdout);
+    assert!(said.contains("17520 intervals, raw_agents differ in 0, agents_with_shrinkage differ in 0"), "{said}");
+    let (ours, reference) =
+        (std::fs::read_to_string(&ours).expect("ours"), std::fs::read_to_string(&reference).expect("ref"));
+    assert!(ours == reference, "the outputs differ");
+    // No arrivals, no agent.
+    assert!(ours.lines().filter(|l| l.contains(",0,0.0,0,0,")).count() >= 1);
+}
+
+#[test]
+fn bad_input_is_named_and_refused() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let file = scratch.path().join("arrivals.csv");
+    let refused = |text: &str, extra: &[&str]| {
+        std::fs::write(&file, text).expect("write");
+        let output = vigie().arg("staffing").arg(&file).args(extra).output().expect("vigie staffing");
+        assert_eq!(output.status.code(), Some(1), "{text}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let said = refused("interval_start,count\n2025-01-01T00:00:00Z,3\n2025-01-01T00:00:00Z,4\n", &[]);
+    assert!(said.contains("arrivals.csv:3: interval 2025-01-01T00:00:00Z is listed twice"), "{said}");
+    let said = refused("interval_start,count\n2025-01-01T00:00:00Z,-2\n", &[]);
+    assert!(said.contains("arrivals.csv:2: count `-2`"), "{said}");
+    let said = refused("interval_start,count\n2025-01-01T00:00:00Z,2\n", &["--shrinkage", "1.2"]);
+    assert!(said.contains("--shrinkage"), "{said}");
+    let said = refused("interval_start,count\n2025-01-01T00:00:00Z,2\n", &["--target-sl=-0.8"]);
+    assert!(said.contains("--target-sl") && said.contains("-0.8"), "{said}");
+    // A gap is told, and staffed as nothing.
+    std::fs::write(&file, "interval_start,count\n2025-01-01T00:00:00Z,3\n2025-01-01T01:00:00Z,0\n").expect("write");
+    let output = vigie().arg("staffing").arg(&file).args(["--format", "json"]).output().expect("vigie staffing");
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("warning: "), "a gap is told");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(json["intervals"][1]["agents_with_shrinkage"], 0);
+}
