@@ -187,20 +187,37 @@ pub fn staff(count: u64, p: &StaffingParams) -> Result<IntervalStaffing, TooMany
 #[derive(Debug)]
 pub struct Staffer {
     params: StaffingParams,
-    solved: std::collections::HashMap<u64, IntervalStaffing>,
+    /// By count, for the counts below [`DIRECT_COUNTS`] (an index, not a hash).
+    direct: Vec<Option<IntervalStaffing>>,
+    others: std::collections::HashMap<u64, IntervalStaffing>,
 }
+
+/// Counts remembered in a plain vector: a busy half hour is a few thousand contacts.
+const DIRECT_COUNTS: u64 = 1 << 16;
 
 impl Staffer {
     pub fn new(params: StaffingParams) -> Staffer {
-        Staffer { params, solved: std::collections::HashMap::new() }
+        Staffer { params, direct: Vec::new(), others: std::collections::HashMap::new() }
     }
 
     pub fn staff(&mut self, count: u64) -> Result<IntervalStaffing, TooMany> {
-        if let Some(done) = self.solved.get(&count) {
-            return Ok(*done);
+        if count >= DIRECT_COUNTS {
+            if let Some(done) = self.others.get(&count) {
+                return Ok(*done);
+            }
+            let done = staff(count, &self.params)?;
+            self.others.insert(count, done);
+            return Ok(done);
+        }
+        let slot = count as usize;
+        if slot >= self.direct.len() {
+            self.direct.resize(slot + 1, None);
+        }
+        if let Some(done) = self.direct[slot] {
+            return Ok(done);
         }
         let done = staff(count, &self.params)?;
-        self.solved.insert(count, done);
+        self.direct[slot] = Some(done);
         Ok(done)
     }
 }

@@ -6,8 +6,10 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use jiff::SignedDuration;
+use std::collections::HashMap;
 use vigie_planning::ratio::Ratio;
-use vigie_planning::staffing::{IntervalStaffing, Staffer, StaffingParams};
+
+use vigie_planning::staffing::{Binding, IntervalStaffing, Staffer, StaffingParams};
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -66,11 +68,44 @@ pub fn run(args: StaffingArgs) -> anyhow::Result<()> {
     }
     let interval = SignedDuration::from_secs(i64::try_from(minutes.num * 60 / minutes.den).unwrap_or(i64::MAX));
     let name = args.arrivals.display().to_string();
-    let (intervals, gaps) = if name == "-" {
-        vigie_planning::arrivals::read("stdin", std::io::stdin().lock(), interval)?
+    let mut output: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    // Streamed: each interval is staffed and written as it is read; only the text summary and
+    // the JSON list are gathered.
+    let mut staffer = Staffer::new(params);
+    let mut written: HashMap<u64, String> = HashMap::new();
+    let mut summary = Summary::default();
+    let mut items = Vec::new();
+    if args.format == Format::Csv {
+        output.write_all(CSV_HEADER.as_bytes()).context("cannot write")?;
+    }
+    let mut each = |start_text: &str, _start: jiff::Timestamp, count: u64| -> anyhow::Result<()> {
+        let staffing = staffer.staff(count).map_err(|too_many| {
+            anyhow::anyhow!(
+                "{name}: interval {start_text} ({count} arrivals) needs more than {} agents: check --aht-seconds and --interval-minutes",
+                too_many.agents_searched
+            )
+        })?;
+        match args.format {
+            Format::Csv => {
+                let rest = written.entry(count).or_insert_with(|| csv_rest(&staffing));
+                output.write_all(start_text.as_bytes()).context("cannot write")?;
+                output.write_all(rest.as_bytes()).context("cannot write")?;
+            }
+            Format::Json => items.push(json_item(start_text, &staffing)),
+            Format::Text => summary.add(start_text, &staffing),
+        }
+        Ok(())
+    };
+    let gaps = if name == "-" {
+        vigie_planning::arrivals::read_each("stdin", std::io::stdin().lock(), interval, &mut each)?
     } else {
         let file = std::fs::File::open(&args.arrivals).with_context(|| format!("cannot read {name}"))?;
-        vigie_planning::arrivals::read(&name, std::io::BufReader::new(file), interval)?
+        vigie_planning::arrivals::read_each(&name, std::io::BufReader::new(file), interval, &mut each)?
     };
     for gap in gaps.iter().take(5) {
         eprintln!("warning: {name}:{}: no interval between {} and {} (staffed as none)", gap.line, gap.after, gap.next);
@@ -78,97 +113,86 @@ pub fn run(args: StaffingArgs) -> anyhow::Result<()> {
     if gaps.len() > 5 {
         eprintln!("warning: {name}: {} gaps in all", gaps.len());
     }
-    let mut rows = Vec::with_capacity(intervals.len());
-    let mut staffer = Staffer::new(params);
-    for interval in &intervals {
-        let staffing = staffer.staff(interval.count).map_err(|too_many| {
-            anyhow::anyhow!(
-                "{name}: interval {} ({} arrivals) needs more than {} agents: check --aht-seconds and --interval-minutes",
-                interval.start_text,
-                interval.count,
-                too_many.agents_searched
-            )
-        })?;
-        rows.push((interval.start_text.as_str(), staffing));
+    match args.format {
+        Format::Csv => {}
+        Format::Json => {
+            let text = format!("{}\n", serde_json::json!({ "intervals": items }));
+            output.write_all(text.as_bytes()).context("cannot write")?;
+        }
+        Format::Text => output.write_all(summary.text(&params).as_bytes()).context("cannot write")?,
     }
-    let text = match args.format {
-        Format::Csv => csv(&rows),
-        Format::Json => json(&rows),
-        Format::Text => summary(&rows, &params),
-    };
-    match &args.out {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,
-        None => std::io::stdout().lock().write_all(text.as_bytes()).context("cannot print")?,
-    }
+    output.flush().context("cannot write")?;
     Ok(())
 }
 
-/// The columns of `shared/bench/erlangc_reference.py`'s output.
-fn csv(rows: &[(&str, IntervalStaffing)]) -> String {
-    // Sized once: a row is about a hundred bytes.
-    let mut out = String::with_capacity(128 * (rows.len() + 1));
-    out.push_str(
-        "interval_start,count,intensity_erlangs,raw_agents,agents_with_shrinkage,service_level,occupancy,waiting_probability,binding\n",
-    );
-    // A row after its start depends on the count alone: each is written once.
-    let mut written: std::collections::HashMap<u64, String> = std::collections::HashMap::new();
-    for (start, s) in rows {
-        let rest = written.entry(s.count).or_insert_with(|| {
-            format!(
-                ",{},{:?},{},{},{:?},{:?},{:?},{}\n",
-                s.count,
-                s.intensity,
-                s.raw,
-                s.with_shrinkage,
-                s.service_level,
-                s.occupancy,
-                s.waiting_probability,
-                s.binding.as_str()
-            )
-        });
-        out.push_str(start);
-        out.push_str(rest);
+const CSV_HEADER: &str = "interval_start,count,intensity_erlangs,raw_agents,agents_with_shrinkage,service_level,occupancy,waiting_probability,binding\n";
+
+/// A CSV row after its start (the columns of `shared/bench/erlangc_reference.py`): it depends on
+/// the count alone, so each is formatted once.
+fn csv_rest(s: &IntervalStaffing) -> String {
+    format!(
+        ",{},{:?},{},{},{:?},{:?},{:?},{}\n",
+        s.count,
+        s.intensity,
+        s.raw,
+        s.with_shrinkage,
+        s.service_level,
+        s.occupancy,
+        s.waiting_probability,
+        s.binding.as_str()
+    )
+}
+
+fn json_item(start: &str, s: &IntervalStaffing) -> serde_json::Value {
+    serde_json::json!({
+        "interval_start": start, "count": s.count, "intensity_erlangs": s.intensity,
+        "raw_agents": s.raw, "agents_with_shrinkage": s.with_shrinkage,
+        "service_level": s.service_level, "occupancy": s.occupancy,
+        "waiting_probability": s.waiting_probability, "binding": s.binding.as_str(),
+    })
+}
+
+/// The text format: totals and the peak.
+#[derive(Default)]
+struct Summary {
+    n: usize,
+    raw_total: u64,
+    scheduled_total: u64,
+    by_occupancy: usize,
+    peak: Option<(String, IntervalStaffing)>,
+}
+
+impl Summary {
+    fn add(&mut self, start: &str, s: &IntervalStaffing) {
+        self.n += 1;
+        self.raw_total += s.raw;
+        self.scheduled_total += s.with_shrinkage;
+        self.by_occupancy += usize::from(s.binding == Binding::Occupancy);
+        if self.peak.as_ref().is_none_or(|(_, peak)| s.with_shrinkage > peak.with_shrinkage) {
+            self.peak = Some((start.to_owned(), *s));
+        }
     }
-    out
-}
 
-fn json(rows: &[(&str, IntervalStaffing)]) -> String {
-    let items: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|(start, s)| {
-            serde_json::json!({
-                "interval_start": start, "count": s.count, "intensity_erlangs": s.intensity,
-                "raw_agents": s.raw, "agents_with_shrinkage": s.with_shrinkage,
-                "service_level": s.service_level, "occupancy": s.occupancy,
-                "waiting_probability": s.waiting_probability, "binding": s.binding.as_str(),
-            })
-        })
-        .collect();
-    format!("{}\n", serde_json::json!({ "intervals": items }))
-}
-
-fn summary(rows: &[(&str, IntervalStaffing)], params: &StaffingParams) -> String {
-    let n = rows.len();
-    let raw_total: u64 = rows.iter().map(|(_, s)| s.raw).sum();
-    let scheduled_total: u64 = rows.iter().map(|(_, s)| s.with_shrinkage).sum();
-    let hours = params.interval_minutes.to_f64() / 60.0;
-    let peak = rows.iter().max_by_key(|(_, s)| s.with_shrinkage);
-    let by_occupancy = rows.iter().filter(|(_, s)| s.binding.as_str() == "occupancy").count();
-    let mut out = format!(
-        "{n} intervals of {} minutes: {:.0} agent-hours on contacts, {:.0} to schedule with shrinkage\n",
-        params.interval_minutes.to_f64(),
-        raw_total as f64 * hours,
-        scheduled_total as f64 * hours
-    );
-    if let Some((start, s)) = peak {
+    fn text(&self, params: &StaffingParams) -> String {
+        let hours = params.interval_minutes.to_f64() / 60.0;
+        let mut out = format!(
+            "{} intervals of {} minutes: {:.0} agent-hours on contacts, {:.0} to schedule with shrinkage\n",
+            self.n,
+            params.interval_minutes.to_f64(),
+            self.raw_total as f64 * hours,
+            self.scheduled_total as f64 * hours
+        );
+        if let Some((start, s)) = &self.peak {
+            out.push_str(&format!(
+                "peak: {} agents to schedule at {start} ({} arrivals, {:.1} Erlangs, {} on contacts)\n",
+                s.with_shrinkage, s.count, s.intensity, s.raw
+            ));
+        }
         out.push_str(&format!(
-            "peak: {} agents to schedule at {start} ({} arrivals, {:.1} Erlangs, {} on contacts)\n",
-            s.with_shrinkage, s.count, s.intensity, s.raw
+            "decided by the occupancy cap in {} intervals, by the service level in the others with arrivals\n\
+             (every interval: --format csv or json)\n",
+            self.by_occupancy
         ));
+        out
     }
-    out.push_str(&format!(
-        "decided by the occupancy cap in {by_occupancy} intervals, by the service level in the others with arrivals\n\
-         (every interval: --format csv or json)\n"
-    ));
-    out
 }
