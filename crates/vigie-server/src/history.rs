@@ -20,7 +20,7 @@ use vigie_analytics::render::json::{float, object};
 use vigie_core::backlog_history::{BacklogPoint, PastTicket, backlog_series};
 use vigie_core::metrics::AGE_BUCKETS;
 use vigie_core::{FieldError, ValidationErrors};
-use vigie_store::{BacklogSnapshot, Store, StoreError, StoredTicket};
+use vigie_store::{BacklogSnapshot, Since, Store, StoreError, StoredTicket};
 
 use crate::AppState;
 use crate::auth::Caller;
@@ -173,16 +173,7 @@ async fn tickets_open_since(store: &Store, since: Timestamp) -> Result<Vec<Store
         tickets.extend(page);
         after = next;
     }
-    let mut after: Option<(Timestamp, String)> = None;
-    loop {
-        let page = store.resolved_tickets_page(since, after.as_ref().map(|(at, id)| (*at, id.as_str())), PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.ticket.resolved_at.map(|at| (at, last.ticket.id.as_str().to_owned()));
-        tickets.extend(page);
-        if after.is_none() {
-            break;
-        }
-    }
+    store.for_each_since(Since::Resolved, since, PAGE, |page| tickets.extend(page)).await?;
     Ok(tickets)
 }
 

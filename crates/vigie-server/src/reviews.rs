@@ -15,7 +15,7 @@ use vigie_core::metrics::{SlaCounts, Stats};
 use vigie_core::reviews::{Outcome, ReviewTicket, Rise, WeekFigures};
 use vigie_core::sla::TicketSla;
 use vigie_core::{Priority, SlaState, Ticket, TicketId};
-use vigie_store::StoreError;
+use vigie_store::{Since, StoreError};
 
 use crate::AppState;
 use crate::auth::Caller;
@@ -304,25 +304,15 @@ impl Weekly {
         // Every ticket created or resolved in the two weeks (created: the index on creation;
         // resolved: the one on resolution).
         let mut tickets: std::collections::HashMap<String, Ticket> = std::collections::HashMap::new();
-        for resolved in [false, true] {
-            let mut after: Option<(Timestamp, String)> = None;
-            loop {
-                let cursor = after.as_ref().map(|(at, id)| (*at, id.as_str()));
-                let page = if resolved {
-                    state.store.resolved_tickets_page(last_from, cursor, 5_000).await?
-                } else {
-                    state.store.created_tickets_page(last_from, cursor, 5_000).await?
-                };
-                let Some(last) = page.last() else { break };
-                let key = if resolved { last.ticket.resolved_at } else { Some(last.ticket.created_at) };
-                after = key.map(|at| (at, last.ticket.id.to_string()));
-                for stored in page {
-                    tickets.insert(stored.ticket.id.to_string(), stored.ticket);
-                }
-                if after.is_none() {
-                    break;
-                }
-            }
+        for by in [Since::Created, Since::Resolved] {
+            state
+                .store
+                .for_each_since(by, last_from, 5_000, |page| {
+                    for stored in page {
+                        tickets.insert(stored.ticket.id.to_string(), stored.ticket);
+                    }
+                })
+                .await?;
         }
         let rules = state.rules.rules();
         let review: Vec<ReviewTicket<'_>> = tickets

@@ -240,6 +240,15 @@ pub struct TokenRecord {
     pub teams: Vec<TeamId>,
 }
 
+/// The instant [`Store::for_each_since`] follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    /// `created_at`: every ticket, open or not.
+    Created,
+    /// `resolved_at`: the tickets no longer open.
+    Resolved,
+}
+
 /// An alert that fired, with where it must go.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewAlert {
@@ -579,27 +588,34 @@ impl Store {
         on_backend!(self, |conn, Q| Q::open_tickets_page(conn, after, limit).await)
     }
 
-    /// A page of the tickets no longer open (solved, closed) that were resolved after `since`,
-    /// ordered by resolution then id; the next page starts after the last one's
-    /// (`resolved_at`, `id`).
-    pub async fn resolved_tickets_page(
+    /// Every ticket whose `by` instant is after `since` — created (open or not), or resolved
+    /// (no longer open) — handed to `each` a page of `page` tickets at a time, in the order of
+    /// that instant then id: an index range, never the whole table. A closed ticket's
+    /// resolution is never before its creation, so `Resolved` also finds every closed ticket
+    /// created since.
+    pub async fn for_each_since(
         &self,
+        by: Since,
         since: Timestamp,
-        after: Option<(Timestamp, &str)>,
-        limit: u32,
-    ) -> Result<Vec<StoredTicket>, StoreError> {
-        on_backend!(self, |conn, Q| Q::resolved_tickets_page(conn, since, after, limit).await)
-    }
-
-    /// A page of the tickets (open or not) created after `since`, by creation then id; the next
-    /// page starts after the last one's (`created_at`, `id`).
-    pub async fn created_tickets_page(
-        &self,
-        since: Timestamp,
-        after: Option<(Timestamp, &str)>,
-        limit: u32,
-    ) -> Result<Vec<StoredTicket>, StoreError> {
-        on_backend!(self, |conn, Q| Q::created_tickets_page(conn, since, after, limit).await)
+        page: u32,
+        mut each: impl FnMut(Vec<StoredTicket>),
+    ) -> Result<(), StoreError> {
+        let mut after: Option<(Timestamp, String)> = None;
+        loop {
+            let cursor = after.as_ref().map(|(at, id)| (*at, id.as_str()));
+            let rows = on_backend!(self, |conn, Q| Q::tickets_since_page(conn, by, since, cursor, page).await)?;
+            let full = rows.len() == page as usize;
+            let Some(last) = rows.last() else { return Ok(()) };
+            let key = match by {
+                Since::Created => Some(last.ticket.created_at),
+                Since::Resolved => last.ticket.resolved_at,
+            };
+            after = key.map(|at| (at, last.ticket.id.as_str().to_owned()));
+            each(rows);
+            if !full || after.is_none() {
+                return Ok(());
+            }
+        }
     }
 
     /// The tickets with these ids, in no particular order; unknown ids are left out.

@@ -304,43 +304,25 @@ where
         Ok((tickets, next))
     }
 
-    /// A page of the tickets no longer open that were resolved after `since`, in the order of
-    /// (`resolved_at`, `id`), from after `after`.
-    pub(crate) async fn resolved_tickets_page(
+    /// A page of tickets whose `by` instant (`created_at`, or `resolved_at` of the tickets no
+    /// longer open; both indexed) is after `since`, by (instant, `id`), from after `after`.
+    pub(crate) async fn tickets_since_page(
         conn: &mut DB::Connection,
+        by: crate::Since,
         since: Timestamp,
         after: Option<(Timestamp, &str)>,
         limit: u32,
     ) -> Result<Vec<StoredTicket>, StoreError> {
-        Self::tickets_since_page(conn, "resolved_at", since, after, limit).await
-    }
-
-    /// A page of the tickets (open or not) created after `since`, in the order of
-    /// (`created_at`, `id`), from after `after`.
-    pub(crate) async fn created_tickets_page(
-        conn: &mut DB::Connection,
-        since: Timestamp,
-        after: Option<(Timestamp, &str)>,
-        limit: u32,
-    ) -> Result<Vec<StoredTicket>, StoreError> {
-        Self::tickets_since_page(conn, "created_at", since, after, limit).await
-    }
-
-    /// A page of tickets whose `column` (an indexed instant: `created_at`, or `resolved_at` of
-    /// the tickets no longer open) is after `since`, by (`column`, `id`).
-    async fn tickets_since_page(
-        conn: &mut DB::Connection,
-        column: &'static str,
-        since: Timestamp,
-        after: Option<(Timestamp, &str)>,
-        limit: u32,
-    ) -> Result<Vec<StoredTicket>, StoreError> {
+        let column = match by {
+            crate::Since::Created => "created_at",
+            crate::Since::Resolved => "resolved_at",
+        };
         let element = DB::json_array(TICKET_COLUMNS);
         let mut qb = QueryBuilder::<DB>::new(format!(
             "SELECT {} AS page FROM (SELECT {column} AS r, id AS i, {TICKET_COLUMNS_NO_TEXT} FROM tickets WHERE ",
             DB::json_rows(&element, "r, i"),
         ));
-        if column == "resolved_at" {
+        if by == crate::Since::Resolved {
             qb.push("is_open = ").push_bind(false).push(" AND ");
         }
         qb.push(format!("{column} > ")).push_bind(micros(since));

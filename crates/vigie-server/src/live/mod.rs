@@ -42,7 +42,7 @@ use vigie_core::metrics::{AtRisk, Backlog, SlaCompliance};
 use vigie_core::queue::{self, QueueFacts, QueueKey, QueuePlace};
 use vigie_core::sla::{SlaClock, SlaMarks, SlaState, SlaTargets, StatusSince, TargetSummary, TicketSla};
 use vigie_core::{AgentId, Channel, CustomerId, CustomerTier, Priority, Rules, Status, TeamId, Ticket, TicketId};
-use vigie_store::{Store, StoreError, StoredTicket};
+use vigie_store::{Since, Store, StoreError, StoredTicket};
 
 pub use backlog::{HOUR_MICROS, RETENTION_DAYS, hour_of};
 use backlog::{OpenAggregates, RecentTicket, RecentTickets};
@@ -311,27 +311,22 @@ impl LiveState {
         }
         // The tickets resolved recently: the window's compliance and the hourly outflow.
         let since = backlog::shift(now, -backlog::RETENTION_DAYS * 86_400 * 1_000_000);
-        let mut after: Option<(Timestamp, String)> = None;
-        loop {
-            let started = std::time::Instant::now();
-            let page = store
-                .resolved_tickets_page(since, after.as_ref().map(|(at, id)| (*at, id.as_str())), REBUILD_PAGE)
-                .await?;
-            summary.reading += started.elapsed();
-            let Some(last) = page.last() else { break };
-            after = last.ticket.resolved_at.map(|at| (at, last.ticket.id.as_str().to_owned()));
-            summary.n_resolved += page.len();
-            let started = std::time::Instant::now();
-            let mut inner = self.write();
-            for stored in &page {
-                inner.upsert(&stored.ticket, stored.last_seq, now);
-            }
-            drop(inner);
-            summary.indexing += started.elapsed();
-            if after.is_none() {
-                break;
-            }
-        }
+        let started = std::time::Instant::now();
+        let mut indexing = std::time::Duration::ZERO;
+        store
+            .for_each_since(Since::Resolved, since, REBUILD_PAGE, |page| {
+                let indexing_started = std::time::Instant::now();
+                summary.n_resolved += page.len();
+                let mut inner = self.write();
+                for stored in &page {
+                    inner.upsert(&stored.ticket, stored.last_seq, now);
+                }
+                drop(inner);
+                indexing += indexing_started.elapsed();
+            })
+            .await?;
+        summary.indexing += indexing;
+        summary.reading += started.elapsed().saturating_sub(indexing);
         self.checks_changed.notify_one();
         Ok(summary)
     }
