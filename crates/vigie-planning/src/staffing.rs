@@ -103,6 +103,10 @@ pub struct TooMany {
 
 /// The least `n > A` whose service level reaches `target`.
 fn n_for_service_level(a: f64, target: f64, t_over_aht: f64) -> Result<u64, TooMany> {
+    // More Erlangs than agents searched (or not a number): no staffing to find.
+    if a.is_nan() || a >= MAX_AGENTS as f64 {
+        return Err(TooMany { agents_searched: MAX_AGENTS });
+    }
     let mut b = 1.0f64;
     let n_min = a.floor() as u64 + 1;
     let mut n = 0u64;
@@ -155,16 +159,22 @@ pub fn staff(count: u64, p: &StaffingParams) -> Result<IntervalStaffing, TooMany
             binding: Binding::None,
         });
     }
-    // A = count × AHT / (interval × 60), as num / den.
-    let a_num = u128::from(count) * p.aht_seconds.num * p.interval_minutes.den;
-    let a_den = p.aht_seconds.den * p.interval_minutes.num * 60;
+    // A = count × AHT / (interval × 60), as num / den. Products that do not fit are loads far
+    // beyond any staffing (and the parameters' typos): refused, never wrapped.
+    let too_many = TooMany { agents_searched: MAX_AGENTS };
+    let product = |factors: &[u128]| factors.iter().try_fold(1u128, |acc, &f| acc.checked_mul(f));
+    let a_num = product(&[u128::from(count), p.aht_seconds.num, p.interval_minutes.den]).ok_or(too_many.clone())?;
+    let a_den = product(&[p.aht_seconds.den, p.interval_minutes.num, 60]).ok_or(too_many.clone())?;
     let a = a_num as f64 / a_den as f64;
-    let t_over_aht =
-        (p.target_seconds.num * p.aht_seconds.den) as f64 / (p.target_seconds.den * p.aht_seconds.num) as f64;
+    let t_over_aht = product(&[p.target_seconds.num, p.aht_seconds.den]).ok_or(too_many.clone())? as f64
+        / product(&[p.target_seconds.den, p.aht_seconds.num]).ok_or(too_many.clone())? as f64;
     let n_sl = n_for_service_level(a, p.target_sl.to_f64(), t_over_aht)?;
     // ceil(A / max occupancy), exactly.
-    let n_occ = ceil_div(a_num * p.max_occupancy.den, a_den * p.max_occupancy.num);
-    let n_occ = u64::try_from(n_occ).map_err(|_| TooMany { agents_searched: MAX_AGENTS })?;
+    let n_occ = ceil_div(
+        product(&[a_num, p.max_occupancy.den]).ok_or(too_many.clone())?,
+        product(&[a_den, p.max_occupancy.num]).ok_or(too_many.clone())?,
+    );
+    let n_occ = u64::try_from(n_occ).map_err(|_| too_many.clone())?;
     let raw = n_sl.max(n_occ);
     // ceil(raw / (1 − shrinkage)), exactly.
     let with_shrinkage = ceil_div(u128::from(raw) * p.shrinkage.den, p.shrinkage.den - p.shrinkage.num);
@@ -265,6 +275,15 @@ mod tests {
         assert!(s.raw >= 2_000 && s.raw < 2_400, "{s:?}");
         assert!(s.service_level >= 0.8 && s.service_level <= 1.0);
         assert!(s.occupancy <= 0.85 + 1e-12);
+    }
+
+    #[test]
+    fn absurd_loads_are_refused_not_wrapped() {
+        let mut p = params();
+        p.aht_seconds = Ratio::parse("999999999999.999999999999").expect("valid");
+        p.interval_minutes = Ratio::parse("0.000000000001").expect("valid");
+        assert_eq!(staff(u64::MAX, &p), Err(TooMany { agents_searched: MAX_AGENTS }));
+        assert_eq!(staff(1, &p), Err(TooMany { agents_searched: MAX_AGENTS }));
     }
 
     #[test]
