@@ -12,7 +12,7 @@ use super::{day, instant, percent};
 
 use super::svg::STYLE as CHART_STYLE;
 
-const STYLE: &str = r#"
+pub const STYLE: &str = r#"
 :root { color-scheme: light; --ink:#1d2430; --muted:#5b6575; --line:#d9dee7; --in:#2f6fde; --out:#1b9e5a; --backlog:#d1495b; --good:#1b9e5a; --warn:#e0a100; --bad:#d1495b; }
 * { box-sizing: border-box; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); margin: 0; background: #f6f7f9; }

@@ -33,6 +33,10 @@ svg text.value { fill: var(--ink); }
 .bar.age { fill: var(--in); } .bar.good { fill: var(--good); } .bar.warn { fill: var(--warn); } .bar.bad { fill: var(--bad); }
 .track { fill: #eef1f5; }
 .key::before { content: ""; display: inline-block; width: 12px; height: 3px; margin: 0 4px 3px 12px; vertical-align: middle; }
+.line.s0 { stroke: var(--in); } .line.s1 { stroke: var(--backlog); } .line.s2 { stroke: var(--out); } .line.s3 { stroke: var(--warn); }
+.band { stroke: none; opacity: 0.15; } .band.s0 { fill: var(--in); } .band.s1 { fill: var(--backlog); } .band.s2 { fill: var(--out); } .band.s3 { fill: var(--warn); }
+.reference { stroke: var(--ink); stroke-dasharray: 5 4; stroke-width: 1.2; }
+.key.s0::before { background: var(--in); } .key.s1::before { background: var(--backlog); } .key.s2::before { background: var(--out); } .key.s3::before { background: var(--warn); }
 .key.inflow::before { background: var(--in); } .key.outflow::before { background: var(--out); } .key.backlog::before { background: var(--backlog); }
 "#;
 
@@ -54,42 +58,11 @@ const BOTTOM: f64 = 28.0;
 /// A line chart of series over the same x labels (days), with a y axis from 0 and a legend.
 /// The x axis shows at most 8 labels.
 pub fn line_chart(title: &str, x_labels: &[String], series: &[Series<'_>]) -> String {
-    let n = x_labels.len();
-    let max = series.iter().flat_map(|s| s.values.iter().copied()).fold(0.0f64, f64::max);
-    let top = nice_ceiling(max);
-    let plot_w = WIDTH - LEFT - RIGHT;
-    let plot_h = HEIGHT - TOP - BOTTOM;
-    let x = |i: usize| LEFT + if n > 1 { plot_w * i as f64 / (n - 1) as f64 } else { plot_w / 2.0 };
-    let y = |v: f64| TOP + plot_h * (1.0 - v / top);
-    let mut svg = open_svg(title);
-    axis_y(&mut svg, top, &y);
-    let step = n.div_ceil(8).max(1);
-    for i in (0..n).step_by(step) {
-        let _ = write!(
-            svg,
-            r#"<text class="tick" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
-            x(i),
-            HEIGHT - 8.0,
-            escape(&x_labels[i])
-        );
-    }
-    for s in series {
-        let mut points = String::new();
-        for (i, v) in s.values.iter().enumerate() {
-            let _ = write!(points, "{:.1},{:.1} ", x(i), y(*v));
-        }
-        let _ = write!(
-            svg,
-            r#"<polyline class="line {}" points="{}"><title>{}</title></polyline>"#,
-            escape(s.class),
-            points.trim_end(),
-            escape(s.name)
-        );
-    }
-    svg.push_str("</svg>");
-    let legend: String =
-        series.iter().map(|s| format!(r#"<span class="key {}">{}</span>"#, escape(s.class), escape(s.name))).collect();
-    format!(r#"<figure>{svg}<figcaption>{} {legend}</figcaption></figure>"#, escape(title))
+    let bands: Vec<Band<'_>> = series
+        .iter()
+        .map(|s| Band { name: s.name, class: s.class, values: s.values.clone(), range: Vec::new() })
+        .collect();
+    band_chart(title, x_labels, &bands, None)
 }
 
 /// A vertical bar chart, one bar per label, the value written above each.
@@ -192,11 +165,94 @@ pub fn share_bars(title: &str, rows: &[(String, Option<f64>)]) -> String {
     format!("<figure>{svg}<figcaption>{}</figcaption></figure>", escape(title))
 }
 
+/// One line of a band chart: a central value with a shaded range around it.
+pub struct Band<'a> {
+    pub name: &'a str,
+    /// The CSS class of its stroke and shading (`s0` to `s3`).
+    pub class: &'a str,
+    pub values: Vec<f64>,
+    /// The range per point, (low, high).
+    pub range: Vec<(f64, f64)>,
+}
+
+/// A line chart of bands over the same x labels, with a y axis from 0 and a legend; optional
+/// horizontal reference line (a threshold).
+pub fn band_chart(title: &str, x_labels: &[String], bands: &[Band<'_>], reference: Option<(&str, f64)>) -> String {
+    let n = x_labels.len();
+    let max = bands
+        .iter()
+        .flat_map(|b| b.values.iter().copied().chain(b.range.iter().map(|r| r.1)))
+        .chain(reference.map(|r| r.1))
+        .fold(0.0f64, f64::max);
+    let top = nice_ceiling(max);
+    let plot_w = WIDTH - LEFT - RIGHT;
+    let plot_h = HEIGHT - TOP - BOTTOM;
+    let x = |i: usize| LEFT + if n > 1 { plot_w * i as f64 / (n - 1) as f64 } else { plot_w / 2.0 };
+    let y = |v: f64| TOP + plot_h * (1.0 - v / top);
+    let mut svg = open_svg(title);
+    axis_y(&mut svg, top, &y);
+    axis_x(&mut svg, x_labels, &x);
+    for b in bands {
+        if !b.range.is_empty() {
+            let mut points = String::new();
+            for (i, (low, _)) in b.range.iter().enumerate() {
+                let _ = write!(points, "{:.1},{:.1} ", x(i), y(*low));
+            }
+            for (i, (_, high)) in b.range.iter().enumerate().rev() {
+                let _ = write!(points, "{:.1},{:.1} ", x(i), y(*high));
+            }
+            let _ = write!(svg, r#"<polygon class="band {}" points="{}"/>"#, escape(b.class), points.trim_end());
+        }
+    }
+    if let Some((label, value)) = reference {
+        let _ = write!(
+            svg,
+            r#"<line class="reference" x1="{LEFT}" x2="{:.1}" y1="{:.1}" y2="{:.1}"><title>{}: {}</title></line>"#,
+            WIDTH - RIGHT,
+            y(value),
+            y(value),
+            escape(label),
+            short(value)
+        );
+    }
+    for b in bands {
+        let mut points = String::new();
+        for (i, v) in b.values.iter().enumerate() {
+            let _ = write!(points, "{:.1},{:.1} ", x(i), y(*v));
+        }
+        let _ = write!(
+            svg,
+            r#"<polyline class="line {}" points="{}"><title>{}</title></polyline>"#,
+            escape(b.class),
+            points.trim_end(),
+            escape(b.name)
+        );
+    }
+    svg.push_str("</svg>");
+    let legend: String =
+        bands.iter().map(|b| format!(r#"<span class="key {}">{}</span>"#, escape(b.class), escape(b.name))).collect();
+    format!(r#"<figure>{svg}<figcaption>{} {legend}</figcaption></figure>"#, escape(title))
+}
+
 fn open_svg(title: &str) -> String {
     format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{}">"#,
         escape(title)
     )
+}
+
+/// At most 8 labels along the x axis, evenly spaced.
+fn axis_x(svg: &mut String, labels: &[String], x: &dyn Fn(usize) -> f64) {
+    let step = labels.len().div_ceil(8).max(1);
+    for i in (0..labels.len()).step_by(step) {
+        let _ = write!(
+            svg,
+            r#"<text class="tick" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+            x(i),
+            HEIGHT - 8.0,
+            escape(&labels[i])
+        );
+    }
 }
 
 /// Grid lines and labels from 0 to the top in round steps: fifths of a top of 2.5 or 5 × 10^k,
