@@ -1,6 +1,9 @@
-//! Capacity planning, as pure computation over files: how many agents each interval needs
-//! (`staffing`: Erlang C for live channels). No I/O beyond reading the caller's text, no clock.
+//! Capacity planning, as pure computation: how many agents each interval needs (`staffing`:
+//! Erlang C for live channels) and how the backlog drains under shifts, policies and outsourced
+//! help (`simulate`: discrete-event simulation, replications in parallel). No I/O beyond
+//! reading the caller's text, no clock.
 
 pub mod arrivals;
 pub mod ratio;
+pub mod simulate;
 pub mod staffing;

@@ -1,0 +1,171 @@
+//! `vigie simulate --from-history`: a scenario from an exported history (its arrival rates,
+//! handle times, mix, open tickets and, unless shifts are given, the capacity it shows).
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use vigie_analytics::history::{self, ReadOptions};
+use vigie_analytics::tables;
+use vigie_core::metrics::{HandleTimes, SlaTable};
+use vigie_planning::simulate::history::{FromHistory, HistoryTicket, build, parse_added_shift};
+use vigie_planning::simulate::scenario::{Scenario, Shift};
+
+#[derive(Args)]
+pub struct FromHistoryArgs {
+    /// Build the scenario from this ticket history (tickets.csv, shared/FORMATS.md) instead of
+    /// reading one: the last --weeks of arrivals, the open tickets at the export.
+    #[arg(long, value_name = "TICKETS_CSV")]
+    pub from_history: Option<PathBuf>,
+    /// The SLA table (default: sla.csv beside the history): the class's wait target.
+    #[arg(long, requires = "from_history")]
+    sla: Option<PathBuf>,
+    /// The handle-time table (default: handle_time.csv beside the history): service times and
+    /// the capacity the history shows.
+    #[arg(long, requires = "from_history")]
+    handle_time: Option<PathBuf>,
+    /// The weeks before the export the arrival rates are taken from.
+    #[arg(long, default_value_t = 8, requires = "from_history")]
+    weeks: u32,
+    /// How many days to simulate from the export.
+    #[arg(long, default_value_t = 28.0, requires = "from_history")]
+    horizon_days: f64,
+    /// The team's shifts: a TOML file of [[shift]] tables (the scenario's). Default: the
+    /// capacity the history shows, hour by hour.
+    #[arg(long, requires = "from_history")]
+    shifts: Option<PathBuf>,
+    /// A shift added on top, the what-if: "DAYS HH:MM-HH:MM AGENTS", such as
+    /// "Mon 08:00-12:00 2" or "Mon-Fri 14:00-18:00 1". Repeat for several.
+    #[arg(long = "add", value_name = "SHIFT", requires = "from_history")]
+    added: Vec<String>,
+    /// Also write the scenario built, to read, edit and run again.
+    #[arg(long, requires = "from_history")]
+    write_scenario: Option<PathBuf>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShiftsFile {
+    shift: Vec<toml::Value>,
+}
+
+/// Reads the [[shift]] tables of a file, checked as a scenario checks them.
+fn read_shifts(path: &Path) -> anyhow::Result<Vec<Shift>> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {name}"))?;
+    let file: ShiftsFile = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    // Checked by the scenario's own reading: a minimal scenario around them.
+    let mut probe = String::from(
+        "format = \"vigie-sim-scenario/1\"\nname = \"shifts\"\nstart = \"2026-03-02T00:00:00Z\"\nhorizon_days = 1\n\
+         [[class]]\nname = \"P1\"\npriority = 1\nsla_wait_minutes = 1\nservice_mean_minutes = 1\nservice_sd_minutes = 1\n\
+         arrivals_per_hour = [",
+    );
+    probe.push_str(&vec!["0"; 168].join(","));
+    probe.push_str("]\n");
+    for shift in &file.shift {
+        probe.push_str("[[shift]]\n");
+        probe.push_str(&toml::to_string(shift).map_err(|e| anyhow::anyhow!("{name}: {e}"))?);
+    }
+    let (scenario, _) = Scenario::parse(&probe).map_err(|error| {
+        anyhow::anyhow!("{}", error.to_string().lines().map(|l| format!("{name}: {l}")).collect::<Vec<_>>().join("\n"))
+    })?;
+    Ok(scenario.shifts)
+}
+
+/// Reads the history and builds the scenario; says on standard error what was estimated.
+pub fn build_scenario(
+    args: &FromHistoryArgs,
+    threshold: Option<u64>,
+    replications: Option<u32>,
+) -> anyhow::Result<Scenario> {
+    let Some(path) = &args.from_history else { bail!("--from-history is needed") };
+    if args.weeks == 0 {
+        bail!("--weeks must be at least 1");
+    }
+    if !(args.horizon_days.is_finite() && args.horizon_days > 0.0) {
+        bail!("--horizon-days must be above 0");
+    }
+    let beside = |file: &str| path.parent().unwrap_or(Path::new(".")).join(file);
+    let sla_path = args.sla.clone().unwrap_or_else(|| beside("sla.csv"));
+    let sla = if sla_path.is_file() { tables::read_sla(&sla_path)? } else { SlaTable::default() };
+    let handle_path = args.handle_time.clone().unwrap_or_else(|| beside("handle_time.csv"));
+    if !handle_path.is_file() {
+        bail!(
+            "{}: no handle-time table; the service times come from it (give --handle-time, a category,minutes file)",
+            handle_path.display()
+        );
+    }
+    let handle_times: HandleTimes = tables::read_handle_times(&handle_path)?;
+    let shifts = args.shifts.as_deref().map(read_shifts).transpose()?;
+    let added = args
+        .added
+        .iter()
+        .map(|text| parse_added_shift(text).map_err(|e| anyhow::anyhow!("--add {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+
+    let name = path.display().to_string();
+    let file = File::open(path).with_context(|| format!("cannot open {name}"))?;
+    let bar = crate::report::progress_bar(file.metadata().ok().map(|m| m.len()));
+    let read = history::fold_rows(
+        file,
+        &name,
+        ReadOptions::default(),
+        &|bytes| bar.set_position(bytes),
+        || Ok::<Vec<HistoryTicket>, String>(Vec::new()),
+        |state, row| {
+            let facts = row.facts()?;
+            let Ok(tickets) = state else { return Ok(()) };
+            let Some(handle_minutes) = handle_times.minutes(&facts.category) else {
+                *state = Err(format!(
+                    "{}: no handle time for category \"{}\" and no `*` row",
+                    handle_path.display(),
+                    facts.category
+                ));
+                return Ok(());
+            };
+            let latest = [Some(facts.created_at), facts.first_response_at, facts.resolved_at]
+                .into_iter()
+                .flatten()
+                .max()
+                .unwrap_or(facts.created_at);
+            tickets.push(HistoryTicket {
+                created: facts.created_at,
+                resolved: facts.resolved_at,
+                latest,
+                priority: (facts.priority.rank() - 1) as u8,
+                handle_minutes,
+                sla_minutes: sla.lookup(&facts.category, facts.priority).map(|m| m.resolution),
+            });
+            Ok(())
+        },
+    );
+    bar.finish_and_clear();
+    let (states, _) = read?;
+    let mut tickets = Vec::new();
+    for state in states {
+        tickets.extend(state.map_err(|e| anyhow::anyhow!(e))?);
+    }
+    let options = FromHistory {
+        name: format!("from {}", path.file_name().map_or(name.clone(), |n| n.to_string_lossy().into_owned())),
+        weeks: args.weeks,
+        horizon_days: args.horizon_days,
+        replications: replications.unwrap_or(100),
+        shifts,
+        added,
+        backlog_threshold: threshold,
+    };
+    let (text, notes) = build(&tickets, &options).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    for note in notes {
+        eprintln!("note: {note}");
+    }
+    if let Some(out) = &args.write_scenario {
+        std::fs::write(out, &text).with_context(|| format!("cannot write {}", out.display()))?;
+    }
+    let (scenario, warnings) =
+        Scenario::parse(&text).map_err(|e| anyhow::anyhow!("the scenario built from {name} is refused: {e}"))?;
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(scenario)
+}
