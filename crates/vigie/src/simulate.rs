@@ -49,11 +49,12 @@ pub struct SimulateArgs {
 }
 
 fn policies(text: &str) -> anyhow::Result<Vec<Policy>> {
-    if text == "all" {
-        return Ok(Policy::ALL.to_vec());
-    }
     let mut policies = Vec::new();
     for name in text.split(',').map(str::trim) {
+        if name == "all" {
+            policies.extend(Policy::ALL.into_iter().filter(|p| !policies.contains(p)).collect::<Vec<_>>());
+            continue;
+        }
         let Some(policy) = Policy::parse(name) else {
             bail!("--policy: \"{name}\" is not a policy (fifo, priority, edf, vigie, or all)");
         };
@@ -81,7 +82,18 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
             }
             scenario
         }
-        (None, Some(_)) => crate::simulate_history::build_scenario(&args.history, args.threshold, args.replications)?,
+        (None, Some(_)) => {
+            // Checked here, so that the flag is named rather than the scenario built from it.
+            if let Some(r) = args.replications
+                && !(1..=vigie_planning::simulate::scenario::MAX_REPLICATIONS).contains(&r)
+            {
+                bail!(
+                    "--replications must be from 1 to {} (found {r})",
+                    vigie_planning::simulate::scenario::MAX_REPLICATIONS
+                );
+            }
+            crate::simulate_history::build_scenario(&args.history, args.threshold, args.replications)?
+        }
     };
     if let Some(threshold) = args.threshold {
         scenario.backlog_threshold = Some(threshold);
@@ -90,8 +102,9 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
         scenario.base_seed = seed;
     }
     let replications = args.replications.unwrap_or(scenario.replications);
-    if replications == 0 {
-        bail!("--replications must be at least 1");
+    let most = vigie_planning::simulate::scenario::MAX_REPLICATIONS;
+    if replications == 0 || replications > most {
+        bail!("--replications must be from 1 to {most} (found {replications})");
     }
     if args.threads == Some(0) {
         bail!("--threads must be at least 1");

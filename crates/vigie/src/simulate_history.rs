@@ -135,7 +135,7 @@ pub fn build_scenario(
                 latest,
                 priority: (facts.priority.rank() - 1) as u8,
                 handle_minutes,
-                sla_minutes: sla.lookup(&facts.category, facts.priority).map(|m| m.resolution),
+                sla_minutes: sla.lookup(&facts.category, facts.priority).map(|m| m.first_response),
             });
             Ok(())
         },
@@ -157,7 +157,7 @@ pub fn build_scenario(
     };
     let (text, notes) = build(&tickets, &options).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     for note in notes {
-        eprintln!("note: {note}");
+        eprintln!("note: {name}: {note}");
     }
     if let Some(out) = &args.write_scenario {
         std::fs::write(out, &text).with_context(|| format!("cannot write {}", out.display()))?;
@@ -165,7 +165,7 @@ pub fn build_scenario(
     let (scenario, warnings) =
         Scenario::parse(&text).map_err(|e| anyhow::anyhow!("the scenario built from {name} is refused: {e}"))?;
     for warning in warnings {
-        eprintln!("warning: {warning}");
+        eprintln!("warning: the scenario built from {name}: {warning}");
     }
     Ok(scenario)
 }

@@ -50,8 +50,11 @@ pub struct Replication {
     /// Open tickets at the start and at the end of every day (index d: after d days), the last
     /// entry at the horizon.
     pub open_by_day: Vec<u64>,
-    /// Minutes after the start when the open tickets were first at or below the scenario's
-    /// threshold; `None`: not within the horizon (or no threshold).
+    /// The most tickets open at once during each day (index d: the day after `open_by_day[d]`).
+    pub peak_by_day: Vec<u64>,
+    /// Minutes after the start from which the open tickets stayed at or below the scenario's
+    /// threshold until the horizon (0: the whole time); `None`: above it at the horizon (or no
+    /// threshold).
     pub under_threshold_at: Option<f64>,
     /// Per outsourcing contract, the agent-minutes on duty.
     pub outsourced_agent_minutes: Vec<f64>,
@@ -329,11 +332,14 @@ impl Engine {
         let mut open: u64 = 0;
         let mut open_by_day = Vec::with_capacity(scenario.horizon_days.ceil() as usize + 2);
         let mut next_day = 0f64;
+        let mut peak_by_day = Vec::with_capacity(open_by_day.capacity());
+        let mut peak = 0u64;
+        // Back under the threshold from this instant on, unless it goes above again.
         let mut under_threshold_at = None;
-        let mut check_threshold = |open: u64, t: f64| {
-            if under_threshold_at.is_none() && scenario.backlog_threshold.is_some_and(|limit| open <= limit) {
-                under_threshold_at = Some(t);
-            }
+        let mut check_threshold = |open: u64, t: f64| match scenario.backlog_threshold {
+            Some(limit) if open > limit => under_threshold_at = None,
+            Some(_) if under_threshold_at.is_none() => under_threshold_at = Some(t),
+            _ => {}
         };
 
         // The tickets open at the start wait at t = 0, oldest first.
@@ -364,7 +370,11 @@ impl Engine {
                 .unwrap_or((f64::INFINITY, usize::MAX));
             let t = t_arrival.min(t_boundary).min(t_completion).min(t_contract);
             while next_day <= t.min(horizon) {
+                if !open_by_day.is_empty() {
+                    peak_by_day.push(peak);
+                }
                 open_by_day.push(open);
+                peak = open;
                 next_day += 1440.0;
             }
             if t >= horizon {
@@ -416,6 +426,7 @@ impl Engine {
             } else {
                 let ticket = run.tickets[next_ticket];
                 let class = usize::from(ticket.class);
+                check_threshold(open + 1, t);
                 run.queues[class].push_back(next_ticket as u32);
                 next_ticket += 1;
                 arrived[class] += 1;
@@ -423,12 +434,14 @@ impl Engine {
                     sla_known[class] += 1;
                 }
                 open += 1;
+                peak = peak.max(open);
                 open_per_class[class] += 1;
                 order_contracts(&mut contracts, scenario, open, t);
             }
             run.dispatch(t);
         }
         if (open_by_day.len().saturating_sub(1) as f64) * 1440.0 < horizon {
+            peak_by_day.push(peak);
             open_by_day.push(open); // a horizon that is not a whole number of days
         }
         for (c, state) in contracts.iter().enumerate() {
@@ -453,7 +466,7 @@ impl Engine {
         }
         let all = outcome(&mut all_waits, arrived.iter().sum(), sla_known.iter().sum(), sla_met.iter().sum(), open);
         self.all_waits = all_waits;
-        Replication { seed, classes, all, open_by_day, under_threshold_at, outsourced_agent_minutes }
+        Replication { seed, classes, all, open_by_day, peak_by_day, under_threshold_at, outsourced_agent_minutes }
     }
 }
 

@@ -4,10 +4,13 @@
 //! - **Start**: the export instant (the latest timestamp of the history), to the minute.
 //! - **Classes**: the priorities (P1 … P4) seen in the window or among the open tickets.
 //! - **Arrivals**: per class and hour of the week, the tickets created in the last `weeks`
-//!   weeks before the export, divided by the weeks (the history's span when shorter).
+//!   weeks before the last creation (an export made days after the last ticket arrived would
+//!   otherwise count days of silence), each hour divided by how many times it occurs in that
+//!   window.
 //! - **Service**: the mean handle time of the class's tickets (from the handle-time table), sd
 //!   equal to the mean (the table has means only; edit the file when you know better).
-//! - **SLA on the wait**: the median resolution target of the class's tickets.
+//! - **SLA on the wait**: the median first-response target of the class's tickets (the wait
+//!   is until an agent starts on the ticket).
 //! - **Open tickets at the start**: those open at the export, by class and age (to the hour
 //!   in the first two days, to the day after).
 //! - **Staffing**: the given shifts; without, the capacity the history shows: per hour of the
@@ -30,7 +33,7 @@ pub struct HistoryTicket {
     /// 0 for P1 … 3 for P4.
     pub priority: u8,
     pub handle_minutes: f64,
-    /// The resolution target of its category and priority, in minutes.
+    /// The first-response target of its category and priority, in minutes.
     pub sla_minutes: Option<f64>,
 }
 
@@ -61,28 +64,46 @@ pub fn build(tickets: &[HistoryTicket], options: &FromHistory) -> Result<(String
     };
     let first = tickets.iter().map(|t| t.created).min().unwrap_or(export);
     let start = export - export.rem_euclid(60);
+    // The arrivals window ends with the last creation, to the hour.
+    let last_created = tickets.iter().map(|t| t.created).max().unwrap_or(export);
+    let window_end = (last_created - last_created.rem_euclid(3600) + 3600).min(start);
+    if start - window_end > 86_400 {
+        notes.push(format!(
+            "the last ticket was created {:.1} days before the export: the rates are taken up to it",
+            (start - last_created) as f64 / 86_400.0
+        ));
+    }
     let wanted = i64::from(options.weeks) * 7 * 86_400;
-    let span = wanted.min(start - first);
+    let span = wanted.min(window_end - first);
     if span < 86_400 {
         return Err(format!(
-            "the history spans {:.1} hours before its export; a day at least is needed",
+            "the history spans {:.1} hours of arrivals; a day at least is needed",
             span as f64 / 3600.0
         ));
     }
-    if span < wanted {
+    if wanted - span > 86_400 {
         notes.push(format!(
-            "the history spans {:.1} weeks before its export, not {}: the rates are over that span",
+            "the history spans {:.1} weeks of arrivals, not {}: the rates are over that span",
             span as f64 / (7.0 * 86_400.0),
             options.weeks
         ));
     }
-    let weeks = span as f64 / (7.0 * 86_400.0);
-    let window_start = start - span;
+    let window_start = window_end - span;
     let monday = |at: i64| {
         let day = at.div_euclid(86_400);
         (day - (day + 3).rem_euclid(7)) * 86_400
     };
     let hour_of_week = |at: i64| ((at - monday(at)) / 3600) as usize % 168;
+    // How many times each hour of the week occurs in the window (a window of 1.5 weeks holds
+    // some twice and some once).
+    let mut occurrences = [0f64; 168];
+    let mut hour = window_start - window_start.rem_euclid(3600);
+    while hour < window_end {
+        let from = hour.max(window_start);
+        let to = (hour + 3600).min(window_end);
+        occurrences[hour_of_week(hour)] += (to - from) as f64 / 3600.0;
+        hour += 3600;
+    }
 
     let mut arrivals = [[0f64; 168]; 4];
     let mut work_done = [0f64; 168];
@@ -91,11 +112,11 @@ pub fn build(tickets: &[HistoryTicket], options: &FromHistory) -> Result<(String
     let mut open: [Vec<i64>; 4] = Default::default();
     for t in tickets {
         let p = usize::from(t.priority.min(3));
-        let in_window = (window_start..start).contains(&t.created);
+        let in_window = (window_start..window_end).contains(&t.created);
         if in_window {
             arrivals[p][hour_of_week(t.created)] += 1.0;
         }
-        if let Some(resolved) = t.resolved.filter(|r| (window_start..start).contains(r)) {
+        if let Some(resolved) = t.resolved.filter(|r| (window_start..window_end).contains(r)) {
             work_done[hour_of_week(resolved)] += t.handle_minutes / 60.0;
         }
         // Open at the export instant itself (the start is it, to the minute below).
@@ -114,7 +135,8 @@ pub fn build(tickets: &[HistoryTicket], options: &FromHistory) -> Result<(String
 
     let mut text = String::new();
     let at = jiff::Timestamp::from_second(start).map_err(|e| format!("the export instant: {e}"))?;
-    let _ = writeln!(text, "# Built by `vigie simulate --from-history` from the {weeks:.1} weeks before the export.");
+    let weeks = span as f64 / (7.0 * 86_400.0);
+    let _ = writeln!(text, "# Built by `vigie simulate --from-history` from {weeks:.1} weeks of arrivals.");
     let _ = writeln!(text, "# Edit and run with `vigie simulate THIS_FILE`. Format: shared/bench/SIMULATION.md.");
     let _ = writeln!(text, "format = \"{FORMAT}\"");
     let _ = writeln!(text, "name = {}", toml_string(&options.name));
@@ -147,7 +169,11 @@ pub fn build(tickets: &[HistoryTicket], options: &FromHistory) -> Result<(String
         let _ = writeln!(text, "sla_wait_minutes = {sla}");
         let _ = writeln!(text, "service_mean_minutes = {}", round3(mean.max(0.001)));
         let _ = writeln!(text, "service_sd_minutes = {}", round3(mean.max(0.001)));
-        let rates: Vec<String> = arrivals[p].iter().map(|n| round3(n / weeks).to_string()).collect();
+        let rates: Vec<String> = arrivals[p]
+            .iter()
+            .zip(&occurrences)
+            .map(|(n, times)| round3(if *times > 0.0 { n / times } else { 0.0 }).to_string())
+            .collect();
         let _ = writeln!(text, "arrivals_per_hour = [{}]", rates.join(", "));
     }
     if classes == 0 {
@@ -157,7 +183,11 @@ pub fn build(tickets: &[HistoryTicket], options: &FromHistory) -> Result<(String
     let shifts = match &options.shifts {
         Some(shifts) => shifts.clone(),
         None => {
-            let agents: Vec<u32> = work_done.iter().map(|hours| (hours / weeks).round() as u32).collect();
+            let agents: Vec<u32> = work_done
+                .iter()
+                .zip(&occurrences)
+                .map(|(hours, times)| if *times > 0.0 { (hours / times).round() as u32 } else { 0 })
+                .collect();
             notes.push(format!(
                 "no shifts given: the capacity the history shows, {:.0} agent hours a week (resolved tickets × handle time); \
                  give --shifts when the team ran out of work at times",

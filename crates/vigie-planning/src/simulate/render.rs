@@ -8,9 +8,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Map, Value, json};
 use vigie_analytics::render::svg::{self, Band, escape};
 
+use super::PolicyRun;
 use super::scenario::Scenario;
 use super::summary::{METRICS, PolicySummary, Stat, ThresholdSummary};
-use super::{Policy, PolicyRun};
 
 /// The format of the JSON output.
 pub const RESULT_FORMAT: &str = "vigie-sim-result/1";
@@ -39,7 +39,7 @@ fn summary_json(scenario: &Scenario, summary: &PolicySummary) -> Map<String, Val
     let daily: Vec<Value> = summary
         .daily
         .iter()
-        .map(|d| json!({ "day": d.day, "at": instant(at(scenario, d.day as f64 * 1440.0)), "mean": d.mean, "p10": d.p10, "p90": d.p90 }))
+        .map(|d| json!({ "day": d.day, "at": instant(at(scenario, d.minute)), "mean": d.mean, "p10": d.p10, "p90": d.p90, "peak_mean": d.peak_mean }))
         .collect();
     let threshold = summary.threshold.as_ref().map_or(Value::Null, |t| {
         let when =
@@ -126,13 +126,13 @@ fn duration(minutes: f64) -> String {
 /// A mean duration with its 95 % interval, all three in the mean's unit.
 fn duration_ci(stat: &Stat) -> String {
     if stat.mean.is_nan() {
-        return "none started".to_owned();
+        return "no new ticket started".to_owned();
     }
     let (divisor, suffix) = unit_of(stat.mean);
     if stat.lo.is_nan() {
         return duration(stat.mean);
     }
-    format!("{:.1} [{:.1} – {:.1}] {suffix}", stat.mean / divisor, stat.lo / divisor, stat.hi / divisor)
+    format!("{:.1} [{:.1} – {:.1}] {suffix}", stat.mean / divisor, stat.lo.max(0.0) / divisor, stat.hi / divisor)
 }
 
 fn share(value: f64) -> String {
@@ -144,29 +144,34 @@ fn count(value: f64) -> String {
 }
 
 /// A mean with its 95 % interval, formatted by `f`.
-fn with_ci(stat: &Stat, f: fn(f64) -> String) -> String {
+/// A mean with its 95 % interval, formatted by `f`, the bounds kept within `range` (the
+/// interval of a share near 100 % would pass it).
+fn with_ci(stat: &Stat, f: fn(f64) -> String, range: (f64, f64)) -> String {
     if stat.mean.is_nan() {
-        "none started".to_owned()
+        "-".to_owned()
     } else if stat.lo.is_nan() {
         f(stat.mean)
     } else {
-        format!("{} [{} – {}]", f(stat.mean), f(stat.lo), f(stat.hi))
+        format!("{} [{} – {}]", f(stat.mean), f(stat.lo.clamp(range.0, range.1)), f(stat.hi.clamp(range.0, range.1)))
     }
 }
+
+const SHARE: (f64, f64) = (0.0, 1.0);
+const COUNT: (f64, f64) = (0.0, f64::INFINITY);
 
 fn threshold_sentence(scenario: &Scenario, t: &ThresholdSummary) -> String {
     if t.reached == 0 {
         return format!(
-            "The open tickets never got back to {} or fewer within the {} days simulated (0 of {} replications).",
+            "The open tickets were above {} at the end of the {} days simulated in every replication (0 of {}).",
             t.threshold, scenario.horizon_days, t.replications
         );
     }
     if t.reached == t.replications && t.p90_minutes == 0.0 {
-        return format!("The open tickets were at or below {} from the start in every replication.", t.threshold);
+        return format!("The open tickets stayed at or below {} the whole time in every replication.", t.threshold);
     }
     let day = |minutes: f64| instant(at(scenario, minutes));
     format!(
-        "Back to {} open tickets or fewer in {} of {} replications: median {} ({} after the start), 8 in 10 between {} and {}.",
+        "Back to {} open tickets or fewer for good (until the end of the run) in {} of {} replications: median {} ({} after the start), 8 in 10 between {} and {}.",
         t.threshold,
         t.reached,
         t.replications,
@@ -205,8 +210,8 @@ pub fn to_text(scenario: &Scenario, runs: &[PolicyRun], replications: u32) -> St
                 count(arrived.mean),
                 duration_ci(mean_wait),
                 duration_ci(p90_wait),
-                with_ci(sla_share, share),
-                with_ci(backlog_end, count)
+                with_ci(sla_share, share, SHARE),
+                with_ci(backlog_end, count, COUNT)
             );
         }
         if let Some(t) = &run.summary.threshold {
@@ -217,23 +222,30 @@ pub fn to_text(scenario: &Scenario, runs: &[PolicyRun], replications: u32) -> St
                 out,
                 "outsourcing {}: {} agent hours on duty",
                 contract.name,
-                with_ci(&contract.agent_hours, |h| format!("{h:.0}"))
+                with_ci(&contract.agent_hours, |h| format!("{h:.0}"), COUNT)
             );
         }
     }
-    let _ = writeln!(out, "\nopen tickets (mean over the replications; 8 in 10 between the brackets)");
+    let band = if replications >= 10 { "8 in 10 between the brackets" } else { "the range between the brackets" };
+    let _ = writeln!(
+        out,
+        "\nopen tickets at the start of each day (mean over the replications; {band}), and the day's peak (mean)"
+    );
     let _ = write!(out, "{:<22}", "at");
     for run in runs {
-        let _ = write!(out, " {:>22}", run.policy.name());
+        let _ = write!(out, " {:>22} {:>7}", run.policy.name(), "peak");
     }
     out.push('\n');
     let days = runs.first().map_or(0, |r| r.summary.daily.len());
-    let step = if days > 15 { 7 } else { 1 };
+    // Every day for two months; beyond, every week.
+    let step = if days > 62 { 7 } else { 1 };
     for day in (0..days).filter(|d| d % step == 0 || d + 1 == days) {
-        let _ = write!(out, "{:<22}", instant(at(scenario, day as f64 * 1440.0)));
+        let minute = runs[0].summary.daily[day].minute;
+        let _ = write!(out, "{:<22}", instant(at(scenario, minute)));
         for run in runs {
             let d = &run.summary.daily[day];
-            let _ = write!(out, " {:>22}", format!("{:.0} [{:.0} – {:.0}]", d.mean, d.p10, d.p90));
+            let peak = if d.peak_mean.is_nan() { "-".to_owned() } else { format!("{:.0}", d.peak_mean) };
+            let _ = write!(out, " {:>22} {:>7}", format!("{:.0} [{:.0} – {:.0}]", d.mean, d.p10, d.p90), peak);
         }
         out.push('\n');
     }
@@ -259,9 +271,10 @@ pub fn to_html(scenario: &Scenario, runs: &[PolicyRun], replications: u32) -> St
         start = instant(scenario.start),
         policies = escape(&runs.iter().map(|r| r.policy.name()).collect::<Vec<_>>().join(", ")),
     );
-    let days = runs.first().map_or(0, |r| r.summary.daily.len());
-    let labels: Vec<String> =
-        (0..days).map(|d| at(scenario, d as f64 * 1440.0).strftime("%m-%d").to_string()).collect();
+    let labels: Vec<String> = runs
+        .first()
+        .map(|r| r.summary.daily.iter().map(|d| at(scenario, d.minute).strftime("%m-%d %H:%M").to_string()).collect())
+        .unwrap_or_default();
     let bands: Vec<Band<'_>> = runs
         .iter()
         .enumerate()
@@ -330,8 +343,8 @@ pub fn to_html(scenario: &Scenario, runs: &[PolicyRun], replications: u32) -> St
                 count(arrived.mean),
                 duration_ci(mean_wait),
                 duration_ci(p90_wait),
-                with_ci(sla_share, share),
-                with_ci(backlog_end, count)
+                with_ci(sla_share, share, SHARE),
+                with_ci(backlog_end, count, COUNT)
             );
         }
         page.push_str("</table>");
@@ -340,7 +353,7 @@ pub fn to_html(scenario: &Scenario, runs: &[PolicyRun], replications: u32) -> St
                 page,
                 "<p>Outsourcing {}: {} agent hours on duty.</p>",
                 escape(&contract.name),
-                with_ci(&contract.agent_hours, |h| format!("{h:.0}"))
+                with_ci(&contract.agent_hours, |h| format!("{h:.0}"), COUNT)
             );
         }
         page.push_str("</section>");
@@ -365,9 +378,4 @@ pub fn to_html(scenario: &Scenario, runs: &[PolicyRun], replications: u32) -> St
     ));
     page.push_str("</section></main></body></html>\n");
     page
-}
-
-/// The name of the first policy, for messages.
-pub fn policy_names(policies: &[Policy]) -> String {
-    policies.iter().map(|p| p.name()).collect::<Vec<_>>().join(", ")
 }

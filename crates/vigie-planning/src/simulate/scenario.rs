@@ -29,6 +29,8 @@ pub const MAX_EXPECTED_TICKETS: f64 = 20_000_000.0;
 pub const MAX_HORIZON_DAYS: f64 = 3_660.0;
 /// The most replications of one run.
 pub const MAX_REPLICATIONS: u32 = 100_000;
+/// The most agents one shift or outsourced team may have.
+pub const MAX_AGENTS: u32 = 1_000_000;
 
 pub const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
@@ -263,6 +265,9 @@ impl Scenario {
             if c.name.trim().is_empty() {
                 problem(format!("class[{i}].name"), "must not be empty".into());
             }
+            if c.name == "ALL" {
+                problem(place("name"), "ALL names the total of the classes in the results; choose another name".into());
+            }
             if let Some(j) = file.class[..i].iter().position(|other| other.name == c.name) {
                 problem(place("name"), format!("the same name as class[{j}]"));
             }
@@ -283,6 +288,20 @@ impl Scenario {
             }
             if !(c.service_sd_minutes.is_finite() && c.service_sd_minutes >= 0.0) {
                 problem(place("service_sd_minutes"), format!("must be 0 or more (found {})", c.service_sd_minutes));
+            } else if c.service_mean_minutes > 0.0 && c.service_mean_minutes.is_finite() {
+                // The lognormal's own parameters must exist (a mean of 1e-160 with an sd of 1
+                // does not make one).
+                let sigma2 = (1.0 + (c.service_sd_minutes / c.service_mean_minutes).powi(2)).ln();
+                let mu = c.service_mean_minutes.ln() - sigma2 / 2.0;
+                if !(sigma2.is_finite() && mu.is_finite()) {
+                    problem(
+                        place("service_sd_minutes"),
+                        format!(
+                            "{} is out of scale with a mean of {}: no lognormal has them",
+                            c.service_sd_minutes, c.service_mean_minutes
+                        ),
+                    );
+                }
             }
             if c.arrivals_per_hour.len() != 168 {
                 problem(
@@ -344,8 +363,11 @@ impl Scenario {
                 problem(place("end"), reason);
                 0
             });
-            let agents = u32::try_from(s.agents).unwrap_or_else(|_| {
-                problem(place("agents"), format!("must be a number of agents, 0 or more (found {})", s.agents));
+            let agents = u32::try_from(s.agents).ok().filter(|a| *a <= MAX_AGENTS).unwrap_or_else(|| {
+                problem(
+                    place("agents"),
+                    format!("must be a number of agents from 0 to {MAX_AGENTS} (found {})", s.agents),
+                );
                 0
             });
             shifts.push(Shift { name: s.name.clone(), days, start, end, agents });
@@ -376,8 +398,11 @@ impl Scenario {
         let mut outsourcing = Vec::new();
         for (i, o) in file.outsourcing.iter().enumerate() {
             let place = |key: &str| format!("outsourcing[{i}] ({}).{key}", o.name);
-            let agents = u32::try_from(o.agents).ok().filter(|a| *a > 0).unwrap_or_else(|| {
-                problem(place("agents"), format!("must be a number of agents above 0 (found {})", o.agents));
+            let agents = u32::try_from(o.agents).ok().filter(|a| *a > 0 && *a <= MAX_AGENTS).unwrap_or_else(|| {
+                problem(
+                    place("agents"),
+                    format!("must be a number of agents from 1 to {MAX_AGENTS} (found {})", o.agents),
+                );
                 0
             });
             let above = u64::try_from(o.above).unwrap_or_else(|_| {
@@ -396,6 +421,12 @@ impl Scenario {
             }
             if !(o.lead_minutes.is_finite() && o.lead_minutes >= 0.0) {
                 problem(place("lead_minutes"), format!("must be 0 or more (found {})", o.lead_minutes));
+            }
+            if o.classes.as_ref().is_some_and(Vec::is_empty) {
+                problem(
+                    place("classes"),
+                    "names no class: the team could work nothing (leave the key out for every class)".into(),
+                );
             }
             let mut mask = vec![o.classes.is_none(); classes.len()];
             for (j, name) in o.classes.iter().flatten().enumerate() {
@@ -429,9 +460,18 @@ impl Scenario {
 
         // Only once every rate is known good: the load a replication would carry.
         if problems.is_empty() {
+            // Hour by hour over the real horizon, from the start's place in its week.
             let horizon = file.horizon_days * 1440.0;
-            let expected: f64 = classes.iter().map(|c| c.arrivals_per_hour.iter().sum::<f64>()).sum::<f64>()
-                * (horizon / WEEK).max(1.0 / 168.0);
+            let offset = start.map_or(0.0, |s| (s.as_second() - monday_of(s).as_second()) as f64 / 60.0);
+            let per_hour: Vec<f64> = (0..168).map(|h| classes.iter().map(|c| c.arrivals_per_hour[h]).sum()).collect();
+            let mut expected = 0.0;
+            let mut from = 0.0f64;
+            while from < horizon && expected <= MAX_EXPECTED_TICKETS {
+                let hour = ((from + offset) / 60.0).floor();
+                let to = ((hour + 1.0) * 60.0 - offset).min(horizon);
+                expected += per_hour[(hour as usize) % 168] * (to - from) / 60.0;
+                from = to;
+            }
             let initial: f64 = backlog.iter().map(|b| f64::from(b.count)).sum();
             if expected + initial > MAX_EXPECTED_TICKETS {
                 problems.push(Problem {
@@ -486,10 +526,38 @@ impl Scenario {
                 });
             }
         }
+        for contract in &self.outsourcing {
+            if contract.below == 0 {
+                warnings.push(Problem {
+                    place: format!("outsourcing ({}).below", contract.name),
+                    reason: "0: once called, the team stays until no ticket is open".into(),
+                });
+            }
+        }
+        // Hours with arrivals and nobody on duty.
+        let mut unstaffed_hours = 0;
+        let mut arriving_then = 0.0;
+        for h in 0..168 {
+            let minute = h as f64 * 60.0;
+            let on_duty = self.staffing.iter().any(|s| s.agents > 0 && s.start < minute + 60.0 && s.end > minute);
+            let arriving: f64 = self.classes.iter().map(|c| c.arrivals_per_hour[h]).sum();
+            if !on_duty && arriving > 0.0 {
+                unstaffed_hours += 1;
+                arriving_then += arriving;
+            }
+        }
+        if unstaffed_hours > 0 {
+            warnings.push(Problem {
+                place: "shift".into(),
+                reason: format!(
+                    "{unstaffed_hours} hours of the week have arrivals and no agent on duty ({arriving_then:.0} tickets a week arrive then and wait)"
+                ),
+            });
+        }
         let work_per_week: f64 =
             self.classes.iter().map(|c| c.arrivals_per_hour.iter().sum::<f64>() * c.service_mean_minutes / 60.0).sum();
         let agent_hours: f64 = self.staffing.iter().map(|s| f64::from(s.agents) * (s.end - s.start) / 60.0).sum();
-        if work_per_week > agent_hours {
+        if work_per_week > agent_hours && self.outsourcing.is_empty() {
             warnings.push(Problem {
                 place: "shift".into(),
                 reason: format!(
@@ -555,7 +623,13 @@ pub fn weekly_staffing(shifts: &[Shift]) -> Vec<Segment> {
         .map(|w| Segment {
             start: w[0],
             end: w[1],
-            agents: pieces.iter().filter(|(a, b, _)| *a <= w[0] && w[1] <= *b).map(|(_, _, n)| n).sum(),
+            // At most a million a shift (checked): the sum of a few thousand shifts fits.
+            agents: pieces
+                .iter()
+                .filter(|(a, b, _)| *a <= w[0] && w[1] <= *b)
+                .map(|(_, _, n)| u64::from(*n))
+                .sum::<u64>()
+                .min(u64::from(u32::MAX)) as u32,
         })
         .collect()
 }

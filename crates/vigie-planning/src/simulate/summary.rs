@@ -63,16 +63,17 @@ impl ClassSummary {
             ],
         }
     }
-
-    pub fn metric(&self, name: &str) -> Option<&Stat> {
-        METRICS.iter().position(|m| *m == name).map(|i| &self.metrics[i])
-    }
 }
 
 /// The open tickets after `day` days, across the replications.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DayBand {
     pub day: usize,
+    /// Minutes after the start: `day` days, or the horizon for the last band.
+    pub minute: f64,
+    /// The mean over the replications of the most tickets open at once during the day that
+    /// starts here (NaN for the last band, at the horizon).
+    pub peak_mean: f64,
     pub mean: f64,
     /// Nearest-rank 10th and 90th percentiles: eight replications in ten fall in between.
     pub p10: f64,
@@ -134,8 +135,12 @@ impl PolicySummary {
             .map(|day| {
                 let mut values: Vec<f64> = replications.iter().map(|r| r.open_by_day[day] as f64).collect();
                 values.sort_by(f64::total_cmp);
+                let peaks: Vec<f64> =
+                    replications.iter().filter_map(|r| r.peak_by_day.get(day)).map(|p| *p as f64).collect();
                 DayBand {
                     day,
+                    minute: (day as f64 * 1440.0).min(scenario.horizon()),
+                    peak_mean: if peaks.is_empty() { f64::NAN } else { peaks.iter().sum::<f64>() / peaks.len() as f64 },
                     mean: values.iter().sum::<f64>() / values.len() as f64,
                     p10: nearest_rank(&values, 0.1),
                     p90: nearest_rank(&values, 0.9),

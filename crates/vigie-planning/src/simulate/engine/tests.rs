@@ -55,6 +55,23 @@ fn at_a_shift_boundary_the_outgoing_agent_finishes_and_a_fresh_one_starts() {
 }
 
 #[test]
+fn the_threshold_is_when_the_backlog_is_under_it_for_good() {
+    // 3 tickets of 10 minutes, threshold 1: at 20 there is 1 left, and no arrival later.
+    let mut s = scenario(&[("P1", 3, 10.0)], ONE_AGENT_ALL_DAY, "");
+    s.backlog_threshold = Some(1);
+    assert_at(Engine::default().run(&s, Policy::Priority, 1).under_threshold_at, 20.0);
+    // Already under at the start and never above: the whole time.
+    s.backlog_threshold = Some(5);
+    assert_at(Engine::default().run(&s, Policy::Priority, 1).under_threshold_at, 0.0);
+    // Arrivals push it above again and it never comes back: no answer.
+    let text = include_str!("../../../../../bench/oracle/scenario_w3.toml");
+    let (mut w3, _) = Scenario::parse(text).expect("W3");
+    w3.horizon_days = 1.5; // ends on Tuesday noon, with hundreds open
+    w3.backlog_threshold = Some(10);
+    assert_eq!(Engine::default().run(&w3, Policy::Priority, 1).under_threshold_at, None);
+}
+
+#[test]
 fn nobody_on_duty_means_nothing_moves() {
     let shifts = "[[shift]]\nname = \"later\"\ndays = [\"Tue\"]\nstart = \"08:00\"\nend = \"09:00\"\nagents = 5\n";
     let s = scenario(&[("P1", 4, 10.0)], shifts, "");

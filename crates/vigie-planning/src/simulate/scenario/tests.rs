@@ -85,7 +85,7 @@ fn every_problem_is_named_by_its_place() {
         "shift[0] (x).days[2]: Tue is listed twice",
         "shift[0] (x).start: \"8:00\" is not a time of day",
         "shift[0] (x).end: \"24:30\" is not a time of day",
-        "shift[0] (x).agents: must be a number of agents, 0 or more (found -3)",
+        "shift[0] (x).agents: must be a number of agents from 0 to 1000000 (found -3)",
     ] {
         assert!(found.iter().any(|p| p.starts_with(wanted)), "{wanted} not in {found:?}");
     }
@@ -93,13 +93,15 @@ fn every_problem_is_named_by_its_place() {
     let found = problems(&with(
         None,
         None,
-        "replications = 0\n[[backlog]]\nclass = \"P9\"\ncount = 3\nage_minutes = 10\n[[outsourcing]]\nname = \"o\"\nagents = 2\nabove = 5\nbelow = 9\nclasses = [\"P7\"]\n",
+        "replications = 0\n[[backlog]]\nclass = \"P9\"\ncount = 3\nage_minutes = 10\n[[outsourcing]]\nname = \"o\"\nagents = 2\nabove = 5\nbelow = 9\nclasses = [\"P7\"]\n\
+         [[outsourcing]]\nname = \"none\"\nagents = 2\nabove = 5\nbelow = 1\nclasses = []\n",
     ));
     for wanted in [
         "replications: must be from 1 to",
         "backlog[0].class: \"P9\" is not a class of the scenario (P1)",
         "outsourcing[0] (o).below: 9 is above `above` (5)",
         "outsourcing[0] (o).classes[0]: \"P7\" is not a class of the scenario (P1)",
+        "outsourcing[1] (none).classes: names no class",
     ] {
         assert!(found.iter().any(|p| p.starts_with(wanted)), "{wanted} not in {found:?}");
     }
@@ -113,6 +115,16 @@ fn every_problem_is_named_by_its_place() {
     let found = problems(&with(Some(&two), None, ""));
     assert!(found.iter().any(|p| p.contains("class[1] (A).name: the same name as class[0]")), "{found:?}");
     assert!(found.iter().any(|p| p.contains("priorities must be distinct")), "{found:?}");
+}
+
+#[test]
+fn the_total_row_s_name_and_lognormals_that_do_not_exist_are_refused() {
+    let all = with(None, None, "").replace("name = \"P1\"", "name = \"ALL\"");
+    assert!(problems(&all)[0].contains("ALL names the total"), "{:?}", problems(&all));
+    let tiny = with(None, None, "").replace("service_mean_minutes = 10", "service_mean_minutes = 1e-160");
+    assert!(problems(&tiny)[0].contains("no lognormal has them"), "{:?}", problems(&tiny));
+    let crowd = with(None, None, "").replace("agents = 2", "agents = 2147483648");
+    assert!(problems(&crowd)[0].contains("from 0 to 1000000"), "{:?}", problems(&crowd));
 }
 
 #[test]
@@ -134,6 +146,13 @@ fn a_rate_that_would_not_finish_is_refused_before_running() {
     );
     let found = problems(&with(Some(&huge), None, ""));
     assert!(found[0].contains("the most vigie simulates is"), "{found:?}");
+    // Counted over the hours really simulated: one hour at 1e8 is refused too.
+    let one_hour = format!(
+        "[[class]]\nname = \"P1\"\npriority = 1\nsla_wait_minutes = 1\nservice_mean_minutes = 1\nservice_sd_minutes = 1\narrivals_per_hour = [1e8, {}]\n",
+        vec!["0"; 167].join(", ")
+    );
+    let short = with(Some(&one_hour), None, "").replace("horizon_days = 7", "horizon_days = 0.0416666");
+    assert!(problems(&short)[0].contains("the most vigie simulates is"), "{:?}", problems(&short));
 }
 
 #[test]
