@@ -13,14 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv=target/bench-sim-venv
-if ! "$venv/bin/python" -c 'import ciw, simpy, numpy' 2>/dev/null; then
-  echo "== making $venv (ciw 3.2.7, simpy 4.1.2)"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check ciw==3.2.7 simpy==4.1.2 numpy
-fi
-py="$venv/bin/python"
+. bench/venv.sh
+bench_venv target/bench-sim-venv "import ciw, simpy, numpy" ciw==3.2.7 simpy==4.1.2 numpy
 cargo build --release --quiet -p vigie
 vigie=target/release/vigie
 scenario=bench/oracle/scenario_w3.toml

@@ -7,14 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv=target/bench-venv
-if ! "$venv/bin/python" -c 'import pyworkforce, numpy' 2>/dev/null; then
-  echo "== making $venv (pyworkforce 0.5.1)"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check pyworkforce==0.5.1 numpy
-fi
-py="$venv/bin/python"
+. bench/venv.sh
+bench_venv target/bench-venv "import pyworkforce, numpy" pyworkforce==0.5.1 numpy
 cargo build --release --quiet -p vigie
 vigie=target/release/vigie
 work="$(mktemp -d)"

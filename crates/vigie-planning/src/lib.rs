@@ -4,6 +4,7 @@
 //! reading the caller's text, no clock.
 
 pub mod arrivals;
+pub mod forecast;
 pub mod ratio;
 pub mod simulate;
 pub mod staffing;

@@ -5,6 +5,7 @@
 //! prints an example rules file or checks one. Each command that needs the store opens the one
 //! named by `--db` (a file path, `sqlite://PATH` or `postgres://...`).
 
+mod forecast;
 mod import;
 mod report;
 mod reviews;
@@ -74,6 +75,9 @@ enum Command {
     /// parallel, each class's waits, SLA share and open tickets with 95 % intervals; policies
     /// compared on the same tickets; a scenario built from a history with --from-history.
     Simulate(Box<simulate::SimulateArgs>),
+    /// Inflow forecasts with prediction intervals, of an arrivals series or of a history's
+    /// inflow (in total, per category, per channel); --backtest scores them on the past.
+    Forecast(Box<forecast::ForecastArgs>),
 }
 
 #[derive(Subcommand)]
@@ -187,6 +191,7 @@ fn main() -> std::process::ExitCode {
         Command::Report(args) => return exit(report::run(args)),
         Command::Staffing(args) => return exit(staffing::run(args)),
         Command::Simulate(args) => return exit(simulate::run(*args)),
+        Command::Forecast(args) => return exit(forecast::run(*args)),
         command => command,
     };
     let cli = Cli { command };
@@ -250,6 +255,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Weekly(args) => reviews::weekly(args).await,
         Command::Staffing(args) => staffing::run(args),
         Command::Simulate(args) => simulate::run(*args),
+        Command::Forecast(args) => forecast::run(*args),
         Command::Rules { command: RulesCommand::Example } => {
             std::io::stdout().lock().write_all(EXAMPLE_RULES.as_bytes()).context("cannot print")?;
             Ok(())

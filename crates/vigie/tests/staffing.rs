@@ -59,12 +59,7 @@ fn every_interval_of_a_year_is_staffed_as_the_reference_does() {
 fn bad_input_is_named_and_refused() {
     let scratch = tempfile::tempdir().expect("temp dir");
     let file = scratch.path().join("arrivals.csv");
-    let refused = |text: &str, extra: &[&str]| {
-        std::fs::write(&file, text).expect("write");
-        let output = vigie().arg("staffing").arg(&file).args(extra).output().expect("vigie staffing");
-        assert_eq!(output.status.code(), Some(1), "{text}");
-        String::from_utf8_lossy(&output.stderr).into_owned()
-    };
+    let refused = |text: &str, extra: &[&str]| common::refused("staffing", &file, text, extra);
     let said = refused("interval_start,count\n2025-01-01T00:00:00Z,3\n2025-01-01T00:00:00Z,4\n", &[]);
     assert!(said.contains("arrivals.csv:3: interval 2025-01-01T00:00:00Z is listed twice"), "{said}");
     let said = refused("interval_start,count\n2025-01-01T00:00:00Z,-2\n", &[]);

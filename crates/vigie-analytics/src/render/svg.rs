@@ -193,13 +193,21 @@ pub fn band_chart(title: &str, x_labels: &[String], bands: &[Band<'_>], referenc
     axis_y(&mut svg, top, &y);
     axis_x(&mut svg, x_labels, &x);
     for b in bands {
-        if !b.range.is_empty() {
+        // The range where it is known (a forecast's starts where the past ends).
+        let known: Vec<(usize, f64, f64)> = b
+            .range
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.0.is_finite() && r.1.is_finite())
+            .map(|(i, r)| (i, r.0, r.1))
+            .collect();
+        if !known.is_empty() {
             let mut points = String::new();
-            for (i, (low, _)) in b.range.iter().enumerate() {
-                let _ = write!(points, "{:.1},{:.1} ", x(i), y(*low));
+            for (i, low, _) in &known {
+                let _ = write!(points, "{:.1},{:.1} ", x(*i), y(*low));
             }
-            for (i, (_, high)) in b.range.iter().enumerate().rev() {
-                let _ = write!(points, "{:.1},{:.1} ", x(i), y(*high));
+            for (i, _, high) in known.iter().rev() {
+                let _ = write!(points, "{:.1},{:.1} ", x(*i), y(*high));
             }
             let _ = write!(svg, r#"<polygon class="band {}" points="{}"/>"#, escape(b.class), points.trim_end());
         }
@@ -216,17 +224,25 @@ pub fn band_chart(title: &str, x_labels: &[String], bands: &[Band<'_>], referenc
         );
     }
     for b in bands {
-        let mut points = String::new();
-        for (i, v) in b.values.iter().enumerate() {
-            let _ = write!(points, "{:.1},{:.1} ", x(i), y(*v));
+        // A value that is not a number breaks the line (nothing known there).
+        let mut i = 0;
+        while i < b.values.len() {
+            let run = b.values[i..].iter().take_while(|v| v.is_finite()).count();
+            if run > 0 {
+                let mut points = String::new();
+                for (j, v) in b.values[i..i + run].iter().enumerate() {
+                    let _ = write!(points, "{:.1},{:.1} ", x(i + j), y(*v));
+                }
+                let _ = write!(
+                    svg,
+                    r#"<polyline class="line {}" points="{}"><title>{}</title></polyline>"#,
+                    escape(b.class),
+                    points.trim_end(),
+                    escape(b.name)
+                );
+            }
+            i += run + 1;
         }
-        let _ = write!(
-            svg,
-            r#"<polyline class="line {}" points="{}"><title>{}</title></polyline>"#,
-            escape(b.class),
-            points.trim_end(),
-            escape(b.name)
-        );
     }
     svg.push_str("</svg>");
     let legend: String =

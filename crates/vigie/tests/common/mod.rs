@@ -22,6 +22,17 @@ pub fn oracle(script: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/oracle").join(script)
 }
 
+/// Writes `text` to `file` and runs `vigie COMMAND FILE EXTRA...`, which must refuse it
+/// (exit status 1); returns what it said on standard error.
+pub fn refused(command: &str, file: &Path, text: &str, extra: &[&str]) -> String {
+    std::fs::write(file, text).expect("write the input");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_vigie")).arg(command).arg(file).args(extra).output().expect("vigie runs");
+    let shown: String = text.chars().take(200).collect();
+    assert_eq!(output.status.code(), Some(1), "vigie {command} accepted {shown:?} {extra:?}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 /// Runs a command that must succeed.
 pub fn run(command: &mut Command) -> Output {
     let output = command.output().expect("the command starts");
