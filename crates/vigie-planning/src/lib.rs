@@ -8,3 +8,4 @@ pub mod forecast;
 pub mod ratio;
 pub mod simulate;
 pub mod staffing;
+pub mod workload;

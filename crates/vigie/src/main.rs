@@ -13,6 +13,7 @@ mod simulate;
 mod simulate_history;
 mod staffing;
 mod users;
+mod workload;
 
 use std::io::Write;
 use std::path::PathBuf;

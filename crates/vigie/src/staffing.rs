@@ -18,13 +18,36 @@ pub enum Format {
     Json,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Model {
+    /// Live channels (phone, chat): Erlang C per interval.
+    ErlangC,
+    /// E-mail and back office: the hours of work against the agents' productive hours, with
+    /// the SLA deadline as the horizon.
+    Workload,
+}
+
 #[derive(Args)]
 pub struct StaffingArgs {
     /// The arrivals series: `interval_start,count` (shared/FORMATS.md), or `-` for stdin.
-    arrivals: PathBuf,
+    pub(crate) arrivals: PathBuf,
+    /// erlang-c for live channels; workload for e-mail and back office (--sla-hours,
+    /// --backlog-hours, --open).
+    #[arg(long, value_enum, default_value = "erlang-c")]
+    pub(crate) model: Model,
+    /// Workload: each ticket is due this many hours after it arrives.
+    #[arg(long, default_value = "24")]
+    pub(crate) sla_hours: f64,
+    /// Workload: hours of work already waiting at the start of the series.
+    #[arg(long, default_value = "0")]
+    pub(crate) backlog_hours: f64,
+    /// Workload: when the team works, "DAYS HH:MM-HH:MM" in UTC (such as "Mon-Fri 09:00-17:00");
+    /// repeat for several. Default: always.
+    #[arg(long = "open", value_name = "HOURS")]
+    pub(crate) open: Vec<String>,
     /// Mean handle time of a contact, in seconds.
     #[arg(long = "aht-seconds", alias = "aht", default_value = "300")]
-    aht_seconds: String,
+    pub(crate) aht_seconds: String,
     /// The share of contacts to answer within --target-seconds.
     #[arg(long, default_value = "0.8")]
     target_sl: String,
@@ -32,18 +55,18 @@ pub struct StaffingArgs {
     target_seconds: String,
     /// The length of an interval of the series, in minutes.
     #[arg(long, default_value = "30")]
-    interval_minutes: String,
+    pub(crate) interval_minutes: String,
     /// The share of paid time not spent on contacts (breaks, training, meetings).
     #[arg(long, default_value = "0.3")]
-    shrinkage: String,
+    pub(crate) shrinkage: String,
     /// The most agents may be busy on contacts.
     #[arg(long, default_value = "0.85")]
     max_occupancy: String,
     #[arg(long, value_enum, default_value = "text")]
-    format: Format,
+    pub(crate) format: Format,
     /// Write there instead of stdout.
     #[arg(long)]
-    out: Option<PathBuf>,
+    pub(crate) out: Option<PathBuf>,
 }
 
 fn ratio(flag: &str, text: &str) -> anyhow::Result<Ratio> {
@@ -51,6 +74,9 @@ fn ratio(flag: &str, text: &str) -> anyhow::Result<Ratio> {
 }
 
 pub fn run(args: StaffingArgs) -> anyhow::Result<()> {
+    if args.model == Model::Workload {
+        return crate::workload::run(&args);
+    }
     let params = StaffingParams {
         aht_seconds: ratio("aht-seconds", &args.aht_seconds)?,
         interval_minutes: ratio("interval-minutes", &args.interval_minutes)?,

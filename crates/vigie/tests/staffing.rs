@@ -76,3 +76,37 @@ fn bad_input_is_named_and_refused() {
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     assert_eq!(json["intervals"][1]["agents_with_shrinkage"], 0);
 }
+
+#[test]
+fn back_office_work_is_staffed_against_its_deadlines() {
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let file = scratch.path().join("daily.csv");
+    // Monday 36 one-hour tickets, Tuesday none, Wednesday 72: due 24 h after the middle of the day.
+    std::fs::write(
+        &file,
+        "interval_start,count\n2026-03-02T00:00:00Z,36\n2026-03-03T00:00:00Z,0\n2026-03-04T00:00:00Z,72\n",
+    )
+    .expect("write");
+    let args = ["--model", "workload", "--aht-seconds", "3600", "--interval-minutes", "1440", "--shrinkage", "0"];
+    let out = run(vigie().arg("staffing").arg(&file).args(args).args(["--sla-hours", "24", "--format", "json"]));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    // Wednesday's 72 hours from Wednesday 00:00 to Thursday 12:00 (36 hours): 2 agents.
+    assert_eq!(doc["agents"], 2);
+    assert_eq!(doc["binding"], "2026-03-04T00:00:00Z");
+    // Tuesday has no work of its own; the window from Monday to its deadline (60 h) has 36.
+    assert_eq!(doc["intervals"][1]["agents_needed"], 0.6);
+    // Open 08:00-16:00 only: Wednesday 8 h + Thursday 08:00-12:00 4 h = 12 h: 6 agents.
+    let out = run(vigie().arg("staffing").arg(&file).args(args).args(["--open", "Mon-Fri 08:00-16:00"]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("6 agents on duty whenever the team is open (40 hours a week"), "{text}");
+    // Work due while the team is closed is said; a bad opening is refused.
+    let out = run(vigie().arg("staffing").arg(&file).args(args).args(["--open", "Sat 08:00-16:00"]));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no number of agents meets that deadline"));
+    let said = common::refused(
+        "staffing",
+        &file,
+        "interval_start,count\n2026-03-02T00:00:00Z,1\n",
+        &["--model", "workload", "--open", "Someday 08:00-16:00"],
+    );
+    assert!(said.contains("--open \"Someday 08:00-16:00\": \"Someday\" is not a day"), "{said}");
+}

@@ -278,41 +278,55 @@ fn observed_shifts(agents: &[u32]) -> Vec<Shift> {
 }
 
 /// Reads a shift written on the command line: `DAYS HH:MM-HH:MM AGENTS`, DAYS being a day
-/// (`Mon`), a range (`Mon-Fri`) or a list (`Sat,Sun`).
+/// (`Mon`), a range (`Mon-Fri`, or `Sat-Mon` across the week's end) or a list (`Sat,Sun`).
 pub fn parse_added_shift(text: &str) -> Result<Shift, String> {
-    let bad =
-        |why: &str| format!("\"{text}\": {why} (expected DAYS HH:MM-HH:MM AGENTS, such as \"Mon-Fri 08:00-12:00 2\")");
+    let expected = "DAYS HH:MM-HH:MM AGENTS, such as \"Mon-Fri 08:00-12:00 2\"";
+    let bad = |why: &str| format!("\"{text}\": {why} (expected {expected})");
     let parts: Vec<&str> = text.split_whitespace().collect();
     let [days, hours, agents] = parts[..] else { return Err(bad("three parts are needed")) };
+    let (days, start, end) = parse_days_hours(&format!("{days} {hours}")).map_err(|why| bad(&why))?;
+    let agents: u32 = agents.parse().map_err(|_| bad("the agents are a whole number"))?;
+    Ok(Shift { name: format!("added {text}"), days, start, end, agents })
+}
+
+/// Reads `DAYS HH:MM-HH:MM`: the days (indices into Mon..Sun) and the minutes after midnight
+/// of the start and the end (an end at or before the start is on the next day).
+pub fn parse_days_hours(text: &str) -> Result<(Vec<usize>, u32, u32), String> {
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    let [days, hours] = parts[..] else { return Err("a day part and an hours part are needed".into()) };
     let day = |name: &str| {
-        DAYS.iter().position(|d| d.eq_ignore_ascii_case(name)).ok_or_else(|| bad(&format!("\"{name}\" is not a day")))
+        DAYS.iter().position(|d| d.eq_ignore_ascii_case(name)).ok_or_else(|| format!("\"{name}\" is not a day"))
     };
     let mut list = Vec::new();
     for piece in days.split(',') {
         match piece.split_once('-') {
+            // A range may cross the week's end: Sat-Mon is Sat, Sun, Mon.
             Some((from, to)) => {
                 let (from, to) = (day(from)?, day(to)?);
-                if to < from {
-                    return Err(bad("a day range runs from Mon to Sun"));
+                let mut d = from;
+                loop {
+                    list.push(d);
+                    if d == to {
+                        break;
+                    }
+                    d = (d + 1) % 7;
                 }
-                list.extend(from..=to);
             }
             None => list.push(day(piece)?),
         }
     }
     list.sort_unstable();
     list.dedup();
-    let (from, to) = hours.split_once('-').ok_or_else(|| bad("the hours are HH:MM-HH:MM"))?;
+    let (from, to) = hours.split_once('-').ok_or("the hours are HH:MM-HH:MM")?;
     let minutes = |t: &str| -> Result<u32, String> {
-        let (h, m) = t.split_once(':').ok_or_else(|| bad("the hours are HH:MM-HH:MM"))?;
-        let (h, m): (u32, u32) = (h.parse().map_err(|_| bad("bad hour"))?, m.parse().map_err(|_| bad("bad minute"))?);
+        let (h, m) = t.split_once(':').ok_or("the hours are HH:MM-HH:MM")?;
+        let (h, m): (u32, u32) = (h.parse().map_err(|_| "bad hour")?, m.parse().map_err(|_| "bad minute")?);
         if m >= 60 || h * 60 + m > 1440 {
-            return Err(bad("a time of day runs from 00:00 to 24:00"));
+            return Err("a time of day runs from 00:00 to 24:00".into());
         }
         Ok(h * 60 + m)
     };
-    let agents: u32 = agents.parse().map_err(|_| bad("the agents are a whole number"))?;
-    Ok(Shift { name: format!("added {text}"), days: list, start: minutes(from)?, end: minutes(to)?, agents })
+    Ok((list, minutes(from)?, minutes(to)?))
 }
 
 #[cfg(test)]
@@ -374,10 +388,10 @@ mod tests {
         let shift = parse_added_shift("Sat,Sun 20:00-24:00 3").expect("a shift");
         assert_eq!((shift.days.clone(), shift.start, shift.end, shift.agents), (vec![5, 6], 1200, 1440, 3));
         assert_eq!(parse_added_shift("Mon-Wed 08:00-09:30 1").expect("a shift").days, vec![0, 1, 2]);
+        assert_eq!(parse_added_shift("Sat-Mon 08:00-09:30 1").expect("a shift").days, vec![0, 5, 6]);
         for (bad, why) in [
             ("Mon 08:00-12:00", "three parts"),
             ("Funday 08:00-12:00 2", "not a day"),
-            ("Fri-Mon 08:00-12:00 2", "Mon to Sun"),
             ("Mon 25:00-26:00 2", "00:00 to 24:00"),
             ("Mon 08:00-12:00 two", "whole number"),
         ] {

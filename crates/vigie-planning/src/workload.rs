@@ -1,0 +1,254 @@
+//! Staffing for e-mail and back office: work that waits in a backlog, due within an SLA
+//! horizon, rather than calls that must be answered in seconds (Erlang C does not apply).
+//!
+//! The model is the fluid one with deadlines. Each interval's tickets bring `count × AHT` hours
+//! of work, released at the interval's start and due `sla` after its middle. The backlog at
+//! the start brings its hours, due `sla` after the start. An agent on duty does `1 − shrinkage`
+//! hours of work per hour within the opening hours, and nothing outside them. Working earliest
+//! deadline first (the same as oldest first here, since every ticket has the same horizon),
+//! `N` agents meet every deadline iff, for every window of intervals `a..=i`, the work released
+//! in it fits in the productive hours between its release and its deadline:
+//!
+//! `N ≥ W(a..=i) / (P(deadline_i) − P(start_a))`
+//!
+//! (the backlog counts in every window that starts at the first interval). The hours needed
+//! per interval are the largest such ratio over the windows ending there. The plan is their
+//! maximum, with the interval where it binds. Every window is checked: n²/2 pairs, 150 million
+//! for a year of half hours, well under a second.
+
+/// Hours a week the team is open, as minutes of the week from Monday 00:00 UTC.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenHours {
+    /// Sorted, non-overlapping [start, end) in minutes of the week.
+    windows: Vec<(u32, u32)>,
+}
+
+const WEEK: i64 = 7 * 1440;
+
+impl OpenHours {
+    /// Always open.
+    pub fn always() -> OpenHours {
+        OpenHours { windows: vec![(0, WEEK as u32)] }
+    }
+
+    /// From (days, start minute, end minute) triples; an end at or before the start runs to
+    /// the next day.
+    pub fn from_days(spans: &[(Vec<usize>, u32, u32)]) -> OpenHours {
+        let mut minutes = vec![false; WEEK as usize];
+        for (days, start, end) in spans {
+            let end = if end <= start { end + 1440 } else { *end };
+            for day in days {
+                for m in *start..end {
+                    minutes[(day * 1440 + m as usize) % WEEK as usize] = true;
+                }
+            }
+        }
+        let mut windows = Vec::new();
+        let mut m = 0;
+        while m < minutes.len() {
+            if minutes[m] {
+                let run = minutes[m..].iter().take_while(|open| **open).count();
+                windows.push((m as u32, (m + run) as u32));
+                m += run;
+            } else {
+                m += 1;
+            }
+        }
+        OpenHours { windows }
+    }
+
+    /// Open minutes a week.
+    pub fn minutes_a_week(&self) -> u32 {
+        self.windows.iter().map(|(a, b)| b - a).sum()
+    }
+
+    /// Open minutes from epoch second 0 (a Thursday) to `at`, counted from the Monday before
+    /// the epoch: a running total whose differences are the open time between two instants.
+    fn open_before(&self, at: i64) -> f64 {
+        // Minutes since Monday 1969-12-29 00:00 UTC.
+        let minutes = (at + 3 * 86_400) as f64 / 60.0;
+        let weeks = (minutes / WEEK as f64).floor();
+        let within = minutes - weeks * WEEK as f64;
+        let partial: f64 = self.windows.iter().map(|(a, b)| (within.min(f64::from(*b)) - f64::from(*a)).max(0.0)).sum();
+        weeks * f64::from(self.minutes_a_week()) + partial
+    }
+}
+
+/// What the plan needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkloadParams {
+    pub aht_minutes: f64,
+    /// Each ticket is due this long after it arrives (calendar minutes).
+    pub sla_minutes: f64,
+    /// The share of an agent's open hours not spent on tickets, in [0, 1).
+    pub shrinkage: f64,
+    /// Hours of work already waiting at the start.
+    pub backlog_hours: f64,
+    pub interval_seconds: i64,
+    pub open: OpenHours,
+}
+
+/// One interval of the plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkloadRow {
+    pub start: i64,
+    pub count: u64,
+    pub work_hours: f64,
+    /// Epoch seconds by which its tickets are due.
+    pub due: i64,
+    /// Agents on duty (with shrinkage) the deadlines of the windows ending here need.
+    pub agents: f64,
+    /// Where the window that needs them starts (an index of the rows).
+    pub window_start: usize,
+}
+
+/// The plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkloadPlan {
+    pub rows: Vec<WorkloadRow>,
+    /// Agents on duty in the opening hours to meet every deadline (a whole number).
+    pub agents: u64,
+    /// The interval whose deadline binds (none when nothing is to be done).
+    pub binding: Option<usize>,
+    /// Work the deadlines leave no open hour for: due before the team opens again.
+    pub impossible: Option<usize>,
+}
+
+/// Plans a series of (interval start in epoch seconds, count).
+pub fn plan(series: &[(i64, u64)], params: &WorkloadParams) -> WorkloadPlan {
+    let productive = 1.0 - params.shrinkage;
+    let half = params.interval_seconds / 2;
+    let sla = (params.sla_minutes * 60.0).round() as i64;
+    let mut rows: Vec<WorkloadRow> = series
+        .iter()
+        .map(|(start, count)| WorkloadRow {
+            start: *start,
+            count: *count,
+            work_hours: *count as f64 * params.aht_minutes / 60.0,
+            due: start + half + sla,
+            agents: 0.0,
+            window_start: 0,
+        })
+        .collect();
+    // Productive hours per agent before each instant.
+    let hours_before = |at: i64| params.open.open_before(at) / 60.0 * productive;
+    let released: Vec<f64> = rows.iter().map(|r| hours_before(r.start)).collect();
+    let deadline: Vec<f64> = rows.iter().map(|r| hours_before(r.due)).collect();
+    let mut prefix = Vec::with_capacity(rows.len() + 1);
+    prefix.push(0.0);
+    for row in &rows {
+        prefix.push(prefix.last().copied().unwrap_or(0.0) + row.work_hours);
+    }
+    let mut impossible = None;
+    for i in 0..rows.len() {
+        let mut need = 0.0f64;
+        let mut from = i;
+        for a in 0..=i {
+            let mut work = prefix[i + 1] - prefix[a];
+            if a == 0 {
+                work += params.backlog_hours;
+            }
+            if work <= 0.0 {
+                continue;
+            }
+            let capacity = deadline[i] - released[a];
+            if capacity <= 1e-12 {
+                impossible.get_or_insert(i);
+                continue;
+            }
+            if work / capacity > need {
+                need = work / capacity;
+                from = a;
+            }
+        }
+        rows[i].agents = need;
+        rows[i].window_start = from;
+    }
+    let binding = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.agents > 0.0)
+        .max_by(|a, b| a.1.agents.total_cmp(&b.1.agents))
+        .map(|(i, _)| i);
+    // A whole number of agents; 1e-9 absorbs the float error of a ratio that is whole.
+    let agents = binding.map_or(0, |i| (rows[i].agents - 1e-9).ceil().max(0.0) as u64);
+    WorkloadPlan { rows, agents, binding, impossible }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MONDAY: i64 = 1_772_409_600; // 2026-03-02T00:00:00Z
+
+    fn params(open: OpenHours) -> WorkloadParams {
+        WorkloadParams {
+            aht_minutes: 60.0,
+            sla_minutes: 24.0 * 60.0,
+            shrinkage: 0.0,
+            backlog_hours: 0.0,
+            interval_seconds: 86_400,
+            open,
+        }
+    }
+
+    #[test]
+    fn no_work_needs_no_agent() {
+        let p = plan(&[(MONDAY, 0), (MONDAY + 86_400, 0)], &params(OpenHours::always()));
+        assert_eq!((p.agents, p.binding), (0, None));
+    }
+
+    #[test]
+    fn a_day_of_work_due_in_a_day_and_a_half_needs_what_fits() {
+        // 36 hours of work on Monday (36 tickets of an hour), due Tuesday 12:00 (middle of
+        // Monday + 24 h): 36 hours of open time for one agent always open, 1 agent.
+        let p = plan(&[(MONDAY, 36)], &params(OpenHours::always()));
+        assert_eq!(p.agents, 1);
+        // Open 08:00–16:00 every day: Monday 8 h + Tuesday 08:00–12:00 4 h = 12 h: 3 agents.
+        let office = OpenHours::from_days(&[((0..7).collect(), 8 * 60, 16 * 60)]);
+        assert_eq!(plan(&[(MONDAY, 36)], &params(office.clone())).agents, 3);
+        // With 25 % shrinkage, 36 / (12 × 0.75) = 4.
+        let mut shrunk = params(office);
+        shrunk.shrinkage = 0.25;
+        assert_eq!(plan(&[(MONDAY, 36)], &shrunk).agents, 4);
+    }
+
+    #[test]
+    fn the_backlog_counts_in_every_window_from_the_start() {
+        let mut p = params(OpenHours::always());
+        p.backlog_hours = 36.0;
+        // 36 h of backlog and 36 h of Monday's work by Tuesday noon (36 h): 2 agents.
+        assert_eq!(plan(&[(MONDAY, 36)], &p).agents, 2);
+    }
+
+    #[test]
+    fn the_tightest_window_binds_not_the_whole_series() {
+        // A quiet week with one busy Wednesday: the Wednesday binds.
+        let series: Vec<(i64, u64)> = (0..7).map(|d| (MONDAY + d * 86_400, if d == 2 { 72 } else { 6 })).collect();
+        let p = plan(&series, &params(OpenHours::always()));
+        assert_eq!(p.binding, Some(2));
+        // Wednesday's 72 h, due Thursday noon; released Wednesday 00:00: 36 h: 2 agents.
+        assert_eq!(p.agents, 2);
+    }
+
+    #[test]
+    fn work_due_before_the_team_opens_is_said() {
+        // Open on weekdays only; Saturday's tickets are due Sunday noon.
+        let weekdays = OpenHours::from_days(&[((0..5).collect(), 9 * 60, 17 * 60)]);
+        let p = plan(&[(MONDAY + 5 * 86_400, 3)], &params(weekdays));
+        assert_eq!(p.impossible, Some(0));
+    }
+
+    #[test]
+    fn open_time_is_counted_across_weeks() {
+        let office = OpenHours::from_days(&[((0..5).collect(), 9 * 60, 17 * 60)]);
+        assert_eq!(office.minutes_a_week(), 5 * 8 * 60);
+        let week = office.open_before(MONDAY + 7 * 86_400) - office.open_before(MONDAY);
+        assert_eq!(week, 2400.0);
+        let monday_morning = office.open_before(MONDAY + 12 * 3600) - office.open_before(MONDAY);
+        assert_eq!(monday_morning, 180.0);
+        // An overnight span wraps into the next day and from Sunday into Monday.
+        let night = OpenHours::from_days(&[(vec![6], 22 * 60, 6 * 60)]);
+        assert_eq!(night.minutes_a_week(), 8 * 60);
+    }
+}
