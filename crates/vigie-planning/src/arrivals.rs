@@ -64,7 +64,7 @@ pub fn read_each<E: From<ArrivalsError>>(
         }));
     };
     let mut previous: Option<(Timestamp, String)> = None;
-    let mut gaps = Vec::new();
+    let mut gaps: Vec<Gap> = Vec::new();
     // One record, read into again and again: a year of half hours is 17,520 rows.
     let mut record = csv::StringRecord::new();
     loop {
@@ -98,6 +98,19 @@ pub fn read_each<E: From<ArrivalsError>>(
                     return Err(row(format!(
                         "interval {start_text} is not a whole number of {} minutes after {previous_text}",
                         interval.as_mins(),
+                    )));
+                }
+                // The first two steps alike and longer than the interval: the series is of
+                // another interval, not full of gaps (a daily file read as hours).
+                if let [only] = &gaps[..]
+                    && only.line + 1 == line
+                    && only.next.duration_since(only.after) == step
+                    && line <= 4
+                {
+                    return Err(row(format!(
+                        "the rows are {} minutes apart, not {}: give the series' interval (--freq or --interval-minutes)",
+                        step.as_mins(),
+                        interval.as_mins()
                     )));
                 }
                 gaps.push(Gap { line, after: *previous, next: start });

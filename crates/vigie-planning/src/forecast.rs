@@ -13,9 +13,9 @@
 //!
 //! `auto` picks among them by an inner backtest: hold out the last `horizon` of the training
 //! data, fit every candidate on the rest, keep the lowest MASE, refit it on everything. The
-//! prediction intervals are conformal: the quantiles of the chosen model's ratio of actual to
-//! forecast over that inner holdout, applied to the forecast (so they are as wide as the model
-//! was actually wrong, without assuming a distribution).
+//! prediction intervals are conformal: the quantiles of the chosen model's errors over that
+//! inner holdout, each divided by the square root of its forecast, applied back to the
+//! forecast (as wide as the model was actually wrong, without assuming a distribution).
 //!
 //! MASE is scaled by the in-sample seasonal-naive MAE at the `mase_season` (M4's definition, the
 //! one of `shared/bench/peer_forecast_statsforecast.py`), sMAPE is on the 0–200 scale.
@@ -348,23 +348,27 @@ pub fn forecast(
         .or_else(|| point(y, horizon, seasons, Method::SeasonalNaive))
         .unwrap_or_else(|| vec![y.last().copied().unwrap_or(0.0); horizon]);
 
-    // Conformal intervals: quantiles of actual / forecast over the inner holdout.
+    // Conformal intervals: quantiles of the errors over the inner holdout, each scaled by the
+    // square root of its forecast (counts vary about as their square root: a quiet hour's
+    // error is not a busy hour's), applied the same way to the forecast.
     let (lo_q, hi_q) = ((1.0 - level) / 2.0, 1.0 - (1.0 - level) / 2.0);
-    let ratios: Vec<f64> = inner
+    let scale = |f: f64| f.max(1.0).sqrt();
+    let scaled: Vec<f64> = inner
         .iter()
         .find(|(m, _)| *m == chosen)
-        .map(|(_, f)| test.iter().zip(f).filter(|(_, f)| **f > 0.0).map(|(a, f)| a / f).collect())
+        .map(|(_, f)| test.iter().zip(f).map(|(a, f)| (a - f) / scale(*f)).collect())
         .unwrap_or_default();
-    let (lo, hi) = if ratios.len() >= 5 {
-        let mut sorted = ratios;
+    let (lo, hi) = if scaled.len() >= 5 {
+        let mut sorted = scaled;
         sorted.sort_by(f64::total_cmp);
         let at = |q: f64| sorted[((q * (sorted.len() - 1) as f64).round() as usize).min(sorted.len() - 1)];
-        (at(lo_q).min(1.0), at(hi_q).max(1.0))
+        (at(lo_q).min(0.0), at(hi_q).max(0.0))
     } else {
-        (0.5, 1.5)
+        // Too short to measure: Poisson's own 95 % band.
+        (-1.96, 1.96)
     };
-    let lower = point.iter().map(|p| p * lo).collect();
-    let upper = point.iter().map(|p| p * hi).collect();
+    let lower = point.iter().map(|p| (p + lo * scale(*p)).max(0.0)).collect();
+    let upper = point.iter().map(|p| p + hi * scale(*p)).collect();
     Ok(Prediction { method: chosen, point, lower, upper, level, validation })
 }
 

@@ -114,6 +114,9 @@ fn bad_input_is_named_and_refused() {
     assert!(refused(short, &["--freq", "fortnight"]).contains("--freq: \"fortnight\""));
     assert!(refused(short, &["--method", "magic"]).contains("--method: \"magic\" is not a method"));
     assert!(refused(short, &["--level", "95"]).contains("--level must be a share"));
+    let daily = "interval_start,count\n2026-01-01T00:00:00Z,3\n2026-01-02T00:00:00Z,4\n2026-01-03T00:00:00Z,4\n";
+    let said = refused(daily, &["--freq", "1h"]);
+    assert!(said.contains("arrivals.csv:4: the rows are 1440 minutes apart, not 60"), "{said}");
     let twice = "interval_start,count\n2026-01-01T00:00:00Z,3\n2026-01-01T00:00:00Z,4\n";
     assert!(refused(twice, &[]).contains("arrivals.csv:3"), "a duplicate is named by its line");
 }
