@@ -59,6 +59,10 @@ pub struct PolicyRun {
     /// In seed order.
     pub replications: Vec<Replication>,
     pub summary: PolicySummary,
+    /// Against the first policy, replication by replication on the same tickets (paired): the
+    /// differences of all classes' mean wait, share within SLA and open tickets at the end.
+    /// `None` for the first policy itself.
+    pub versus_first: Option<[summary::Stat; 3]>,
 }
 
 /// Runs `replications` replications of `scenario` (seeds `base_seed + r`) under each policy,
@@ -95,12 +99,22 @@ pub fn simulate(scenario: &Scenario, policies: &[Policy], replications: u32, thr
         }
     });
     let mut results = results.into_iter().flatten();
-    policies
+    let mut runs: Vec<PolicyRun> = policies
         .iter()
         .map(|&policy| {
             let replications: Vec<Replication> = results.by_ref().take(reps).collect();
             let summary = PolicySummary::of(scenario, &replications);
-            PolicyRun { policy, replications, summary }
+            PolicyRun { policy, replications, summary, versus_first: None }
         })
-        .collect()
+        .collect();
+    if let Some((first, others)) = runs.split_first_mut() {
+        for run in others {
+            let paired = |f: fn(&Replication) -> f64| {
+                summary::Stat::of(run.replications.iter().zip(&first.replications).map(|(r, base)| f(r) - f(base)))
+            };
+            run.versus_first =
+                Some([paired(|r| r.all.mean_wait), paired(|r| r.all.sla_share), paired(|r| r.all.backlog_end as f64)]);
+        }
+    }
+    runs
 }

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use vigie_planning::simulate::scenario::Scenario;
+use vigie_planning::simulate::history::parse_added_shift;
+use vigie_planning::simulate::scenario::{Scenario, weekly_staffing};
 use vigie_planning::simulate::{Policy, render, simulate};
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -39,6 +40,10 @@ pub struct SimulateArgs {
     /// below it.
     #[arg(long)]
     threshold: Option<u64>,
+    /// A shift added on top, the what-if: "DAYS HH:MM-HH:MM AGENTS" in UTC, such as
+    /// "Mon 08:00-12:00 2" or "Mon-Fri 14:00-18:00 1". Repeat for several.
+    #[arg(long = "add", value_name = "SHIFT")]
+    added: Vec<String>,
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
     /// Write there instead of stdout.
@@ -67,6 +72,13 @@ fn policies(text: &str) -> anyhow::Result<Vec<Policy>> {
 
 pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     let policies = policies(&args.policy)?;
+    let added = args
+        .added
+        .iter()
+        .map(|text| parse_added_shift(text).map_err(|e| anyhow::anyhow!("--add {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    // What was said on standard error, for the page too.
+    let mut notes: Vec<String> = Vec::new();
     let mut scenario = match (&args.scenario, &args.history.from_history) {
         (Some(_), Some(_)) => bail!("give a scenario file or --from-history, not both"),
         (None, None) => bail!("give a scenario file, or --from-history tickets.csv to build one from a history"),
@@ -77,8 +89,14 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
                 let lines = error.to_string().lines().map(|line| format!("{name}: {line}")).collect::<Vec<_>>();
                 anyhow::anyhow!("{}", lines.join("\n"))
             })?;
-            for warning in warnings {
+            for warning in &warnings {
                 eprintln!("warning: {name}: {warning}");
+            }
+            notes.extend(warnings.iter().map(ToString::to_string));
+            let mut scenario = scenario;
+            if !added.is_empty() {
+                scenario.shifts.extend(added.iter().cloned());
+                scenario.staffing = weekly_staffing(&scenario.shifts);
             }
             scenario
         }
@@ -92,7 +110,10 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
                     vigie_planning::simulate::scenario::MAX_REPLICATIONS
                 );
             }
-            crate::simulate_history::build_scenario(&args.history, args.threshold, args.replications)?
+            let (scenario, said) =
+                crate::simulate_history::build_scenario(&args.history, args.threshold, args.replications, added)?;
+            notes.extend(said);
+            scenario
         }
     };
     if let Some(threshold) = args.threshold {
@@ -106,6 +127,11 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     if replications == 0 || replications > most {
         bail!("--replications must be from 1 to {most} (found {replications})");
     }
+    if policies.len() > 1 && scenario.classes.len() == 1 {
+        eprintln!(
+            "note: the scenario has one class: every policy serves it oldest first, so the policies cannot differ"
+        );
+    }
     if args.threads == Some(0) {
         bail!("--threads must be at least 1");
     }
@@ -116,7 +142,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     let text = match args.format {
         Format::Text => render::to_text(&scenario, &runs, replications),
         Format::Json => render::to_json(&scenario, &runs, replications),
-        Format::Html => render::to_html(&scenario, &runs, replications),
+        Format::Html => render::to_html(&scenario, &runs, replications, &notes),
     };
     match &args.out {
         Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,
@@ -128,9 +154,10 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     }
     if args.out.is_some() || args.format == Format::Text {
         eprintln!(
-            "{} replications × {} policies in {:.2} s on {threads} threads",
+            "{} replications × {} {} in {:.2} s on {threads} threads",
             replications,
             policies.len(),
+            if policies.len() == 1 { "policy" } else { "policies" },
             elapsed.as_secs_f64()
         );
     }

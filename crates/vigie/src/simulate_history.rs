@@ -9,7 +9,7 @@ use clap::Args;
 use vigie_analytics::history::{self, ReadOptions};
 use vigie_analytics::tables;
 use vigie_core::metrics::{HandleTimes, SlaTable};
-use vigie_planning::simulate::history::{FromHistory, HistoryTicket, build, parse_added_shift};
+use vigie_planning::simulate::history::{FromHistory, HistoryTicket, build};
 use vigie_planning::simulate::scenario::{Scenario, Shift};
 
 #[derive(Args)]
@@ -31,46 +31,23 @@ pub struct FromHistoryArgs {
     /// How many days to simulate from the export.
     #[arg(long, default_value_t = 28.0, requires = "from_history")]
     horizon_days: f64,
-    /// The team's shifts: a TOML file of [[shift]] tables (the scenario's). Default: the
-    /// capacity the history shows, hour by hour.
+    /// The team's shifts: a TOML file with [[shift]] tables (a scenario's do; times in UTC).
+    /// Default: the capacity the history shows, in three shifts a day.
     #[arg(long, requires = "from_history")]
     shifts: Option<PathBuf>,
-    /// A shift added on top, the what-if: "DAYS HH:MM-HH:MM AGENTS", such as
-    /// "Mon 08:00-12:00 2" or "Mon-Fri 14:00-18:00 1". Repeat for several.
-    #[arg(long = "add", value_name = "SHIFT", requires = "from_history")]
-    added: Vec<String>,
     /// Also write the scenario built, to read, edit and run again.
     #[arg(long, requires = "from_history")]
     write_scenario: Option<PathBuf>,
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ShiftsFile {
-    shift: Vec<toml::Value>,
-}
-
-/// Reads the [[shift]] tables of a file, checked as a scenario checks them.
+/// Reads the [[shift]] tables of a file (a scenario or shifts alone), checked as a scenario
+/// checks them.
 fn read_shifts(path: &Path) -> anyhow::Result<Vec<Shift>> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {name}"))?;
-    let file: ShiftsFile = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-    // Checked by the scenario's own reading: a minimal scenario around them.
-    let mut probe = String::from(
-        "format = \"vigie-sim-scenario/1\"\nname = \"shifts\"\nstart = \"2026-03-02T00:00:00Z\"\nhorizon_days = 1\n\
-         [[class]]\nname = \"P1\"\npriority = 1\nsla_wait_minutes = 1\nservice_mean_minutes = 1\nservice_sd_minutes = 1\n\
-         arrivals_per_hour = [",
-    );
-    probe.push_str(&vec!["0"; 168].join(","));
-    probe.push_str("]\n");
-    for shift in &file.shift {
-        probe.push_str("[[shift]]\n");
-        probe.push_str(&toml::to_string(shift).map_err(|e| anyhow::anyhow!("{name}: {e}"))?);
-    }
-    let (scenario, _) = Scenario::parse(&probe).map_err(|error| {
+    vigie_planning::simulate::scenario::parse_shifts(&text).map_err(|error| {
         anyhow::anyhow!("{}", error.to_string().lines().map(|l| format!("{name}: {l}")).collect::<Vec<_>>().join("\n"))
-    })?;
-    Ok(scenario.shifts)
+    })
 }
 
 /// Reads the history and builds the scenario; says on standard error what was estimated.
@@ -78,7 +55,8 @@ pub fn build_scenario(
     args: &FromHistoryArgs,
     threshold: Option<u64>,
     replications: Option<u32>,
-) -> anyhow::Result<Scenario> {
+    added: Vec<Shift>,
+) -> anyhow::Result<(Scenario, Vec<String>)> {
     let Some(path) = &args.from_history else { bail!("--from-history is needed") };
     if args.weeks == 0 {
         bail!("--weeks must be at least 1");
@@ -98,11 +76,6 @@ pub fn build_scenario(
     }
     let handle_times: HandleTimes = tables::read_handle_times(&handle_path)?;
     let shifts = args.shifts.as_deref().map(read_shifts).transpose()?;
-    let added = args
-        .added
-        .iter()
-        .map(|text| parse_added_shift(text).map_err(|e| anyhow::anyhow!("--add {e}")))
-        .collect::<anyhow::Result<Vec<_>>>()?;
 
     let name = path.display().to_string();
     let file = File::open(path).with_context(|| format!("cannot open {name}"))?;
@@ -156,8 +129,10 @@ pub fn build_scenario(
         backlog_threshold: threshold,
     };
     let (text, notes) = build(&tickets, &options).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let mut said = Vec::new();
     for note in notes {
         eprintln!("note: {name}: {note}");
+        said.push(note);
     }
     if let Some(out) = &args.write_scenario {
         std::fs::write(out, &text).with_context(|| format!("cannot write {}", out.display()))?;
@@ -166,6 +141,7 @@ pub fn build_scenario(
         Scenario::parse(&text).map_err(|e| anyhow::anyhow!("the scenario built from {name} is refused: {e}"))?;
     for warning in warnings {
         eprintln!("warning: the scenario built from {name}: {warning}");
+        said.push(warning.to_string());
     }
-    Ok(scenario)
+    Ok((scenario, said))
 }

@@ -105,6 +105,10 @@ fn policies_are_compared_on_the_same_tickets() {
     ]));
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("policy priority") && text.contains("policy edf"), "{text}");
+    assert!(text.contains("against priority on the same tickets"), "{text}");
+    // The paired differences are in the JSON too.
+    assert!(runs[1]["versus_first"]["sla_share"]["mean"].is_number());
+    assert!(runs[0].get("versus_first").is_none());
     assert!(text.contains("open tickets at the start of each day (mean over the replications"), "{text}");
 }
 
@@ -189,6 +193,26 @@ fn bad_input_is_named_and_refused() {
     let missing = vigie().args(["simulate", "/nonexistent/scenario.toml"]).output().expect("runs");
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read /nonexistent/scenario.toml"));
+
+    // A shift added to a scenario file shortens the waits; shifts are read from a scenario.
+    let base = json(&run(vigie().arg("simulate").arg(oracle("scenario_w3.toml")).args([
+        "--replications",
+        "4",
+        "--format",
+        "json",
+    ])));
+    let more = json(&run(vigie().arg("simulate").arg(oracle("scenario_w3.toml")).args([
+        "--replications",
+        "4",
+        "--format",
+        "json",
+        "--add",
+        "Mon-Fri 08:00-12:00 4",
+    ])));
+    let wait = |doc: &serde_json::Value| doc["summary"]["P4"]["mean_wait"]["mean"].as_f64().expect("a wait");
+    assert!(wait(&more) < wait(&base) * 0.8, "{} vs {}", wait(&more), wait(&base));
+    let said = refused(&w3, &["--add", "Mon 08:00-12:00"]);
+    assert!(said.contains("--add \"Mon 08:00-12:00\": three parts are needed"), "{said}");
 
     // A day nobody works is allowed, and said.
     let no_sunday = w3

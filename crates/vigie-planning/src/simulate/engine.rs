@@ -56,6 +56,9 @@ pub struct Replication {
     /// threshold until the horizon (0: the whole time); `None`: above it at the horizon (or no
     /// threshold).
     pub under_threshold_at: Option<f64>,
+    /// Minutes after the start when the open tickets first came back to the threshold or below
+    /// after being above it (at the start or later); `None`: never above, or never back.
+    pub first_back_under_at: Option<f64>,
     /// Per outsourcing contract, the agent-minutes on duty.
     pub outsourced_agent_minutes: Vec<f64>,
 }
@@ -336,10 +339,22 @@ impl Engine {
         let mut peak = 0u64;
         // Back under the threshold from this instant on, unless it goes above again.
         let mut under_threshold_at = None;
+        let mut first_back_under_at = None;
+        let mut was_above = false;
         let mut check_threshold = |open: u64, t: f64| match scenario.backlog_threshold {
-            Some(limit) if open > limit => under_threshold_at = None,
-            Some(_) if under_threshold_at.is_none() => under_threshold_at = Some(t),
-            _ => {}
+            Some(limit) if open > limit => {
+                under_threshold_at = None;
+                was_above = true;
+            }
+            Some(_) => {
+                if under_threshold_at.is_none() {
+                    under_threshold_at = Some(t);
+                }
+                if was_above && first_back_under_at.is_none() {
+                    first_back_under_at = Some(t);
+                }
+            }
+            None => {}
         };
 
         // The tickets open at the start wait at t = 0, oldest first.
@@ -466,7 +481,16 @@ impl Engine {
         }
         let all = outcome(&mut all_waits, arrived.iter().sum(), sla_known.iter().sum(), sla_met.iter().sum(), open);
         self.all_waits = all_waits;
-        Replication { seed, classes, all, open_by_day, peak_by_day, under_threshold_at, outsourced_agent_minutes }
+        Replication {
+            seed,
+            classes,
+            all,
+            open_by_day,
+            peak_by_day,
+            under_threshold_at,
+            first_back_under_at,
+            outsourced_agent_minutes,
+        }
     }
 }
 

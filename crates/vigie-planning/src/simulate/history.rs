@@ -183,15 +183,15 @@ pub fn build(tickets: &[HistoryTicket], options: &FromHistory) -> Result<(String
     let shifts = match &options.shifts {
         Some(shifts) => shifts.clone(),
         None => {
-            let agents: Vec<u32> = work_done
+            let agents: Vec<f64> = work_done
                 .iter()
                 .zip(&occurrences)
-                .map(|(hours, times)| if *times > 0.0 { (hours / times).round() as u32 } else { 0 })
+                .map(|(hours, times)| if *times > 0.0 { hours / times } else { 0.0 })
                 .collect();
             notes.push(format!(
                 "no shifts given: the capacity the history shows, {:.0} agent hours a week (resolved tickets × handle time); \
                  give --shifts when the team ran out of work at times",
-                agents.iter().map(|a| f64::from(*a)).sum::<f64>()
+                agents.iter().sum::<f64>()
             ));
             observed_shifts(&agents)
         }
@@ -252,26 +252,26 @@ pub fn write_shift(text: &mut String, shift: &Shift) {
     );
 }
 
-/// Shifts from agents per hour of the week: one per day and run of hours with the same number
-/// of agents (none where nobody works).
-fn observed_shifts(agents: &[u32]) -> Vec<Shift> {
+/// Shifts from the agent-hours worked per hour of the week: three eight-hour shifts a day
+/// (00–08, 08–16, 16–24), each with the mean of its hours, rounded (none where nobody works).
+/// Not one shift an hour: at every boundary the agents finish the ticket in hand while the
+/// next shift starts (SIMULATION.md's handover), so hourly shifts would add a round of
+/// overtime every hour and overstate the team.
+fn observed_shifts(agent_hours: &[f64]) -> Vec<Shift> {
     let mut shifts = Vec::new();
     for (day, name) in DAYS.iter().enumerate() {
-        let hours = &agents[day * 24..(day + 1) * 24];
-        let mut h = 0;
-        while h < 24 {
-            let n = hours[h];
-            let end = h + hours[h..].iter().take_while(|a| **a == n).count();
-            if n > 0 {
+        for block in 0..3 {
+            let from = day * 24 + block * 8;
+            let agents = (agent_hours[from..from + 8].iter().sum::<f64>() / 8.0).round() as u32;
+            if agents > 0 {
                 shifts.push(Shift {
-                    name: format!("observed {name} {h:02}-{end:02}"),
+                    name: format!("observed {name} {:02}-{:02}", block * 8, block * 8 + 8),
                     days: vec![day],
-                    start: h as u32 * 60,
-                    end: if end == 24 { 0 } else { end as u32 * 60 },
-                    agents: n,
+                    start: block as u32 * 8 * 60,
+                    end: if block == 2 { 0 } else { (block as u32 + 1) * 8 * 60 },
+                    agents,
                 });
             }
-            h = end;
         }
     }
     shifts

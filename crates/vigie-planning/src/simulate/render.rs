@@ -54,6 +54,9 @@ fn summary_json(scenario: &Scenario, summary: &PolicySummary) -> Map<String, Val
             "median_at": when(t.median_minutes),
             "p10_at": when(t.p10_minutes),
             "p90_at": when(t.p90_minutes),
+            "first_back": t.first_back,
+            "first_back_median_at": when(t.first_back_median_minutes),
+            "ever_above": t.ever_above,
         })
     });
     let outsourcing: Vec<Value> = summary
@@ -93,6 +96,12 @@ pub fn to_json(scenario: &Scenario, runs: &[PolicyRun], replications: u32) -> St
                 let mut one = Map::new();
                 one.insert("policy".into(), run.policy.name().into());
                 one.extend(summary_json(scenario, &run.summary));
+                if let Some([wait, sla, backlog]) = &run.versus_first {
+                    one.insert(
+                        "versus_first".into(),
+                        json!({ "mean_wait": stat_json(wait), "sla_share": stat_json(sla), "backlog_end": stat_json(backlog) }),
+                    );
+                }
                 Value::Object(one)
             })
             .collect();
@@ -160,26 +169,38 @@ const SHARE: (f64, f64) = (0.0, 1.0);
 const COUNT: (f64, f64) = (0.0, f64::INFINITY);
 
 fn threshold_sentence(scenario: &Scenario, t: &ThresholdSummary) -> String {
-    if t.reached == 0 {
-        return format!(
-            "The open tickets were above {} at the end of the {} days simulated in every replication (0 of {}).",
-            t.threshold, scenario.horizon_days, t.replications
-        );
-    }
-    if t.reached == t.replications && t.p90_minutes == 0.0 {
+    let day = |minutes: f64| instant(at(scenario, minutes));
+    if t.ever_above == 0 {
         return format!("The open tickets stayed at or below {} the whole time in every replication.", t.threshold);
     }
-    let day = |minutes: f64| instant(at(scenario, minutes));
-    format!(
-        "Back to {} open tickets or fewer for good (until the end of the run) in {} of {} replications: median {} ({} after the start), 8 in 10 between {} and {}.",
-        t.threshold,
-        t.reached,
-        t.replications,
-        day(t.median_minutes),
-        duration(t.median_minutes),
-        day(t.p10_minutes),
-        day(t.p90_minutes)
-    )
+    let mut sentence = if t.first_back == 0 {
+        format!("The open tickets never came back to {} or fewer once above it.", t.threshold)
+    } else {
+        format!(
+            "Back to {} open tickets or fewer in {} of {} replications, first at {} (median of those, {} after the start).",
+            t.threshold,
+            t.first_back,
+            t.replications,
+            day(t.first_back_median_minutes),
+            duration(t.first_back_median_minutes)
+        )
+    };
+    if t.reached == 0 {
+        sentence.push_str(&format!(
+            " Above it again at the end of the {} days in every replication.",
+            scenario.horizon_days
+        ));
+    } else {
+        sentence.push_str(&format!(
+            " Under it for good (to the end of the run) in {} of {}: from {} (median of those; 8 in 10 between {} and {}).",
+            t.reached,
+            t.replications,
+            day(t.median_minutes),
+            day(t.p10_minutes),
+            day(t.p90_minutes)
+        ));
+    }
+    sentence
 }
 
 /// The text for a terminal: per policy, per class, each metric with its 95 % interval; then
@@ -226,6 +247,33 @@ pub fn to_text(scenario: &Scenario, runs: &[PolicyRun], replications: u32) -> St
             );
         }
     }
+    if let Some(first) = runs.first().filter(|_| runs.len() > 1) {
+        let _ = writeln!(
+            out,
+            "\nagainst {} on the same tickets (differences replication by replication, 95 % intervals)",
+            first.policy.name()
+        );
+        let _ =
+            writeln!(out, "{:<10} {:>32} {:>34} {:>26}", "policy", "mean wait", "within SLA (points)", "open at end");
+        for run in &runs[1..] {
+            if let Some([wait, sla, backlog]) = &run.versus_first {
+                let signed = |s: &Stat, f: &dyn Fn(f64) -> String| {
+                    if s.lo.is_nan() { f(s.mean) } else { format!("{} [{} – {}]", f(s.mean), f(s.lo), f(s.hi)) }
+                };
+                let _ = writeln!(
+                    out,
+                    "{:<10} {:>32} {:>34} {:>26}",
+                    run.policy.name(),
+                    signed(wait, &|m| format!("{m:+.1} min")),
+                    signed(sla, &|x| format!("{:+.2}", x * 100.0)),
+                    signed(backlog, &|x| format!("{x:+.0}"))
+                );
+            }
+        }
+        if scenario.classes.len() == 1 {
+            let _ = writeln!(out, "(one class: every policy serves it oldest first, so they cannot differ)");
+        }
+    }
     let band = if replications >= 10 { "8 in 10 between the brackets" } else { "the range between the brackets" };
     let _ = writeln!(
         out,
@@ -259,7 +307,7 @@ fn series_class(i: usize) -> &'static str {
 
 /// One self-contained page: the backlog curve of each policy with its 10–90 % band, the
 /// comparison of the policies, and each policy's table per class.
-pub fn to_html(scenario: &Scenario, runs: &[PolicyRun], replications: u32) -> String {
+pub fn to_html(scenario: &Scenario, runs: &[PolicyRun], replications: u32, notes: &[String]) -> String {
     let title = format!("Simulation: {}", scenario.name);
     let mut page = format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{t}</title><style>{style}{chart}</style></head><body><header><h1>{t}</h1><p>{reps} replications of {days} days from {start} · {policies} · generated by vigie</p></header><main>"#,
@@ -285,6 +333,13 @@ pub fn to_html(scenario: &Scenario, runs: &[PolicyRun], replications: u32) -> St
             range: run.summary.daily.iter().map(|d| (d.p10, d.p90)).collect(),
         })
         .collect();
+    if !notes.is_empty() {
+        page.push_str(r#"<section><h2>Notes on the scenario</h2><ul>"#);
+        for note in notes {
+            let _ = write!(page, "<li>{}</li>", escape(note));
+        }
+        page.push_str("</ul></section>");
+    }
     let reference = scenario.backlog_threshold.map(|t| ("threshold", t as f64));
     page.push_str("<section><h2>Open tickets, day by day</h2>");
     page.push_str(&svg::band_chart(
@@ -307,7 +362,11 @@ pub fn to_html(scenario: &Scenario, runs: &[PolicyRun], replications: u32) -> St
         for class in &scenario.classes {
             let _ = write!(page, r#"<th class="n">{} within SLA</th>"#, escape(&class.name));
         }
-        page.push_str("</tr>");
+        let _ = write!(
+            page,
+            r#"<th class="n">within SLA vs {} (points, paired 95 % interval)</th></tr>"#,
+            runs[0].policy.name()
+        );
         for run in runs {
             let all = run.summary.classes.last();
             let metric = |i: usize| all.map_or(f64::NAN, |a| a.metrics[i].mean);
@@ -323,7 +382,10 @@ pub fn to_html(scenario: &Scenario, runs: &[PolicyRun], replications: u32) -> St
             for class in &run.summary.classes[..run.summary.classes.len().saturating_sub(1)] {
                 let _ = write!(page, r#"<td class="n">{}</td>"#, share(class.metrics[2].mean));
             }
-            page.push_str("</tr>");
+            let versus = run.versus_first.as_ref().map_or("-".to_owned(), |[_, sla, _]| {
+                format!("{:+.2} [{:+.2} – {:+.2}]", sla.mean * 100.0, sla.lo * 100.0, sla.hi * 100.0)
+            });
+            let _ = write!(page, r#"<td class="n">{versus}</td></tr>"#);
         }
         page.push_str("</table></section>");
     }
@@ -367,13 +429,16 @@ pub fn to_html(scenario: &Scenario, runs: &[PolicyRun], replications: u32) -> St
             scenario.staffing.iter().find(|s| s.start <= minute && minute < s.end).map_or(0.0, |s| f64::from(s.agents))
         })
         .collect();
-    let arrivals: Vec<f64> = (0..168).map(|h| scenario.classes.iter().map(|c| c.arrivals_per_hour[h]).sum()).collect();
+    // The work arriving in agents: tickets an hour × their mean hours of service.
+    let work: Vec<f64> = (0..168)
+        .map(|h| scenario.classes.iter().map(|c| c.arrivals_per_hour[h] * c.service_mean_minutes / 60.0).sum())
+        .collect();
     page.push_str(&svg::line_chart(
-        "Agents on duty and tickets arriving per hour, Monday to Sunday",
+        "Agents on duty and the work arriving, in agents (tickets an hour × mean hours of service), Monday to Sunday, UTC",
         &hours,
         &[
             svg::Series { name: "agents on duty", class: "outflow", values: agents },
-            svg::Series { name: "tickets arriving per hour", class: "inflow", values: arrivals },
+            svg::Series { name: "work arriving, in agents", class: "inflow", values: work },
         ],
     ));
     page.push_str("</section></main></body></html>\n");

@@ -336,42 +336,7 @@ impl Scenario {
         if file.shift.is_empty() {
             problem("shift".into(), "at least one [[shift]] is needed".into());
         }
-        let mut shifts = Vec::with_capacity(file.shift.len());
-        for (i, s) in file.shift.iter().enumerate() {
-            let place = |key: &str| format!("shift[{i}] ({}).{key}", s.name);
-            let mut days = Vec::new();
-            for (d, day) in s.days.iter().enumerate() {
-                match DAYS.iter().position(|known| known == day) {
-                    Some(index) if days.contains(&index) => {
-                        problem(format!("{}[{d}]", place("days")), format!("{day} is listed twice"))
-                    }
-                    Some(index) => days.push(index),
-                    None => problem(
-                        format!("{}[{d}]", place("days")),
-                        format!("\"{day}\" is not one of Mon Tue Wed Thu Fri Sat Sun"),
-                    ),
-                }
-            }
-            if s.days.is_empty() {
-                problem(place("days"), "names no day".into());
-            }
-            let start = hhmm(&s.start).unwrap_or_else(|reason| {
-                problem(place("start"), reason);
-                0
-            });
-            let end = hhmm(&s.end).unwrap_or_else(|reason| {
-                problem(place("end"), reason);
-                0
-            });
-            let agents = u32::try_from(s.agents).ok().filter(|a| *a <= MAX_AGENTS).unwrap_or_else(|| {
-                problem(
-                    place("agents"),
-                    format!("must be a number of agents from 0 to {MAX_AGENTS} (found {})", s.agents),
-                );
-                0
-            });
-            shifts.push(Shift { name: s.name.clone(), days, start, end, agents });
-        }
+        let shifts = check_shifts(&file.shift, &mut problem);
 
         let mut backlog = Vec::new();
         for (i, b) in file.backlog.iter().enumerate() {
@@ -567,6 +532,61 @@ impl Scenario {
         }
         warnings
     }
+}
+
+/// Checks `[[shift]]` tables, every problem told to `problem` as (place, reason).
+fn check_shifts(tables: &[ShiftFile], problem: &mut impl FnMut(String, String)) -> Vec<Shift> {
+    let mut shifts = Vec::with_capacity(tables.len());
+    for (i, s) in tables.iter().enumerate() {
+        let place = |key: &str| format!("shift[{i}] ({}).{key}", s.name);
+        let mut days = Vec::new();
+        for (d, day) in s.days.iter().enumerate() {
+            match DAYS.iter().position(|known| known == day) {
+                Some(index) if days.contains(&index) => {
+                    problem(format!("{}[{d}]", place("days")), format!("{day} is listed twice"))
+                }
+                Some(index) => days.push(index),
+                None => problem(
+                    format!("{}[{d}]", place("days")),
+                    format!("\"{day}\" is not one of Mon Tue Wed Thu Fri Sat Sun"),
+                ),
+            }
+        }
+        if s.days.is_empty() {
+            problem(place("days"), "names no day".into());
+        }
+        let start = hhmm(&s.start).unwrap_or_else(|reason| {
+            problem(place("start"), reason);
+            0
+        });
+        let end = hhmm(&s.end).unwrap_or_else(|reason| {
+            problem(place("end"), reason);
+            0
+        });
+        let agents = u32::try_from(s.agents).ok().filter(|a| *a <= MAX_AGENTS).unwrap_or_else(|| {
+            problem(place("agents"), format!("must be a number of agents from 0 to {MAX_AGENTS} (found {})", s.agents));
+            0
+        });
+        shifts.push(Shift { name: s.name.clone(), days, start, end, agents });
+    }
+    shifts
+}
+
+/// The `[[shift]]` tables of a file (a scenario, or a file of shifts alone; other keys are
+/// left alone), checked as a scenario checks them.
+pub fn parse_shifts(text: &str) -> Result<Vec<Shift>, ScenarioError> {
+    #[derive(Deserialize)]
+    struct Shifts {
+        #[serde(default)]
+        shift: Vec<ShiftFile>,
+    }
+    let file: Shifts = toml::from_str(text).map_err(|error| ScenarioError::Toml(error.to_string()))?;
+    let mut problems = Vec::new();
+    if file.shift.is_empty() {
+        problems.push(Problem { place: "shift".into(), reason: "no [[shift]] table".into() });
+    }
+    let shifts = check_shifts(&file.shift, &mut |place, reason| problems.push(Problem { place, reason }));
+    if problems.is_empty() { Ok(shifts) } else { Err(ScenarioError::Invalid(problems)) }
 }
 
 fn names(classes: &[Class]) -> String {

@@ -92,6 +92,12 @@ pub struct ThresholdSummary {
     pub median_minutes: f64,
     pub p10_minutes: f64,
     pub p90_minutes: f64,
+    /// The first time back at or below after being above: in how many replications, and the
+    /// median over those.
+    pub first_back: usize,
+    pub first_back_median_minutes: f64,
+    /// Replications that were above it at some point.
+    pub ever_above: usize,
 }
 
 /// An outsourcing contract's use.
@@ -151,6 +157,12 @@ impl PolicySummary {
         let threshold = scenario.backlog_threshold.map(|threshold| {
             let mut reached: Vec<f64> = replications.iter().filter_map(|r| r.under_threshold_at).collect();
             reached.sort_by(f64::total_cmp);
+            let mut back: Vec<f64> = replications.iter().filter_map(|r| r.first_back_under_at).collect();
+            back.sort_by(f64::total_cmp);
+            let ever_above = replications
+                .iter()
+                .filter(|r| r.first_back_under_at.is_some() || r.under_threshold_at.is_none_or(|t| t > 0.0))
+                .count();
             ThresholdSummary {
                 threshold,
                 reached: reached.len(),
@@ -158,6 +170,9 @@ impl PolicySummary {
                 median_minutes: nearest_rank(&reached, 0.5),
                 p10_minutes: nearest_rank(&reached, 0.1),
                 p90_minutes: nearest_rank(&reached, 0.9),
+                first_back: back.len(),
+                first_back_median_minutes: nearest_rank(&back, 0.5),
+                ever_above,
             }
         });
         let outsourcing = scenario

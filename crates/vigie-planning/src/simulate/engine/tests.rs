@@ -59,16 +59,23 @@ fn the_threshold_is_when_the_backlog_is_under_it_for_good() {
     // 3 tickets of 10 minutes, threshold 1: at 20 there is 1 left, and no arrival later.
     let mut s = scenario(&[("P1", 3, 10.0)], ONE_AGENT_ALL_DAY, "");
     s.backlog_threshold = Some(1);
-    assert_at(Engine::default().run(&s, Policy::Priority, 1).under_threshold_at, 20.0);
+    let r = Engine::default().run(&s, Policy::Priority, 1);
+    assert_at(r.under_threshold_at, 20.0);
+    assert_at(r.first_back_under_at, 20.0);
     // Already under at the start and never above: the whole time.
     s.backlog_threshold = Some(5);
-    assert_at(Engine::default().run(&s, Policy::Priority, 1).under_threshold_at, 0.0);
+    let r = Engine::default().run(&s, Policy::Priority, 1);
+    assert_at(r.under_threshold_at, 0.0);
+    assert_eq!(r.first_back_under_at, None, "never above, so never back");
     // Arrivals push it above again and it never comes back: no answer.
     let text = include_str!("../../../../../bench/oracle/scenario_w3.toml");
     let (mut w3, _) = Scenario::parse(text).expect("W3");
     w3.horizon_days = 1.5; // ends on Tuesday noon, with hundreds open
     w3.backlog_threshold = Some(10);
-    assert_eq!(Engine::default().run(&w3, Policy::Priority, 1).under_threshold_at, None);
+    let r = Engine::default().run(&w3, Policy::Priority, 1);
+    assert_eq!(r.under_threshold_at, None);
+    // It was back under 10 in the night before it rose again.
+    assert!(r.first_back_under_at.is_some_and(|t| t < 1.5 * 1440.0), "{:?}", r.first_back_under_at);
 }
 
 #[test]
