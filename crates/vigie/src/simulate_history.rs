@@ -38,6 +38,29 @@ pub struct FromHistoryArgs {
     /// Also write the scenario built, to read, edit and run again.
     #[arg(long, requires = "from_history")]
     write_scenario: Option<PathBuf>,
+    /// What the classes are: the priorities (P1 … P4), or the largest categories (the rest
+    /// together as "other categories"), served tightest target first under --policy priority.
+    #[arg(long, value_enum, default_value = "priority", requires = "from_history")]
+    classes: ClassesBy,
+    /// With --classes category: how many categories get a class of their own.
+    #[arg(long, default_value_t = 6, requires = "from_history")]
+    groups: usize,
+    /// Which target of sla.csv is the target on the wait: first-response (live work) or
+    /// resolution (back office, where the wait is most of the resolution time).
+    #[arg(long, value_enum, default_value = "first-response", requires = "from_history")]
+    sla_target: SlaTarget,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClassesBy {
+    Priority,
+    Category,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SlaTarget {
+    FirstResponse,
+    Resolution,
 }
 
 /// Reads the [[shift]] tables of a file (a scenario or shifts alone), checked as a scenario
@@ -85,7 +108,7 @@ pub fn build_scenario(
         &name,
         ReadOptions::default(),
         &|bytes| bar.set_position(bytes),
-        || Ok::<Vec<HistoryTicket>, String>(Vec::new()),
+        || Ok::<Vec<(HistoryTicket, Option<String>)>, String>(Vec::new()),
         |state, row| {
             let facts = row.facts()?;
             let Ok(tickets) = state else { return Ok(()) };
@@ -102,23 +125,32 @@ pub fn build_scenario(
                 .flatten()
                 .max()
                 .unwrap_or(facts.created_at);
-            tickets.push(HistoryTicket {
-                created: facts.created_at,
-                resolved: facts.resolved_at,
-                latest,
-                priority: (facts.priority.rank() - 1) as u8,
-                handle_minutes,
-                sla_minutes: sla.lookup(&facts.category, facts.priority).map(|m| m.first_response),
+            let target = sla.lookup(&facts.category, facts.priority).map(|m| match args.sla_target {
+                SlaTarget::FirstResponse => m.first_response,
+                SlaTarget::Resolution => m.resolution,
             });
+            let category = (args.classes == ClassesBy::Category).then(|| facts.category.to_string());
+            tickets.push((
+                HistoryTicket {
+                    created: facts.created_at,
+                    resolved: facts.resolved_at,
+                    latest,
+                    class: (facts.priority.rank() - 1) as usize,
+                    handle_minutes,
+                    sla_minutes: target,
+                },
+                category,
+            ));
             Ok(())
         },
     );
     bar.finish_and_clear();
     let (states, _) = read?;
-    let mut tickets = Vec::new();
+    let mut read_tickets = Vec::new();
     for state in states {
-        tickets.extend(state.map_err(|e| anyhow::anyhow!(e))?);
+        read_tickets.extend(state.map_err(|e| anyhow::anyhow!(e))?);
     }
+    let (tickets, class_names) = classify(read_tickets, args.classes, args.groups);
     let options = FromHistory {
         name: format!("from {}", path.file_name().map_or(name.clone(), |n| n.to_string_lossy().into_owned())),
         weeks: args.weeks,
@@ -127,6 +159,8 @@ pub fn build_scenario(
         shifts,
         added,
         backlog_threshold: threshold,
+        classes: class_names,
+        by_target: args.classes == ClassesBy::Category,
     };
     let (text, notes) = build(&tickets, &options).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     let mut said = Vec::new();
@@ -144,4 +178,38 @@ pub fn build_scenario(
         said.push(warning.to_string());
     }
     Ok((scenario, said))
+}
+
+/// The class of each ticket: its priority, or its category among the `groups` largest (the
+/// rest as "other categories").
+fn classify(
+    read: Vec<(HistoryTicket, Option<String>)>,
+    by: ClassesBy,
+    groups: usize,
+) -> (Vec<HistoryTicket>, Vec<String>) {
+    if by == ClassesBy::Priority {
+        let names = ["P1", "P2", "P3", "P4"].map(String::from).to_vec();
+        return (read.into_iter().map(|(t, _)| t).collect(), names);
+    }
+    let mut volume: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (_, category) in &read {
+        *volume.entry(category.as_deref().unwrap_or("")).or_default() += 1;
+    }
+    let mut ranked: Vec<(&str, usize)> = volume.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut names: Vec<String> = ranked.iter().take(groups.max(1)).map(|(c, _)| (*c).to_owned()).collect();
+    let index: std::collections::HashMap<String, usize> =
+        names.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect();
+    let other = names.len();
+    if ranked.len() > names.len() {
+        names.push("other categories".to_owned());
+    }
+    let tickets = read
+        .into_iter()
+        .map(|(mut t, category)| {
+            t.class = category.and_then(|c| index.get(&c).copied()).unwrap_or(other);
+            t
+        })
+        .collect();
+    (tickets, names)
 }

@@ -162,6 +162,16 @@ fn a_history_becomes_a_what_if_with_a_threshold() {
     assert_eq!(from_file["summary"], direct["summary"]);
     assert_eq!(from_file["threshold"], direct["threshold"]);
     assert_eq!(direct["threshold"]["threshold"], 50);
+    // Classes by category: the largest three and the rest, each with its resolution target.
+    let by_category = json(&run(vigie()
+        .arg("simulate")
+        .arg("--from-history")
+        .arg(&tickets)
+        .args(["--classes", "category", "--groups", "3", "--sla-target", "resolution", "--replications", "2"])
+        .args(["--format", "json"])));
+    let classes = by_category["summary"].as_object().expect("classes");
+    assert_eq!(classes.len(), 5, "three categories, the others, ALL: {:?}", classes.keys().collect::<Vec<_>>());
+    assert!(classes.contains_key("other categories"));
     // The open tickets at the start are the history's open tickets at its export.
     let report = json(&run(vigie().arg("report").arg(&tickets).args(["--format", "json"])));
     let open = report["backlog"]["count"].as_f64().expect("open in the report");

@@ -30,10 +30,10 @@ pub struct HistoryTicket {
     pub resolved: Option<i64>,
     /// The latest instant the row mentions.
     pub latest: i64,
-    /// 0 for P1 … 3 for P4.
-    pub priority: u8,
+    /// Its class: an index into [`FromHistory::classes`].
+    pub class: usize,
     pub handle_minutes: f64,
-    /// The first-response target of its category and priority, in minutes.
+    /// The target on the wait of its category and priority, in minutes.
     pub sla_minutes: Option<f64>,
 }
 
@@ -50,6 +50,10 @@ pub struct FromHistory {
     /// Shifts added on top (the what-if).
     pub added: Vec<Shift>,
     pub backlog_threshold: Option<u64>,
+    /// The classes' names. When `by_target`, their priorities follow their targets (the
+    /// tightest first); otherwise their order here (P1 … P4).
+    pub classes: Vec<String>,
+    pub by_target: bool,
 }
 
 /// The minutes a target is assumed to be when no SLA row covers a class: five days (vigie-core
@@ -105,13 +109,14 @@ pub fn build(tickets: &[HistoryTicket], options: &FromHistory) -> Result<(String
         hour += 3600;
     }
 
-    let mut arrivals = [[0f64; 168]; 4];
+    let n = options.classes.len();
+    let mut arrivals = vec![[0f64; 168]; n];
     let mut work_done = [0f64; 168];
-    let mut handle = [(0f64, 0u64); 4];
-    let mut targets: [Vec<f64>; 4] = Default::default();
-    let mut open: [Vec<i64>; 4] = Default::default();
+    let mut handle = vec![(0f64, 0u64); n];
+    let mut targets: Vec<Vec<f64>> = vec![Vec::new(); n];
+    let mut open: Vec<Vec<i64>> = vec![Vec::new(); n];
     for t in tickets {
-        let p = usize::from(t.priority.min(3));
+        let Some(p) = (t.class < n).then_some(t.class) else { continue };
         let in_window = (window_start..window_end).contains(&t.created);
         if in_window {
             arrivals[p][hour_of_week(t.created)] += 1.0;
@@ -147,25 +152,38 @@ pub fn build(tickets: &[HistoryTicket], options: &FromHistory) -> Result<(String
     if let Some(threshold) = options.backlog_threshold {
         let _ = writeln!(text, "backlog_threshold = {threshold}");
     }
+    // Each class's target: the median of its tickets'.
+    let sla: Vec<f64> = (0..n)
+        .map(|p| {
+            if targets[p].is_empty() {
+                if handle[p].1 > 0 {
+                    notes.push(format!(
+                        "{}: no SLA row covers its tickets; a wait target of {NO_SLA_MINUTES} minutes assumed",
+                        options.classes[p]
+                    ));
+                }
+                NO_SLA_MINUTES
+            } else {
+                targets[p].sort_by(f64::total_cmp);
+                targets[p][(targets[p].len() - 1) / 2]
+            }
+        })
+        .collect();
+    // The order the `priority` policy serves them in.
+    let mut order: Vec<usize> = (0..n).collect();
+    if options.by_target {
+        order.sort_by(|a, b| sla[*a].total_cmp(&sla[*b]).then(handle[*b].1.cmp(&handle[*a].1)));
+    }
     let mut classes = 0;
-    for p in 0..4 {
+    for (rank, &p) in order.iter().enumerate() {
         let seen = handle[p].1;
         if seen == 0 {
             continue;
         }
         classes += 1;
         let mean = handle[p].0 / seen as f64;
-        let sla = if targets[p].is_empty() {
-            notes.push(format!(
-                "P{}: no SLA row covers its tickets; a wait target of {NO_SLA_MINUTES} minutes assumed",
-                p + 1
-            ));
-            NO_SLA_MINUTES
-        } else {
-            targets[p].sort_by(f64::total_cmp);
-            targets[p][(targets[p].len() - 1) / 2]
-        };
-        let _ = writeln!(text, "\n[[class]]\nname = \"P{}\"\npriority = {}", p + 1, p + 1);
+        let sla = sla[p];
+        let _ = writeln!(text, "\n[[class]]\nname = {}\npriority = {}", toml_string(&options.classes[p]), rank + 1);
         let _ = writeln!(text, "sla_wait_minutes = {sla}");
         let _ = writeln!(text, "service_mean_minutes = {}", round3(mean.max(0.001)));
         let _ = writeln!(text, "service_sd_minutes = {}", round3(mean.max(0.001)));
@@ -209,8 +227,12 @@ pub fn build(tickets: &[HistoryTicket], options: &FromHistory) -> Result<(String
             let bucket = ages[i] / unit;
             let j = i + ages[i..].iter().take_while(|a| *a / unit == bucket).count();
             let age_minutes = (bucket * unit + unit / 2) as f64 / 60.0;
-            let _ =
-                writeln!(text, "\n[[backlog]]\nclass = \"P{}\"\ncount = {}\nage_minutes = {age_minutes}", p + 1, j - i);
+            let _ = writeln!(
+                text,
+                "\n[[backlog]]\nclass = {}\ncount = {}\nage_minutes = {age_minutes}",
+                toml_string(&options.classes[p]),
+                j - i
+            );
             i = j;
         }
     }
@@ -334,12 +356,12 @@ mod tests {
     use super::*;
     use crate::simulate::scenario::Scenario;
 
-    fn ticket(created: i64, resolved: Option<i64>, priority: u8) -> HistoryTicket {
+    fn ticket(created: i64, resolved: Option<i64>, class: usize) -> HistoryTicket {
         HistoryTicket {
             created,
             resolved,
             latest: resolved.unwrap_or(created),
-            priority,
+            class,
             handle_minutes: 30.0,
             sla_minutes: Some(1440.0),
         }
@@ -363,6 +385,8 @@ mod tests {
             shifts: None,
             added: vec![parse_added_shift("Mon-Fri 08:00-12:00 2").expect("a shift")],
             backlog_threshold: Some(1),
+            classes: ["P1", "P2", "P3", "P4"].map(String::from).to_vec(),
+            by_target: false,
         };
         let (text, notes) = build(&tickets, &options).expect("a scenario");
         assert!(notes.iter().any(|n| n.contains("capacity the history shows")), "{notes:?}");
@@ -412,7 +436,9 @@ mod tests {
                     replications: 1,
                     shifts: None,
                     added: vec![],
-                    backlog_threshold: None
+                    backlog_threshold: None,
+                    classes: vec!["P1".into()],
+                    by_target: false,
                 }
             )
             .expect_err("empty")

@@ -215,18 +215,20 @@ pub fn to_text(scenario: &Scenario, runs: &[PolicyRun], replications: u32) -> St
         scenario.horizon_days,
         instant(scenario.start)
     );
+    // The class column as wide as the longest name (categories can be long).
+    let width = scenario.classes.iter().map(|c| c.name.chars().count()).max().unwrap_or(0).max(8);
     for run in runs {
         let _ = writeln!(out, "\npolicy {} (means, 95 % intervals)", run.policy.name());
         let _ = writeln!(
             out,
-            "{:<8} {:>9} {:>30} {:>30} {:>26} {:>22}",
+            "{:<width$} {:>9} {:>30} {:>30} {:>26} {:>22}",
             "class", "arrived", "mean wait", "p90 wait", "within SLA", "open at end"
         );
         for class in &run.summary.classes {
             let [mean_wait, p90_wait, sla_share, backlog_end, arrived] = &class.metrics;
             let _ = writeln!(
                 out,
-                "{:<8} {:>9} {:>30} {:>30} {:>26} {:>22}",
+                "{:<width$} {:>9} {:>30} {:>30} {:>26} {:>22}",
                 class.name,
                 count(arrived.mean),
                 duration_ci(mean_wait),
@@ -258,7 +260,13 @@ pub fn to_text(scenario: &Scenario, runs: &[PolicyRun], replications: u32) -> St
         for run in &runs[1..] {
             if let Some([wait, sla, backlog]) = &run.versus_first {
                 let signed = |s: &Stat, f: &dyn Fn(f64) -> String| {
-                    if s.lo.is_nan() { f(s.mean) } else { format!("{} [{} – {}]", f(s.mean), f(s.lo), f(s.hi)) }
+                    if s.mean.is_nan() {
+                        "-".to_owned()
+                    } else if s.lo.is_nan() {
+                        f(s.mean)
+                    } else {
+                        format!("{} [{} – {}]", f(s.mean), f(s.lo), f(s.hi))
+                    }
                 };
                 let _ = writeln!(
                     out,
