@@ -23,6 +23,7 @@
 use augurs::ets::AutoETS;
 use augurs::mstl::MSTLModel;
 use augurs::{Fit, Predict};
+use statrs::distribution::ContinuousCDF;
 
 /// A forecasting method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,6 +60,9 @@ pub struct Seasons {
     /// Below a day: how many intervals the series' first one starts after midnight (UTC), so
     /// that a week's shape can be cut into days.
     pub start_offset: usize,
+    /// Daily series: the date of the first interval, so that "a year earlier" is the same date
+    /// (365 or 366 days back).
+    pub start_date: Option<jiff::civil::Date>,
 }
 
 impl Seasons {
@@ -68,11 +72,11 @@ impl Seasons {
         const DAY: i64 = 86_400;
         if step_seconds < DAY && DAY % step_seconds == 0 {
             let day = (DAY / step_seconds) as usize;
-            Seasons { periods: vec![day, 7 * day], daily: false, start_offset: 0 }
+            Seasons { periods: vec![day, 7 * day], daily: false, start_offset: 0, start_date: None }
         } else if step_seconds == DAY {
-            Seasons { periods: vec![7, 365], daily: true, start_offset: 0 }
+            Seasons { periods: vec![7, 365], daily: true, start_offset: 0, start_date: None }
         } else {
-            Seasons { periods: Vec::new(), daily: false, start_offset: 0 }
+            Seasons { periods: Vec::new(), daily: false, start_offset: 0, start_date: None }
         }
     }
 
@@ -98,6 +102,8 @@ pub enum ForecastError {
     NoHorizon,
     #[error("a value is not a finite count (position {0})")]
     NotFinite(usize),
+    #[error("the method {method} cannot run on this series: {reason}")]
+    CannotRun { method: &'static str, reason: String },
 }
 
 /// A forecast: the point and the interval at `level` for each step ahead.
@@ -223,7 +229,16 @@ fn profile(y: &[f64], horizon: usize, season: usize, seasons: &Seasons) -> Vec<f
         && week == 7 * day
         && day > 1
     {
-        let shift = (day - (seasons.start_offset + first) % day) % day;
+        // Days are cut at their quietest hour (the night, wherever the team is), not at UTC
+        // midnight, so that no row mixes the end of one day with the start of the next.
+        let midnight = (day - (seasons.start_offset + first) % day) % day;
+        let quietest = (0..day)
+            .min_by(|a, b| {
+                let mean = |h: usize| (0..7).map(|d| shape[(midnight + d * day + h) % week]).sum::<f64>();
+                mean(*a).total_cmp(&mean(*b))
+            })
+            .unwrap_or(0);
+        let shift = (midnight + quietest) % week;
         let rotated: Vec<f64> = (0..week).map(|j| shape[(j + shift) % week]).collect();
         let denoised = low_rank(&rotated, 7, day, 2);
         for (j, value) in denoised.into_iter().enumerate() {
@@ -234,13 +249,37 @@ fn profile(y: &[f64], horizon: usize, season: usize, seasons: &Seasons) -> Vec<f
     if total > 0.0 {
         shape.iter_mut().for_each(|s| *s /= total);
     }
-    let level = means.last().copied().unwrap_or(0.0);
+    // The level of the last season, robustly: the season cut into days (single points for a
+    // daily series), each day's level its arrivals over its shape; the days within 40 % of the
+    // median day count, so a holiday or a spike does not move the whole horizon.
+    let last_row = rows.last().copied().unwrap_or(&[]);
+    let block = if seasons.daily { 1 } else { seasons.periods.first().copied().unwrap_or(1).clamp(1, season) };
+    let days: Vec<(f64, f64)> = last_row
+        .chunks(block)
+        .zip(shape.chunks(block))
+        .map(|(v, s)| (v.iter().sum::<f64>(), s.iter().sum::<f64>()))
+        .filter(|(_, s)| *s > 0.0)
+        .collect();
+    let typical = median(&mut days.iter().map(|(v, s)| v / s).collect::<Vec<_>>());
+    let (kept_values, kept_shape) = days
+        .iter()
+        .filter(|(v, s)| typical > 0.0 && ((v / s) / typical - 1.0).abs() <= 0.4)
+        .fold((0.0, 0.0), |(a, b), (v, s)| (a + v, b + s));
+    let level = if kept_shape > 0.0 { kept_values / kept_shape } else { means.last().copied().unwrap_or(0.0) };
     let mut forecast: Vec<f64> = (0..horizon).map(|i| level * shape[(n - first + i) % season]).collect();
 
     // A year of days and more: the same dates a year before say how the level moves and
     // where the fixed holidays fall.
     const YEAR: usize = 365;
     const WINDOW: usize = 14;
+    // The index of the same date a year before index t: 365 days back, 366 across a 29 Feb.
+    let year_ago = |t: usize| -> Option<usize> {
+        let Some(start) = seasons.start_date else { return t.checked_sub(YEAR) };
+        let date = start.checked_add(jiff::Span::new().days(t as i64)).ok()?;
+        let before = date.checked_sub(jiff::Span::new().years(1)).ok()?;
+        let back = date.since(before).ok()?.get_days() as usize;
+        t.checked_sub(back)
+    };
     if daily && n >= YEAR + 2 * WINDOW + horizon {
         // The place in the season of any instant, before `first` too.
         let place = |t: usize| (t + season - n % season) % season;
@@ -249,10 +288,10 @@ fn profile(y: &[f64], horizon: usize, season: usize, seasons: &Seasons) -> Vec<f
             let (from, to) = (t.saturating_sub(WINDOW), (t + WINDOW + 1).min(n));
             median(&mut deseasoned[from..to].to_vec())
         };
-        let then_now = around(n - YEAR);
+        let then_now = year_ago(n).map_or(0.0, around);
         if then_now > 0.0 {
             for (i, f) in forecast.iter_mut().enumerate() {
-                let then = n - YEAR + i;
+                let Some(then) = year_ago(n + i).filter(|t| *t < n) else { continue };
                 let mut factor = around(then) / then_now;
                 // A day a third lower than its neighbours a year ago: a fixed holiday, again.
                 let expected = around(then) * shape[place(then)];
@@ -274,6 +313,28 @@ fn mstl(y: &[f64], horizon: usize, periods: Vec<usize>) -> Option<Vec<f64>> {
     let fitted = model.fit(y).ok()?;
     let forecast = fitted.predict(horizon, None).ok()?;
     forecast.point.iter().all(|v| v.is_finite()).then_some(forecast.point)
+}
+
+/// Every method's point forecast that can run (or only `only`), MSTL and profile fitted once
+/// for the ensemble too.
+pub fn points_all(y: &[f64], horizon: usize, seasons: &Seasons, only: Option<Method>) -> Vec<(Method, Vec<f64>)> {
+    let wanted = |m: Method| only.is_none_or(|o| o == m || (o == Method::Ensemble && m != Method::SeasonalNaive));
+    let naive = wanted(Method::SeasonalNaive).then(|| point(y, horizon, seasons, Method::SeasonalNaive)).flatten();
+    let mstl = wanted(Method::Mstl).then(|| point(y, horizon, seasons, Method::Mstl)).flatten();
+    let profile = wanted(Method::Profile).then(|| point(y, horizon, seasons, Method::Profile)).flatten();
+    let ensemble = match (&mstl, &profile) {
+        (Some(a), Some(b)) if only.is_none_or(|o| o == Method::Ensemble) => {
+            Some(a.iter().zip(b).map(|(a, b)| (a + b) / 2.0).collect())
+        }
+        _ => None,
+    };
+    let all = [
+        (Method::SeasonalNaive, naive),
+        (Method::Mstl, mstl),
+        (Method::Profile, profile),
+        (Method::Ensemble, ensemble),
+    ];
+    all.into_iter().filter(|(m, _)| only.is_none_or(|o| o == *m)).filter_map(|(m, f)| f.map(|f| (m, f))).collect()
 }
 
 /// The point forecast of one method; `None` when it cannot run on this series.
@@ -324,52 +385,74 @@ pub fn forecast(
     let holdout = horizon.min(y.len().saturating_sub(needed));
     let (train, test) = y.split_at(y.len() - holdout);
     let m = mase_season(seasons, train.len());
-    let mut validation = Vec::new();
-    let mut inner: Vec<(Method, Vec<f64>)> = Vec::new();
-    if holdout > 0 {
-        for candidate in Method::ALL {
-            if method.is_some_and(|wanted| wanted != candidate) {
-                continue;
-            }
-            if let Some(f) = point(train, holdout, seasons, candidate) {
-                validation.push((candidate, mase(test, &f, train, m)));
-                inner.push((candidate, f));
-            }
-        }
-    }
+    let inner: Vec<(Method, Vec<f64>)> =
+        if holdout > 0 { points_all(train, holdout, seasons, method) } else { Vec::new() };
+    let validation: Vec<(Method, f64)> = inner.iter().map(|(c, f)| (*c, mase(test, f, train, m))).collect();
+    // Chosen by the mean absolute error: the same order as MASE (one scale for all), and
+    // defined when the past is flat and MASE's scale is zero.
+    let mae = |f: &[f64]| test.iter().zip(f).map(|(a, f)| (a - f).abs()).sum::<f64>();
     let chosen = method.unwrap_or_else(|| {
-        validation
+        inner
             .iter()
+            .map(|(c, f)| (*c, mae(f)))
             .filter(|(_, score)| score.is_finite())
             .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map_or(Method::SeasonalNaive, |(m, _)| *m)
+            .map_or(Method::SeasonalNaive, |(c, _)| c)
     });
-    let point = point(y, horizon, seasons, chosen)
-        .or_else(|| point(y, horizon, seasons, Method::SeasonalNaive))
-        .unwrap_or_else(|| vec![y.last().copied().unwrap_or(0.0); horizon]);
+    let point = match points_all(y, horizon, seasons, Some(chosen)).pop() {
+        Some((_, point)) => point,
+        None if method.is_some() => {
+            return Err(ForecastError::CannotRun {
+                method: chosen.name(),
+                reason: format!("{} points do not show two of its seasons ({:?})", y.len(), seasons.periods),
+            });
+        }
+        None => point_or_naive(y, horizon, seasons),
+    };
 
     // Conformal intervals: quantiles of the errors over the inner holdout, each scaled by the
     // square root of its forecast (counts vary about as their square root: a quiet hour's
     // error is not a busy hour's), applied the same way to the forecast.
-    let (lo_q, hi_q) = ((1.0 - level) / 2.0, 1.0 - (1.0 - level) / 2.0);
     let scale = |f: f64| f.max(1.0).sqrt();
     let scaled: Vec<f64> = inner
         .iter()
         .find(|(m, _)| *m == chosen)
         .map(|(_, f)| test.iter().zip(f).map(|(a, f)| (a - f) / scale(*f)).collect())
         .unwrap_or_default();
-    let (lo, hi) = if scaled.len() >= 5 {
-        let mut sorted = scaled;
-        sorted.sort_by(f64::total_cmp);
-        let at = |q: f64| sorted[((q * (sorted.len() - 1) as f64).round() as usize).min(sorted.len() - 1)];
-        (at(lo_q).min(0.0), at(hi_q).max(0.0))
-    } else {
-        // Too short to measure: Poisson's own 95 % band.
-        (-1.96, 1.96)
-    };
+    let (lo, hi) = conformal_band(scaled, level);
     let lower = point.iter().map(|p| (p + lo * scale(*p)).max(0.0)).collect();
     let upper = point.iter().map(|p| p + hi * scale(*p)).collect();
     Ok(Prediction { method: chosen, point, lower, upper, level, validation })
+}
+
+/// The band of scaled errors at `level`. With 20 errors or more, split-conformal: the
+/// ⌈(n + 1)(1 − α/2)⌉-th of each side (the widest when the level asks for more than the
+/// errors can say). With fewer, a normal band of the errors' spread (at least Poisson's).
+fn conformal_band(mut scaled: Vec<f64>, level: f64) -> (f64, f64) {
+    let alpha = 1.0 - level;
+    let n = scaled.len();
+    if n >= 20 {
+        scaled.sort_by(f64::total_cmp);
+        let k = (((n + 1) as f64) * (1.0 - alpha / 2.0)).ceil() as usize;
+        let hi = scaled[k.clamp(1, n) - 1];
+        let lo = scaled[n - k.clamp(1, n)];
+        (lo.min(0.0), hi.max(0.0))
+    } else {
+        let z = statrs::distribution::Normal::standard().inverse_cdf(1.0 - alpha / 2.0);
+        let sd = if n >= 2 {
+            let mean = scaled.iter().sum::<f64>() / n as f64;
+            (scaled.iter().map(|e| (e - mean).powi(2)).sum::<f64>() / (n - 1) as f64).sqrt()
+        } else {
+            1.0
+        };
+        let spread = z * sd.max(1.0);
+        (-spread, spread)
+    }
+}
+
+/// The seasonal naive forecast, or the last value repeated when there is no season.
+fn point_or_naive(y: &[f64], horizon: usize, seasons: &Seasons) -> Vec<f64> {
+    point(y, horizon, seasons, Method::SeasonalNaive).unwrap_or_else(|| vec![y.last().copied().unwrap_or(0.0); horizon])
 }
 
 /// A backtest: the last `horizon` points held out, the forecast made from the rest.
@@ -398,12 +481,9 @@ pub fn backtest(
     let (train, actual) = y.split_at(y.len() - horizon);
     let prediction = forecast(train, horizon, seasons, method, level)?;
     let m = mase_season_override.unwrap_or_else(|| mase_season(seasons, train.len()));
-    let methods = Method::ALL
+    let methods = points_all(train, horizon, seasons, None)
         .into_iter()
-        .filter_map(|candidate| {
-            let f = point(train, horizon, seasons, candidate)?;
-            Some((candidate, mase(actual, &f, train, m), smape(actual, &f)))
-        })
+        .map(|(candidate, f)| (candidate, mase(actual, &f, train, m), smape(actual, &f)))
         .collect();
     Ok(Backtest {
         mase: mase(actual, &prediction.point, train, m),

@@ -3,7 +3,8 @@
 //!
 //! The model is the fluid one with deadlines. Each interval's tickets bring `count × AHT` hours
 //! of work, released at the interval's start and due `sla` after its middle. The backlog at
-//! the start brings its hours, due `sla` after the start. An agent on duty does `1 − shrinkage`
+//! the start brings its hours, due `sla` after the start. The SLA counts open hours (business
+//! time, as vigie's SLAs do) or, when asked, calendar hours. An agent on duty does `1 − shrinkage`
 //! hours of work per hour within the opening hours, and nothing outside them. Working earliest
 //! deadline first (the same as oldest first here, since every ticket has the same horizon),
 //! `N` agents meet every deadline iff, for every window of intervals `a..=i`, the work released
@@ -84,6 +85,8 @@ pub struct WorkloadParams {
     pub shrinkage: f64,
     /// Hours of work already waiting at the start.
     pub backlog_hours: f64,
+    /// The SLA counts only the open hours (business time); otherwise calendar time.
+    pub sla_in_open_hours: bool,
     pub interval_seconds: i64,
     pub open: OpenHours,
 }
@@ -112,20 +115,45 @@ pub struct WorkloadPlan {
     pub binding: Option<usize>,
     /// Work the deadlines leave no open hour for: due before the team opens again.
     pub impossible: Option<usize>,
+    /// Agents the backlog alone needs by its own deadline, and that deadline.
+    pub backlog_agents: f64,
+    pub backlog_due: Option<i64>,
+}
+
+impl OpenHours {
+    /// The instant `minutes` of open time after `from` (the first, if open time runs out
+    /// exactly there).
+    fn after_open_minutes(&self, from: i64, minutes: f64) -> i64 {
+        let target = self.open_before(from) + minutes;
+        let weekly = f64::from(self.minutes_a_week()).max(1.0);
+        // Within whole weeks plus one of the answer.
+        let (mut low, mut high) = (from, from + (((minutes / weekly).ceil() as i64) + 1) * WEEK * 60);
+        while high - low > 1 {
+            let mid = low + (high - low) / 2;
+            if self.open_before(mid) >= target { high = mid } else { low = mid }
+        }
+        high
+    }
 }
 
 /// Plans a series of (interval start in epoch seconds, count).
 pub fn plan(series: &[(i64, u64)], params: &WorkloadParams) -> WorkloadPlan {
     let productive = 1.0 - params.shrinkage;
     let half = params.interval_seconds / 2;
-    let sla = (params.sla_minutes * 60.0).round() as i64;
+    let due = |from: i64| {
+        if params.sla_in_open_hours {
+            params.open.after_open_minutes(from, params.sla_minutes)
+        } else {
+            from.saturating_add((params.sla_minutes * 60.0).round() as i64)
+        }
+    };
     let mut rows: Vec<WorkloadRow> = series
         .iter()
         .map(|(start, count)| WorkloadRow {
             start: *start,
             count: *count,
             work_hours: *count as f64 * params.aht_minutes / 60.0,
-            due: start + half + sla,
+            due: due(start + half),
             agents: 0.0,
             window_start: 0,
         })
@@ -170,9 +198,22 @@ pub fn plan(series: &[(i64, u64)], params: &WorkloadParams) -> WorkloadPlan {
         .filter(|(_, r)| r.agents > 0.0)
         .max_by(|a, b| a.1.agents.total_cmp(&b.1.agents))
         .map(|(i, _)| i);
+    // The backlog alone, by its own deadline (the windows above give it the first interval's).
+    let (mut backlog_agents, mut backlog_due) = (0.0, None);
+    if let (Some(first), true) = (rows.first(), params.backlog_hours > 0.0) {
+        let by = due(first.start);
+        let capacity = hours_before(by) - hours_before(first.start);
+        backlog_due = Some(by);
+        if capacity > 1e-12 {
+            backlog_agents = params.backlog_hours / capacity;
+        } else {
+            impossible.get_or_insert(0);
+        }
+    }
+    let most = binding.map_or(0.0, |i| rows[i].agents).max(backlog_agents);
     // A whole number of agents; 1e-9 absorbs the float error of a ratio that is whole.
-    let agents = binding.map_or(0, |i| (rows[i].agents - 1e-9).ceil().max(0.0) as u64);
-    WorkloadPlan { rows, agents, binding, impossible }
+    let agents = (most - 1e-9).ceil().max(0.0) as u64;
+    WorkloadPlan { rows, agents, binding, impossible, backlog_agents, backlog_due }
 }
 
 #[cfg(test)]
@@ -187,6 +228,7 @@ mod tests {
             sla_minutes: 24.0 * 60.0,
             shrinkage: 0.0,
             backlog_hours: 0.0,
+            sla_in_open_hours: false,
             interval_seconds: 86_400,
             open,
         }
@@ -219,6 +261,33 @@ mod tests {
         p.backlog_hours = 36.0;
         // 36 h of backlog and 36 h of Monday's work by Tuesday noon (36 h): 2 agents.
         assert_eq!(plan(&[(MONDAY, 36)], &p).agents, 2);
+    }
+
+    #[test]
+    fn the_backlog_alone_is_due_one_sla_after_the_start() {
+        // 36 h of backlog due 24 h after the start, no arrivals: 2 agents (not 1 by the first
+        // interval's later deadline).
+        let mut p = params(OpenHours::always());
+        p.backlog_hours = 36.0;
+        let plan = plan(&[(MONDAY, 0), (MONDAY + 86_400, 0)], &p);
+        assert_eq!(plan.agents, 2);
+        assert_eq!(plan.backlog_due, Some(MONDAY + 86_400));
+    }
+
+    #[test]
+    fn an_sla_in_open_hours_runs_only_while_the_team_works() {
+        // Open 09:00-17:00 on weekdays, an SLA of 8 open hours: Friday's tickets (middle at
+        // Friday 12:00) are due Monday 12:00, not on Saturday.
+        let office = OpenHours::from_days(&[((0..5).collect(), 9 * 60, 17 * 60)]);
+        let mut p = params(office);
+        p.sla_minutes = 8.0 * 60.0;
+        p.sla_in_open_hours = true;
+        let friday = MONDAY + 4 * 86_400;
+        let plan = plan(&[(friday, 8)], &p);
+        assert_eq!(plan.rows[0].due, MONDAY + 7 * 86_400 + 12 * 3600);
+        // 8 h of work in the 11 open hours from Friday 00:00 to Monday 12:00: 1 agent.
+        assert_eq!(plan.agents, 1);
+        assert_eq!(plan.impossible, None);
     }
 
     #[test]

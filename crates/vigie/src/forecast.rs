@@ -121,6 +121,21 @@ fn read_arrivals(path: &PathBuf, step: i64) -> anyhow::Result<Series> {
     }
     let last = intervals.last().map_or(start, |i| i.start);
     let n = ((last.as_second() - start.as_second()) / step) as usize + 1;
+    // Gaps are filled with zeros: a typo'd year would make billions of them.
+    if n > 10_000_000 {
+        bail!(
+            "{name}: from {} to {} is {n} intervals of {step} s; the most is 10,000,000 (a wrong year?)",
+            first.start_text,
+            intervals.last().map_or("", |i| i.start_text.as_str())
+        );
+    }
+    if intervals.len() >= 2 && intervals.windows(2).all(|w| w[1].start.as_second() - w[0].start.as_second() != step) {
+        let apart = (intervals[1].start.as_second() - intervals[0].start.as_second()) / 60;
+        bail!(
+            "{name}: no two rows are one interval ({} min) apart (the first two are {apart} min): give the series' interval with --freq",
+            step / 60
+        );
+    }
     let mut values = vec![0.0; n];
     for interval in &intervals {
         values[((interval.start.as_second() - start.as_second()) / step) as usize] = interval.count as f64;
@@ -344,21 +359,34 @@ fn to_text(outcomes: &[Outcome], step: i64, horizon: usize, freq: &str) -> Strin
                 b.methods.iter().map(|(m, mase, _)| format!("{} {:.3}", m.name(), mase)).collect::<Vec<_>>().join(", ")
             );
         }
-        // Days at most: a week of hours is summed per day.
-        let per = if step < 86_400 && horizon > 48 { (86_400 / step) as usize } else { 1 };
-        let range = if per > 1 { "range (hours' summed)" } else { "range" };
-        let _ =
-            writeln!(out, "{:<22} {:>10} {:>22}", if per > 1 { "day" } else { "interval start" }, "expected", range);
         let n = o.series.values.len();
-        for chunk in (0..p.point.len()).collect::<Vec<_>>().chunks(per) {
-            let sum = |v: &[f64]| chunk.iter().map(|i| v[*i]).sum::<f64>();
-            let _ = writeln!(
-                out,
-                "{:<22} {:>10.0} {:>22}",
-                instant(at(&o.series, step, n + chunk[0])),
-                sum(&p.point),
-                format!("{:.0} – {:.0}", sum(&p.lower), sum(&p.upper))
-            );
+        if step < 86_400 && horizon > 48 {
+            // A week of hours, told per UTC day: the expected total (the ranges are per
+            // interval and do not add up: --format csv or json gives them).
+            let _ = writeln!(out, "{:<22} {:>10}", "day (UTC)", "expected");
+            let mut day_total = 0.0;
+            let mut day_start = at(&o.series, step, n);
+            for i in 0..p.point.len() {
+                let here = at(&o.series, step, n + i);
+                if i > 0 && here.as_second().rem_euclid(86_400) == 0 {
+                    let _ = writeln!(out, "{:<22} {:>10.0}", instant(day_start), day_total);
+                    day_total = 0.0;
+                    day_start = here;
+                }
+                day_total += p.point[i];
+            }
+            let _ = writeln!(out, "{:<22} {:>10.0}", instant(day_start), day_total);
+        } else {
+            let _ = writeln!(out, "{:<22} {:>10} {:>22}", "interval start", "expected", "range");
+            for i in 0..p.point.len() {
+                let _ = writeln!(
+                    out,
+                    "{:<22} {:>10.0} {:>22}",
+                    instant(at(&o.series, step, n + i)),
+                    p.point[i],
+                    format!("{:.0} – {:.0}", p.lower[i], p.upper[i])
+                );
+            }
         }
         out.push('\n');
     }
@@ -428,6 +456,12 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
     }
     let seasons = Seasons::of_step(step);
     let horizon = args.horizon.unwrap_or(((7 * 86_400) / step).max(1) as usize);
+    if horizon > 1_000_000 {
+        bail!("--horizon {horizon} is too far: at most 1,000,000 intervals");
+    }
+    if args.mase_season == Some(0) {
+        bail!("--mase-season must be at least 1");
+    }
     if horizon == 0 {
         bail!("--horizon must be at least 1");
     }
@@ -441,6 +475,9 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
     for s in series {
         let mut seasons = seasons.clone();
         seasons.start_offset = (s.start.as_second().rem_euclid(86_400) / step) as usize;
+        if step == 86_400 {
+            seasons.start_date = Some(jiff::tz::Offset::UTC.to_datetime(s.start).date());
+        }
         let prediction = forecast(&s.values, horizon, &seasons, method, args.level)
             .map_err(|e| anyhow::anyhow!("{}: {e}", s.name))?;
         let backtest = if args.backtest {

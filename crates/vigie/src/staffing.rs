@@ -41,8 +41,11 @@ pub struct StaffingArgs {
     /// Workload: hours of work already waiting at the start of the series.
     #[arg(long, default_value = "0")]
     pub(crate) backlog_hours: f64,
+    /// Workload: count --sla-hours in calendar hours rather than in the open hours of --open.
+    #[arg(long)]
+    pub(crate) sla_calendar: bool,
     /// Workload: when the team works, "DAYS HH:MM-HH:MM" in UTC (such as "Mon-Fri 09:00-17:00");
-    /// repeat for several. Default: always.
+    /// repeat for several. Default: always. --sla-hours counts these hours (business time).
     #[arg(long = "open", value_name = "HOURS")]
     pub(crate) open: Vec<String>,
     /// Mean handle time of a contact, in seconds.

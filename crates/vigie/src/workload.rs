@@ -33,8 +33,8 @@ pub fn run(args: &StaffingArgs) -> anyhow::Result<()> {
     if !(0.0..1.0).contains(&shrinkage) {
         bail!("--shrinkage must be a share from 0 to below 1 (such as 0.3)");
     }
-    if !(args.sla_hours.is_finite() && args.sla_hours > 0.0) {
-        bail!("--sla-hours must be above 0");
+    if !(args.sla_hours.is_finite() && args.sla_hours > 0.0 && args.sla_hours <= 87_600.0) {
+        bail!("--sla-hours must be above 0 and at most 87600 (ten years)");
     }
     if !(args.backlog_hours.is_finite() && args.backlog_hours >= 0.0) {
         bail!("--backlog-hours must be 0 or more");
@@ -71,11 +71,32 @@ pub fn run(args: &StaffingArgs) -> anyhow::Result<()> {
         eprintln!("warning: {name}: {} gaps (the first at line {}): no work counted there", gaps.len(), gaps[0].line);
     }
     let series: Vec<(i64, u64)> = intervals.iter().map(|i| (i.start.as_second(), i.count)).collect();
+    // Every window of intervals is checked: n²/2 of them.
+    const MOST_ROWS: usize = 50_000;
+    if series.len() > MOST_ROWS {
+        bail!(
+            "{name}: {} intervals; the workload model checks every window of them and takes at most {MOST_ROWS} \
+             (a longer --interval-minutes, or a shorter series)",
+            series.len()
+        );
+    }
+    if series.is_empty() {
+        bail!("{name}: no interval");
+    }
+    if args.sla_hours * 60.0 < 2.0 * interval_minutes {
+        eprintln!(
+            "warning: --sla-hours {} is under two intervals of {interval_minutes} minutes: each interval's work is taken \
+             as released at its start and due after its middle, which is coarse at this scale (use shorter intervals)",
+            args.sla_hours
+        );
+    }
     let params = WorkloadParams {
         aht_minutes,
         sla_minutes: args.sla_hours * 60.0,
         shrinkage,
         backlog_hours: args.backlog_hours,
+        // Business time when the team has opening hours, as vigie's SLAs are.
+        sla_in_open_hours: !args.sla_calendar && !args.open.is_empty(),
         interval_seconds,
         open,
     };
@@ -120,6 +141,9 @@ pub fn run(args: &StaffingArgs) -> anyhow::Result<()> {
                 serde_json::json!({
                     "model": "workload", "agents": result.agents,
                     "binding": result.binding.map(|i| instant(result.rows[i].start)),
+                    "backlog_agents_needed": result.backlog_agents,
+                    "backlog_due": result.backlog_due.map(instant),
+                    "sla_in_open_hours": params.sla_in_open_hours,
                     "binding_window_start": result.binding.map(|i| instant(result.rows[result.rows[i].window_start].start)),
                     "work_hours": result.rows.iter().map(|r| r.work_hours).sum::<f64>(),
                     "backlog_hours": params.backlog_hours, "intervals": rows,
@@ -141,12 +165,25 @@ fn text(result: &WorkloadPlan, params: &WorkloadParams, name: &str) -> String {
     let work: f64 = result.rows.iter().map(|r| r.work_hours).sum();
     let open_hours = f64::from(params.open.minutes_a_week()) / 60.0;
     let mut out = format!(
-        "{name}: {} intervals, {work:.0} hours of work arriving, {:.0} waiting at the start; each ticket due {} hours after it arrives\n",
+        "{name}: {} intervals, {work:.0} hours of work arriving, {:.0} waiting at the start; each ticket due {} {} hours after it arrives\n",
         result.rows.len(),
         params.backlog_hours,
-        params.sla_minutes / 60.0
+        params.sla_minutes / 60.0,
+        if params.sla_in_open_hours { "open" } else { "calendar" }
     );
+    let backlog_binds =
+        result.backlog_agents > 0.0 && result.binding.is_none_or(|i| result.backlog_agents >= result.rows[i].agents);
     match result.binding {
+        _ if backlog_binds => {
+            let _ = writeln!(
+                out,
+                "{} agents on duty whenever the team is open ({open_hours:.0} hours a week, {:.0} % of it on tickets) meet every deadline;\n\
+                 the tightest: the backlog, all done by {}",
+                result.agents,
+                (1.0 - params.shrinkage) * 100.0,
+                result.backlog_due.map_or_else(String::new, instant)
+            );
+        }
         None => out.push_str("no work: no agent needed\n"),
         Some(i) => {
             let r = &result.rows[i];
@@ -157,7 +194,7 @@ fn text(result: &WorkloadPlan, params: &WorkloadParams, name: &str) -> String {
                  the tightest: the {} tickets ({:.0} hours{}) arriving from {} to the interval of {}, all done by {}",
                 result.agents,
                 (1.0 - params.shrinkage) * 100.0,
-                window.iter().map(|w| w.count).sum::<u64>(),
+                window.iter().fold(0u64, |n, w| n.saturating_add(w.count)),
                 window.iter().map(|w| w.work_hours).sum::<f64>(),
                 if r.window_start == 0 && params.backlog_hours > 0.0 { ", with the backlog" } else { "" },
                 instant(result.rows[r.window_start].start),

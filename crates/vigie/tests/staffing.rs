@@ -95,12 +95,20 @@ fn back_office_work_is_staffed_against_its_deadlines() {
     assert_eq!(doc["binding"], "2026-03-04T00:00:00Z");
     // Tuesday has no work of its own; the window from Monday to its deadline (60 h) has 36.
     assert_eq!(doc["intervals"][1]["agents_needed"], 0.6);
-    // Open 08:00-16:00 only: Wednesday 8 h + Thursday 08:00-12:00 4 h = 12 h: 6 agents.
-    let out = run(vigie().arg("staffing").arg(&file).args(args).args(["--open", "Mon-Fri 08:00-16:00"]));
+    // Open 08:00-16:00 only, the SLA in calendar hours: Wednesday 8 h + Thursday 08:00-12:00
+    // 4 h = 12 h: 6 agents.
+    let office = ["--open", "Mon-Fri 08:00-16:00"];
+    let out =
+        run(vigie().arg("staffing").arg(&file).args(args).args(office).args(["--sla-hours", "24", "--sla-calendar"]));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("6 agents on duty whenever the team is open (40 hours a week"), "{text}");
+    // In open hours (the default with --open), Wednesday's work is due 24 open hours after
+    // its middle: Monday 12:00; 8 + 8 + 8 + 4 = 28 open hours for 72: 3 agents.
+    let out = run(vigie().arg("staffing").arg(&file).args(args).args(office).args(["--sla-hours", "24"]));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("3 agents on duty") && text.contains("24 open hours"), "{text}");
     // Work due while the team is closed is said; a bad opening is refused.
-    let out = run(vigie().arg("staffing").arg(&file).args(args).args(["--open", "Sat 08:00-16:00"]));
+    let out = run(vigie().arg("staffing").arg(&file).args(args).args(["--open", "Sat 08:00-16:00", "--sla-calendar"]));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no number of agents meets that deadline"));
     let said = common::refused(
         "staffing",

@@ -99,3 +99,37 @@ fn the_low_rank_shape_keeps_a_rank_two_matrix_and_drops_noise() {
     let rank_one = low_rank(&m, 7, 3, 1);
     assert!(m.iter().zip(&rank_one).any(|(x, y)| (x - y).abs() > 0.1));
 }
+
+#[test]
+fn a_year_ago_is_the_same_date_across_a_leap_day() {
+    // From 2023-01-01: Christmas is day 358 in 2023 and day 365 + 359 = 724 in 2024 (a leap
+    // year), 366 days later.
+    let y: Vec<f64> = (0..760).map(|t| if t == 358 || t == 724 { 20.0 } else { 100.0 }).collect();
+    let mut seasons = Seasons::of_step(86_400);
+    seasons.start_date = Some(jiff::civil::date(2023, 1, 1));
+    let train = &y[..702];
+    let f = point(train, 28, &seasons, Method::Profile).expect("a forecast");
+    assert!(f[724 - 702] < 40.0, "Christmas 2024 is expected: {}", f[724 - 702]);
+    assert!(f[723 - 702] > 80.0, "Christmas Eve is not: {}", f[723 - 702]);
+}
+
+#[test]
+fn the_level_asked_sets_the_width_and_an_impossible_method_is_refused() {
+    let seasons = Seasons::of_step(3_600);
+    let y: Vec<f64> = hourly(4).iter().enumerate().map(|(t, v)| v + ((t * 7919) % 5) as f64).collect();
+    let width = |level: f64| {
+        let p = forecast(&y, 4, &seasons, None, level).expect("a forecast");
+        p.upper[0] - p.lower[0]
+    };
+    assert!(width(0.5) < width(0.95) && width(0.95) < width(0.999));
+    // 60 hours show the day but not the week: the profile repeats days.
+    let short: Vec<f64> = (0..60).map(|t| (t % 24) as f64).collect();
+    assert!(forecast(&short, 24, &seasons, Some(Method::Profile), 0.9).is_ok());
+    // Weeks have no season here: the profile has nothing to repeat.
+    let weeks = Seasons::of_step(7 * 86_400);
+    assert!(matches!(
+        forecast(&[1.0; 100], 4, &weeks, Some(Method::Profile), 0.9),
+        Err(ForecastError::CannotRun { method: "profile", .. })
+    ));
+    assert!(forecast(&[1.0; 100], 4, &weeks, None, 0.9).is_ok(), "auto falls back to what can run");
+}
