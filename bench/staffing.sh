@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # W2 (shared/bench/WORKLOADS.md): `vigie staffing` on a year of half-hour arrivals against the
 # pyworkforce peer and the exact reference (erlangc_reference.py), in the same run: agreement
-# per interval, then whole-process wall time (5 runs each, median) and the ratio.
+# per interval, then whole-process wall time (median of runs, bench/wall.py) and the ratio.
 #
 #   bench/staffing.sh            # makes target/bench-venv (pyworkforce 0.5.1, numpy) if needed
 set -euo pipefail
@@ -24,22 +24,14 @@ echo "== agreement (17,520 half-hour intervals)"
 "$py" bench/oracle/erlangc_reference.py "$work/arrivals.csv" "${ARGS[@]}" --compare "$work/pyworkforce.csv" | tail -n +2 | head -1
 cmp -s "$work/vigie.csv" "$work/reference.csv" && echo "vigie's CSV is byte for byte the reference's"
 
-# Whole process, wall clock, median of 5.
-median_ms() {
-  local times=()
-  for _ in 1 2 3 4 5; do
-    local start end
-    start=$(date +%s%N)
-    "$@" >/dev/null
-    end=$(date +%s%N)
-    times+=($(( (end - start) / 1000 )))
-  done
-  printf '%s\n' "${times[@]}" | sort -n | sed -n 3p | awk '{printf "%.1f", $1 / 1000}'
-}
-echo "== whole process, median of 5 runs (ms)"
-t_vigie=$(median_ms "$vigie" staffing "$work/arrivals.csv" "${ARGS[@]}" --format csv --out "$work/v.csv")
-t_peer=$(median_ms "$py" bench/oracle/peer_staffing_pyworkforce.py "$work/arrivals.csv" "${ARGS[@]}" -o "$work/p.csv")
-t_ref=$(median_ms "$py" bench/oracle/erlangc_reference.py "$work/arrivals.csv" "${ARGS[@]}" -o "$work/r.csv")
+# Whole process, wall clock: the median of several runs, each forked from one Python process
+# (bench/wall.py; its own cost is the /bin/true line).
+echo "== whole process, median of runs (ms)"
+t_true=$("$py" bench/wall.py 41 /bin/true)
+t_vigie=$("$py" bench/wall.py 41 "$vigie" staffing "$work/arrivals.csv" "${ARGS[@]}" --format csv --out "$work/v.csv")
+t_peer=$("$py" bench/wall.py 5 "$py" bench/oracle/peer_staffing_pyworkforce.py "$work/arrivals.csv" "${ARGS[@]}" -o "$work/p.csv")
+t_ref=$("$py" bench/wall.py 5 "$py" bench/oracle/erlangc_reference.py "$work/arrivals.csv" "${ARGS[@]}" -o "$work/r.csv")
+echo "/bin/true (the harness)  $t_true"
 echo "vigie staffing          $t_vigie"
 echo "pyworkforce (peer)      $t_peer"
 echo "erlangc_reference.py    $t_ref"

@@ -17,6 +17,8 @@ pub struct Interval {
 pub enum ArrivalsError {
     #[error("{name}: {source}")]
     Csv { name: String, source: csv::Error },
+    #[error("{name}: {source}")]
+    Io { name: String, source: std::io::Error },
     #[error("{name}: the header must have the columns interval_start and count (found: {found})")]
     Header { name: String, found: String },
     #[error("{name}:{line}: {reason}")]
@@ -46,46 +48,117 @@ pub fn read(
 }
 
 /// Reads a series and hands each interval to `each` (its start as written and as an instant,
-/// its count) as it comes, holding nothing: a year of half hours streams through.
+/// its count) as it comes: a year of half hours streams through `each` without being gathered.
+///
+/// A file without quotes (what every tool writes for two plain columns) is split by lines and
+/// commas directly; anything else goes through the csv crate. Both give the same rows and the
+/// same line numbers.
 pub fn read_each<E: From<ArrivalsError>>(
     name: &str,
-    input: impl std::io::Read,
+    mut input: impl std::io::Read,
     interval: SignedDuration,
-    mut each: impl FnMut(&str, Timestamp, u64) -> Result<(), E>,
+    each: impl FnMut(&str, Timestamp, u64) -> Result<(), E>,
 ) -> Result<Vec<Gap>, E> {
-    let mut reader = csv::ReaderBuilder::new().from_reader(input);
-    let headers =
-        reader.headers().map_err(|source| E::from(ArrivalsError::Csv { name: name.to_owned(), source }))?.clone();
-    let column = |wanted: &str| headers.iter().position(|h| h.trim_start_matches('\u{feff}').trim() == wanted);
-    let (Some(start_at), Some(count_at)) = (column("interval_start"), column("count")) else {
-        return Err(E::from(ArrivalsError::Header {
-            name: name.to_owned(),
-            found: headers.iter().collect::<Vec<_>>().join(","),
-        }));
+    let mut bytes = Vec::new();
+    input.read_to_end(&mut bytes).map_err(|source| E::from(ArrivalsError::Io { name: name.to_owned(), source }))?;
+    let mut rows = Rows { name, interval, each, previous: None, gaps: Vec::new() };
+    let plain = if memchr_quote(&bytes) { None } else { std::str::from_utf8(&bytes).ok() };
+    match plain {
+        Some(text) => read_plain(name, text, &mut rows)?,
+        None => read_quoted(name, &bytes, &mut rows)?,
+    }
+    Ok(rows.gaps)
+}
+
+fn memchr_quote(bytes: &[u8]) -> bool {
+    bytes.contains(&b'"')
+}
+
+/// The columns of the header, or the error naming what was found.
+fn columns<'h>(name: &str, headers: impl Iterator<Item = &'h str> + Clone) -> Result<(usize, usize), ArrivalsError> {
+    let column = |wanted: &str| headers.clone().position(|h| h.trim_start_matches('\u{feff}').trim() == wanted);
+    match (column("interval_start"), column("count")) {
+        (Some(start), Some(count)) => Ok((start, count)),
+        _ => Err(ArrivalsError::Header { name: name.to_owned(), found: headers.collect::<Vec<_>>().join(",") }),
+    }
+}
+
+/// Splits a quote-free text by lines and commas.
+fn read_plain<E: From<ArrivalsError>, F: FnMut(&str, Timestamp, u64) -> Result<(), E>>(
+    name: &str,
+    text: &str,
+    rows: &mut Rows<'_, F>,
+) -> Result<(), E> {
+    let mut lines = text.split('\n').enumerate().map(|(i, l)| (i as u64 + 1, l.strip_suffix('\r').unwrap_or(l)));
+    let Some((_, header)) = lines.find(|(_, l)| !l.is_empty()) else {
+        return Err(E::from(ArrivalsError::Header { name: name.to_owned(), found: String::new() }));
     };
-    let mut previous: Option<(Timestamp, String)> = None;
-    let mut gaps: Vec<Gap> = Vec::new();
-    // One record, read into again and again: a year of half hours is 17,520 rows.
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(source) => return Err(E::from(ArrivalsError::Csv { name: name.to_owned(), source })),
+    let width = header.split(',').count();
+    let (start_at, count_at) = columns(name, header.split(',')).map_err(E::from)?;
+    for (line, text) in lines {
+        if text.is_empty() {
+            continue;
         }
+        let fields = text.split(',');
+        let found = fields.clone().count();
+        if found != width {
+            return Err(E::from(ArrivalsError::Row {
+                name: name.to_owned(),
+                line,
+                reason: format!("{found} fields where the header has {width}"),
+            }));
+        }
+        let field = |at: usize| fields.clone().nth(at).unwrap_or_default();
+        rows.row(line, field(start_at), field(count_at))?;
+    }
+    Ok(())
+}
+
+/// Reads through the csv crate (quoted fields, other encodings refused with its message).
+fn read_quoted<E: From<ArrivalsError>, F: FnMut(&str, Timestamp, u64) -> Result<(), E>>(
+    name: &str,
+    bytes: &[u8],
+    rows: &mut Rows<'_, F>,
+) -> Result<(), E> {
+    let csv_error = |source| E::from(ArrivalsError::Csv { name: name.to_owned(), source });
+    let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
+    let headers = reader.headers().map_err(csv_error)?.clone();
+    let (start_at, count_at) = columns(name, headers.iter()).map_err(E::from)?;
+    let mut record = csv::StringRecord::new();
+    while reader.read_record(&mut record).map_err(csv_error)? {
         let line = record.position().map_or(0, csv::Position::line);
+        rows.row(line, record.get(start_at).unwrap_or_default(), record.get(count_at).unwrap_or_default())?;
+    }
+    Ok(())
+}
+
+/// The checks of a row against the one before it, and the hand-over to the caller.
+struct Rows<'n, F> {
+    name: &'n str,
+    interval: SignedDuration,
+    each: F,
+    previous: Option<(Timestamp, String)>,
+    gaps: Vec<Gap>,
+}
+
+impl<F> Rows<'_, F> {
+    fn row<E: From<ArrivalsError>>(&mut self, line: u64, start_text: &str, count_text: &str) -> Result<(), E>
+    where
+        F: FnMut(&str, Timestamp, u64) -> Result<(), E>,
+    {
+        let (name, interval) = (self.name, self.interval);
         let row = |reason: String| E::from(ArrivalsError::Row { name: name.to_owned(), line, reason });
-        let start_text = record.get(start_at).unwrap_or_default().trim();
+        let start_text = start_text.trim();
         let start = match utc_seconds(start_text) {
             Some(start) => start,
             None => start_text
                 .parse()
                 .map_err(|_| row(format!("interval_start `{start_text}` is not an RFC 3339 instant")))?,
         };
-        let count_text = record.get(count_at).unwrap_or_default().trim();
+        let count_text = count_text.trim();
         let count: u64 =
             count_text.parse().map_err(|_| row(format!("count `{count_text}` must be a whole number, 0 or more")))?;
-        if let Some((previous, previous_text)) = &previous {
+        if let Some((previous, previous_text)) = &self.previous {
             if start == *previous {
                 return Err(row(format!("interval {start_text} is listed twice")));
             }
@@ -102,7 +175,7 @@ pub fn read_each<E: From<ArrivalsError>>(
                 }
                 // The first two steps alike and longer than the interval: the series is of
                 // another interval, not full of gaps (a daily file read as hours).
-                if let [only] = &gaps[..]
+                if let [only] = &self.gaps[..]
                     && only.line + 1 == line
                     && only.next.duration_since(only.after) == step
                     && line <= 4
@@ -113,20 +186,20 @@ pub fn read_each<E: From<ArrivalsError>>(
                         interval.as_mins()
                     )));
                 }
-                gaps.push(Gap { line, after: *previous, next: start });
+                self.gaps.push(Gap { line, after: *previous, next: start });
             }
         }
-        each(start_text, start, count)?;
-        match &mut previous {
+        (self.each)(start_text, start, count)?;
+        match &mut self.previous {
             Some((at, text)) => {
                 *at = start;
                 text.clear();
                 text.push_str(start_text);
             }
-            None => previous = Some((start, start_text.to_owned())),
+            None => self.previous = Some((start, start_text.to_owned())),
         }
+        Ok(())
     }
-    Ok(gaps)
 }
 
 /// The common spelling `YYYY-MM-DDTHH:MM:SSZ`, read without the general RFC 3339 parser (a
@@ -194,6 +267,25 @@ mod tests {
             assert_eq!(utc_seconds(odd), None, "{odd}");
         }
         assert_eq!(utc_seconds("2024-02-29T23:59:59Z"), "2024-02-29T23:59:59Z".parse().ok());
+    }
+
+    #[test]
+    fn quoted_and_plain_files_read_alike() {
+        let plain = "interval_start,count\r\n2025-01-01T00:00:00Z,3\r\n\r\n2025-01-01T01:00:00Z,7\r\n";
+        let quoted = "\"interval_start\",count\n\"2025-01-01T00:00:00Z\",3\n\n2025-01-01T01:00:00Z,\"7\"\n";
+        let (a, gaps_a) = read("a.csv", plain.as_bytes(), half_hour()).expect("plain");
+        let (b, gaps_b) = read("a.csv", quoted.as_bytes(), half_hour()).expect("quoted");
+        assert_eq!(a, b);
+        let instants = |gaps: &[Gap]| gaps.iter().map(|g| (g.after, g.next)).collect::<Vec<_>>();
+        assert_eq!(instants(&gaps_a), instants(&gaps_b));
+        // The plain path counts physical lines, the empty one too (the csv crate does not).
+        assert_eq!(gaps_a[0].line, 4);
+        // Columns in any order, a byte-order mark, and a row of the wrong width named.
+        let swapped = "\u{feff}count,interval_start\n3,2025-01-01T00:00:00Z\n";
+        assert_eq!(read("a.csv", swapped.as_bytes(), half_hour()).expect("swapped").0[0].count, 3);
+        let wide = "interval_start,count\n2025-01-01T00:00:00Z,3,9\n";
+        let error = read("a.csv", wide.as_bytes(), half_hour()).expect_err("too wide").to_string();
+        assert_eq!(error, "a.csv:2: 3 fields where the header has 2");
     }
 
     #[test]

@@ -98,7 +98,8 @@ pub fn run(args: StaffingArgs) -> anyhow::Result<()> {
     let interval = SignedDuration::from_secs(i64::try_from(minutes.num * 60 / minutes.den).unwrap_or(i64::MAX));
     let name = args.arrivals.display().to_string();
     let mut output: Box<dyn Write> = match &args.out {
-        Some(path) => Box::new(std::io::BufWriter::new(
+        Some(path) => Box::new(std::io::BufWriter::with_capacity(
+            64 << 10,
             std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
@@ -106,6 +107,8 @@ pub fn run(args: StaffingArgs) -> anyhow::Result<()> {
     // Streamed: each interval is staffed and written as it is read; only the text summary and
     // the JSON list are gathered.
     let mut staffer = Staffer::new(params);
+    // Each distinct count's row is formatted once: by index for the usual counts, hashed above.
+    let mut written_small: Vec<Option<String>> = Vec::new();
     let mut written: HashMap<u64, String> = HashMap::new();
     let mut summary = Summary::default();
     let mut items = Vec::new();
@@ -121,7 +124,15 @@ pub fn run(args: StaffingArgs) -> anyhow::Result<()> {
         })?;
         match args.format {
             Format::Csv => {
-                let rest = written.entry(count).or_insert_with(|| csv_rest(&staffing));
+                let rest = match usize::try_from(count).ok().filter(|c| *c < 1 << 16) {
+                    Some(index) => {
+                        if written_small.len() <= index {
+                            written_small.resize(index + 1, None);
+                        }
+                        written_small[index].get_or_insert_with(|| csv_rest(&staffing))
+                    }
+                    None => written.entry(count).or_insert_with(|| csv_rest(&staffing)),
+                };
                 output.write_all(start_text.as_bytes()).context("cannot write")?;
                 output.write_all(rest.as_bytes()).context("cannot write")?;
             }
