@@ -9,7 +9,8 @@
 //!   seasons' ratios to their own mean (robust to a holiday or a spike in one of them), times
 //!   the level of the last season; for daily series with more than a year, the same dates a
 //!   year earlier say how the level moves over the horizon and where the fixed holidays fall;
-//! - **ensemble**: the mean of MSTL and profile.
+//! - **ensemble**: the mean of MSTL and profile, and the blends ¾–¼ either way
+//!   (`ensemble_profile`, `ensemble_mstl`): model averaging, its weight chosen like a method.
 //!
 //! `auto` picks among them by an inner backtest: hold out the last `horizon` of the training
 //! data, fit every candidate on the rest, keep the lowest MASE, refit it on everything. The
@@ -31,11 +32,23 @@ pub enum Method {
     SeasonalNaive,
     Mstl,
     Profile,
+    /// The mean of MSTL and profile.
     Ensemble,
+    /// ¾ profile, ¼ MSTL.
+    EnsembleProfile,
+    /// ¾ MSTL, ¼ profile.
+    EnsembleMstl,
 }
 
 impl Method {
-    pub const ALL: [Method; 4] = [Method::SeasonalNaive, Method::Mstl, Method::Profile, Method::Ensemble];
+    pub const ALL: [Method; 6] = [
+        Method::SeasonalNaive,
+        Method::Mstl,
+        Method::Profile,
+        Method::Ensemble,
+        Method::EnsembleProfile,
+        Method::EnsembleMstl,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -43,6 +56,18 @@ impl Method {
             Method::Mstl => "mstl",
             Method::Profile => "profile",
             Method::Ensemble => "ensemble",
+            Method::EnsembleProfile => "ensemble_profile",
+            Method::EnsembleMstl => "ensemble_mstl",
+        }
+    }
+
+    /// The weight of the profile in a blend of MSTL and profile.
+    fn profile_weight(self) -> Option<f64> {
+        match self {
+            Method::Ensemble => Some(0.5),
+            Method::EnsembleProfile => Some(0.75),
+            Method::EnsembleMstl => Some(0.25),
+            _ => None,
         }
     }
 
@@ -318,22 +343,21 @@ fn mstl(y: &[f64], horizon: usize, periods: Vec<usize>) -> Option<Vec<f64>> {
 /// Every method's point forecast that can run (or only `only`), MSTL and profile fitted once
 /// for the ensemble too.
 pub fn points_all(y: &[f64], horizon: usize, seasons: &Seasons, only: Option<Method>) -> Vec<(Method, Vec<f64>)> {
-    let wanted = |m: Method| only.is_none_or(|o| o == m || (o == Method::Ensemble && m != Method::SeasonalNaive));
+    let blend = only.is_none_or(|o| o.profile_weight().is_some());
+    let wanted = |m: Method| only.is_none_or(|o| o == m) || (blend && m != Method::SeasonalNaive);
     let naive = wanted(Method::SeasonalNaive).then(|| point(y, horizon, seasons, Method::SeasonalNaive)).flatten();
     let mstl = wanted(Method::Mstl).then(|| point(y, horizon, seasons, Method::Mstl)).flatten();
     let profile = wanted(Method::Profile).then(|| point(y, horizon, seasons, Method::Profile)).flatten();
-    let ensemble = match (&mstl, &profile) {
-        (Some(a), Some(b)) if only.is_none_or(|o| o == Method::Ensemble) => {
-            Some(a.iter().zip(b).map(|(a, b)| (a + b) / 2.0).collect())
-        }
-        _ => None,
-    };
-    let all = [
-        (Method::SeasonalNaive, naive),
-        (Method::Mstl, mstl),
-        (Method::Profile, profile),
-        (Method::Ensemble, ensemble),
-    ];
+    let mut all =
+        vec![(Method::SeasonalNaive, naive), (Method::Mstl, mstl.clone()), (Method::Profile, profile.clone())];
+    for method in [Method::Ensemble, Method::EnsembleProfile, Method::EnsembleMstl] {
+        let weight = method.profile_weight().unwrap_or(0.5);
+        let mixed = match (&mstl, &profile) {
+            (Some(a), Some(b)) => Some(a.iter().zip(b).map(|(a, b)| (1.0 - weight) * a + weight * b).collect()),
+            _ => None,
+        };
+        all.push((method, mixed));
+    }
     all.into_iter().filter(|(m, _)| only.is_none_or(|o| o == *m)).filter_map(|(m, f)| f.map(|f| (m, f))).collect()
 }
 
@@ -345,10 +369,11 @@ pub fn point(y: &[f64], horizon: usize, seasons: &Seasons, method: Method) -> Op
         Method::SeasonalNaive => seasonal_naive(y, horizon, main.unwrap_or(1)),
         Method::Profile => profile(y, horizon, main?, seasons),
         Method::Mstl => mstl(y, horizon, seasons.usable(n)).filter(|_| !seasons.usable(n).is_empty())?,
-        Method::Ensemble => {
+        Method::Ensemble | Method::EnsembleProfile | Method::EnsembleMstl => {
+            let weight = method.profile_weight().unwrap_or(0.5);
             let a = point(y, horizon, seasons, Method::Mstl)?;
             let b = point(y, horizon, seasons, Method::Profile)?;
-            a.iter().zip(&b).map(|(a, b)| (a + b) / 2.0).collect()
+            a.iter().zip(&b).map(|(a, b)| (1.0 - weight) * a + weight * b).collect()
         }
     };
     // Arrivals are counts: never below zero.

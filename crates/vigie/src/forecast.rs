@@ -43,7 +43,8 @@ pub struct ForecastArgs {
     /// How many intervals ahead (default: a week of them).
     #[arg(long)]
     horizon: Option<usize>,
-    /// auto (chosen by a backtest on the past), seasonal_naive, mstl, profile or ensemble.
+    /// auto (chosen by a backtest on the past), seasonal_naive, mstl, profile, ensemble (their
+    /// mean), ensemble_profile or ensemble_mstl (¾ of the one named).
     #[arg(long, default_value = "auto")]
     method: String,
     /// The coverage of the prediction intervals.
@@ -448,7 +449,7 @@ pub fn run(args: ForecastArgs) -> anyhow::Result<()> {
     let method = match args.method.as_str() {
         "auto" => None,
         name => Some(Method::parse(name).with_context(|| {
-            format!("--method: \"{name}\" is not a method (auto, seasonal_naive, mstl, profile, ensemble)")
+            format!("--method: \"{name}\" is not a method (auto, seasonal_naive, mstl, profile, ensemble, ensemble_profile, ensemble_mstl)")
         })?),
     };
     if !(args.level > 0.0 && args.level < 1.0) {

@@ -59,7 +59,7 @@ fn the_backtest_is_no_worse_than_the_best_statsforecast_model() {
         assert!(l <= p && p <= u, "{row}");
     }
     // Every method was scored on the same held-out week.
-    assert_eq!(hourly["backtest_methods"].as_object().map(|m| m.len()), Some(4));
+    assert_eq!(hourly["backtest_methods"].as_object().map(|m| m.len()), Some(6));
 }
 
 #[test]
