@@ -61,6 +61,11 @@ pub struct Replication {
     pub first_back_under_at: Option<f64>,
     /// Per outsourcing contract, the agent-minutes on duty.
     pub outsourced_agent_minutes: Vec<f64>,
+    /// The crew's minutes on tickets (to the horizon), its minutes on duty by the shifts, and
+    /// the minutes agents worked past their shift's end finishing the ticket in hand.
+    pub busy_minutes: f64,
+    pub on_duty_minutes: f64,
+    pub overtime_minutes: f64,
 }
 
 /// A ticket as the engine knows it.
@@ -148,6 +153,7 @@ struct Run<'a> {
     idle: u32,
     contract_epoch: Vec<u32>,
     contract_idle: Vec<u32>,
+    busy_minutes: f64,
 }
 
 impl Run<'_> {
@@ -180,6 +186,9 @@ impl Run<'_> {
             }
         }
         let done = t + ticket.service;
+        if pool == 0 {
+            self.busy_minutes += done.min(self.horizon) - t;
+        }
         self.completions.push(Reverse(Completion { at_bits: done.to_bits(), pool, epoch, class: ticket.class }));
     }
 
@@ -326,8 +335,13 @@ impl Engine {
             idle: agents_at(0.0),
             contract_epoch: vec![0; contracts_n],
             contract_idle: vec![0; contracts_n],
+            busy_minutes: 0.0,
         };
         let mut contracts = vec![Contract::Idle; contracts_n];
+        // When each crew came on duty (by epoch), and the shifts' agent-minutes so far.
+        let mut epoch_started = vec![0.0f64];
+        let (mut on_duty_agents, mut last_boundary, mut on_duty_minutes) = (agents_at(0.0), 0.0f64, 0.0f64);
+        let mut overtime_minutes = 0.0f64;
         let mut outsourced_agent_minutes = vec![0f64; contracts_n];
         let mut arrived = vec![0u64; n_classes];
         let mut sla_known = vec![0u64; n_classes];
@@ -398,6 +412,9 @@ impl Engine {
             if t_boundary <= t {
                 // Handover: everyone on duty goes home after the ticket in hand (their
                 // completions carry the old epoch), the next crew starts fresh.
+                on_duty_minutes += f64::from(on_duty_agents) * (t - last_boundary);
+                (on_duty_agents, last_boundary) = (boundaries[boundary_index].1, t);
+                epoch_started.push(t);
                 run.epoch += 1;
                 run.idle = boundaries[boundary_index].1;
                 boundary_index += 1;
@@ -415,6 +432,8 @@ impl Engine {
                 if done.pool == 0 {
                     if done.epoch == run.epoch {
                         run.idle += 1;
+                    } else if let Some(ended) = epoch_started.get(done.epoch as usize + 1) {
+                        overtime_minutes += t - ended;
                     }
                 } else {
                     let c = usize::from(done.pool) - 1;
@@ -459,6 +478,8 @@ impl Engine {
             peak_by_day.push(peak);
             open_by_day.push(open); // a horizon that is not a whole number of days
         }
+        on_duty_minutes += f64::from(on_duty_agents) * (horizon - last_boundary);
+        let busy_minutes = run.busy_minutes;
         for (c, state) in contracts.iter().enumerate() {
             if let Contract::OnDuty { since } = state {
                 outsourced_agent_minutes[c] += (horizon - since) * f64::from(scenario.outsourcing[c].agents);
@@ -490,6 +511,9 @@ impl Engine {
             under_threshold_at,
             first_back_under_at,
             outsourced_agent_minutes,
+            busy_minutes,
+            on_duty_minutes,
+            overtime_minutes,
         }
     }
 }

@@ -66,6 +66,8 @@ fn summary_json(scenario: &Scenario, summary: &PolicySummary) -> Map<String, Val
         .collect();
     let mut out = Map::new();
     out.insert("summary".into(), Value::Object(classes));
+    out.insert("utilisation".into(), stat_json(&summary.utilisation));
+    out.insert("overtime_hours".into(), stat_json(&summary.overtime_hours));
     out.insert("daily_backlog".into(), Value::Array(daily));
     out.insert("threshold".into(), threshold);
     out.insert("outsourcing".into(), Value::Array(outsourcing));
@@ -240,6 +242,12 @@ pub fn to_text(scenario: &Scenario, runs: &[PolicyRun], replications: u32) -> St
         if let Some(t) = &run.summary.threshold {
             let _ = writeln!(out, "{}", threshold_sentence(scenario, t));
         }
+        let _ = writeln!(
+            out,
+            "the crew on tickets {} of its time on duty; {} agent hours of overtime finishing tickets after a shift's end",
+            with_ci(&run.summary.utilisation, share, SHARE),
+            with_ci(&run.summary.overtime_hours, |h| format!("{h:.0}"), COUNT)
+        );
         for contract in &run.summary.outsourcing {
             let _ = writeln!(
                 out,
@@ -418,6 +426,12 @@ pub fn to_html(scenario: &Scenario, runs: &[PolicyRun], replications: u32, notes
             );
         }
         page.push_str("</table>");
+        let _ = write!(
+            page,
+            "<p>The crew is on tickets {} of its time on duty; {} agent hours of overtime finishing tickets after a shift's end.</p>",
+            with_ci(&run.summary.utilisation, share, SHARE),
+            with_ci(&run.summary.overtime_hours, |h| format!("{h:.0}"), COUNT)
+        );
         for contract in &run.summary.outsourcing {
             let _ = write!(
                 page,

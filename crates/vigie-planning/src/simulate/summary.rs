@@ -115,6 +115,10 @@ pub struct PolicySummary {
     pub daily: Vec<DayBand>,
     pub threshold: Option<ThresholdSummary>,
     pub outsourcing: Vec<ContractSummary>,
+    /// The share of the crew's time on duty (shifts and overtime) spent on tickets.
+    pub utilisation: Stat,
+    /// Agent-hours worked past a shift's end, finishing the ticket in hand.
+    pub overtime_hours: Stat,
 }
 
 /// Nearest-rank percentile `p` of sorted values.
@@ -184,7 +188,12 @@ impl PolicySummary {
                 agent_hours: Stat::of(replications.iter().map(|r| r.outsourced_agent_minutes[i] / 60.0)),
             })
             .collect();
-        PolicySummary { classes, daily, threshold, outsourcing }
+        let utilisation = Stat::of(replications.iter().map(|r| {
+            let on_duty = r.on_duty_minutes + r.overtime_minutes;
+            if on_duty > 0.0 { r.busy_minutes / on_duty } else { f64::NAN }
+        }));
+        let overtime_hours = Stat::of(replications.iter().map(|r| r.overtime_minutes / 60.0));
+        PolicySummary { classes, daily, threshold, outsourcing, utilisation, overtime_hours }
     }
 }
 

@@ -39,6 +39,8 @@ fn one_agent_works_the_backlog_ticket_after_ticket() {
     assert_eq!(r.open_by_day, [3, 0]);
     // Tickets open at the start are not arrivals.
     assert_eq!((r.all.arrived, r.all.started), (0, 0));
+    // 30 minutes on tickets of a day on duty, no overtime.
+    assert!((r.busy_minutes - 30.0).abs() < 1e-9 && r.on_duty_minutes == 1440.0 && r.overtime_minutes == 0.0, "{r:?}");
 }
 
 #[test]
@@ -52,6 +54,8 @@ fn at_a_shift_boundary_the_outgoing_agent_finishes_and_a_fresh_one_starts() {
     let s = scenario(&[("P1", 3, 10.0)], shifts, "");
     let r = Engine::default().run(&s, Policy::Priority, 1);
     assert_at(r.under_threshold_at, 25.0);
+    // The outgoing agent worked 5 minutes past the end of the shift.
+    assert!((r.overtime_minutes - 5.0).abs() < 1e-9, "{}", r.overtime_minutes);
 }
 
 #[test]
