@@ -61,11 +61,28 @@ pub fn read_each<E: From<ArrivalsError>>(
 ) -> Result<Vec<Gap>, E> {
     let mut bytes = Vec::new();
     input.read_to_end(&mut bytes).map_err(|source| E::from(ArrivalsError::Io { name: name.to_owned(), source }))?;
-    let mut rows = Rows { name, interval, each, previous: None, gaps: Vec::new() };
+    let mut rows = Rows { name, interval, each, previous: None, gaps: Vec::new(), steps: 0 };
     let plain = if memchr_quote(&bytes) { None } else { std::str::from_utf8(&bytes).ok() };
     match plain {
         Some(text) => read_plain(name, text, &mut rows)?,
         None => read_quoted(name, &bytes, &mut rows)?,
+    }
+    // Rows that are never one interval apart: the series is of another interval (a daily file
+    // read as hours), not a run of gaps.
+    if rows.steps > 0
+        && rows.steps == rows.gaps.len()
+        && let Some(first) = rows.gaps.first()
+    {
+        return Err(E::from(ArrivalsError::Row {
+            name: name.to_owned(),
+            line: first.line,
+            reason: format!(
+                "no two rows are one interval ({} min) apart (the first two are {} min): give the series' interval \
+                 (--freq or --interval-minutes)",
+                interval.as_mins(),
+                first.next.duration_since(first.after).as_mins()
+            ),
+        }));
     }
     Ok(rows.gaps)
 }
@@ -139,6 +156,8 @@ struct Rows<'n, F> {
     each: F,
     previous: Option<(Timestamp, String)>,
     gaps: Vec<Gap>,
+    /// Steps between consecutive rows so far.
+    steps: usize,
 }
 
 impl<F> Rows<'_, F> {
@@ -166,6 +185,7 @@ impl<F> Rows<'_, F> {
                 return Err(row(format!("interval {start_text} comes before the one above it ({previous_text})")));
             }
             let step = start.duration_since(*previous);
+            self.steps += 1;
             if step != interval {
                 if step.as_secs() % interval.as_secs().max(1) != 0 {
                     return Err(row(format!(
@@ -270,16 +290,34 @@ mod tests {
     }
 
     #[test]
+    fn a_series_of_another_interval_is_refused() {
+        // Two rows a day apart, read as half hours: never one interval apart.
+        let two = "interval_start,count\n2025-01-01T00:00:00Z,3\n2025-01-02T00:00:00Z,4\n";
+        let error = read("a.csv", two.as_bytes(), half_hour()).expect_err("refused").to_string();
+        assert!(
+            error.starts_with("a.csv:3: no two rows are one interval (30 min) apart (the first two are 1440 min)"),
+            "{error}"
+        );
+        // Business days starting on a Thursday: steps of 1 and 3 days, never 30 minutes.
+        let days = "interval_start,count\n2025-01-02T00:00:00Z,1\n2025-01-03T00:00:00Z,1\n2025-01-06T00:00:00Z,1\n\
+                    2025-01-07T00:00:00Z,1\n2025-01-08T00:00:00Z,1\n2025-01-09T00:00:00Z,1\n";
+        assert!(read("a.csv", days.as_bytes(), half_hour()).is_err());
+        // One gap among regular rows stays a gap.
+        let gap = "interval_start,count\n2025-01-01T00:00:00Z,3\n2025-01-01T00:30:00Z,3\n2025-01-01T01:30:00Z,3\n";
+        assert_eq!(read("a.csv", gap.as_bytes(), half_hour()).expect("read").1.len(), 1);
+    }
+
+    #[test]
     fn quoted_and_plain_files_read_alike() {
-        let plain = "interval_start,count\r\n2025-01-01T00:00:00Z,3\r\n\r\n2025-01-01T01:00:00Z,7\r\n";
-        let quoted = "\"interval_start\",count\n\"2025-01-01T00:00:00Z\",3\n\n2025-01-01T01:00:00Z,\"7\"\n";
+        let plain = "interval_start,count\r\n2025-01-01T00:00:00Z,3\r\n2025-01-01T00:30:00Z,2\r\n\r\n2025-01-01T01:30:00Z,7\r\n";
+        let quoted = "\"interval_start\",count\n\"2025-01-01T00:00:00Z\",3\n2025-01-01T00:30:00Z,2\n\n2025-01-01T01:30:00Z,\"7\"\n";
         let (a, gaps_a) = read("a.csv", plain.as_bytes(), half_hour()).expect("plain");
         let (b, gaps_b) = read("a.csv", quoted.as_bytes(), half_hour()).expect("quoted");
         assert_eq!(a, b);
         let instants = |gaps: &[Gap]| gaps.iter().map(|g| (g.after, g.next)).collect::<Vec<_>>();
         assert_eq!(instants(&gaps_a), instants(&gaps_b));
         // The plain path counts physical lines, the empty one too (the csv crate does not).
-        assert_eq!(gaps_a[0].line, 4);
+        assert_eq!(gaps_a[0].line, 5);
         // Columns in any order, a byte-order mark, and a row of the wrong width named.
         let swapped = "\u{feff}count,interval_start\n3,2025-01-01T00:00:00Z\n";
         assert_eq!(read("a.csv", swapped.as_bytes(), half_hour()).expect("swapped").0[0].count, 3);

@@ -64,11 +64,10 @@ impl OpenHours {
         self.windows.iter().map(|(a, b)| b - a).sum()
     }
 
-    /// Open minutes from epoch second 0 (a Thursday) to `at`, counted from the Monday before
-    /// the epoch: a running total whose differences are the open time between two instants.
+    /// Open minutes from the Monday before the epoch to `at`: a running total whose
+    /// differences are the open time between two instants.
     fn open_before(&self, at: i64) -> f64 {
-        // Minutes since Monday 1969-12-29 00:00 UTC.
-        let minutes = (at + 3 * 86_400) as f64 / 60.0;
+        let minutes = (at - crate::simulate::scenario::week_start(0)) as f64 / 60.0;
         let weeks = (minutes / WEEK as f64).floor();
         let within = minutes - weeks * WEEK as f64;
         let partial: f64 = self.windows.iter().map(|(a, b)| (within.min(f64::from(*b)) - f64::from(*a)).max(0.0)).sum();

@@ -69,12 +69,19 @@ fn bad_input_is_named_and_refused() {
     let said = refused("interval_start,count\n2025-01-01T00:00:00Z,2\n", &["--target-sl=-0.8"]);
     assert!(said.contains("--target-sl") && said.contains("-0.8"), "{said}");
     // A gap is told, and staffed as nothing.
-    std::fs::write(&file, "interval_start,count\n2025-01-01T00:00:00Z,3\n2025-01-01T01:00:00Z,0\n").expect("write");
+    std::fs::write(
+        &file,
+        "interval_start,count\n2025-01-01T00:00:00Z,3\n2025-01-01T00:30:00Z,2\n2025-01-01T01:30:00Z,0\n",
+    )
+    .expect("write");
     let output = vigie().arg("staffing").arg(&file).args(["--format", "json"]).output().expect("vigie staffing");
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("warning: "), "a gap is told");
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    assert_eq!(json["intervals"][1]["agents_with_shrinkage"], 0);
+    assert_eq!(json["intervals"][2]["agents_with_shrinkage"], 0);
+    // Rows never one interval apart: another interval than the one given, refused.
+    let said = refused("interval_start,count\n2025-01-01T00:00:00Z,3\n2025-01-01T01:00:00Z,0\n", &[]);
+    assert!(said.contains("no two rows are one interval (30 min) apart (the first two are 60 min)"), "{said}");
 }
 
 #[test]

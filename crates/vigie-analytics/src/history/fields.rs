@@ -285,6 +285,12 @@ pub struct RowFacts<'a> {
 }
 
 impl RowFacts<'_> {
+    /// The latest instant the row mentions (its creation, first response or resolution): the
+    /// export instant of a history is the latest over its rows.
+    pub fn latest(&self) -> i64 {
+        [self.first_response_at, self.resolved_at].into_iter().flatten().fold(self.created_at, i64::max)
+    }
+
     /// As the metrics take it.
     pub fn view(&self) -> TicketFacts<'_> {
         TicketFacts {

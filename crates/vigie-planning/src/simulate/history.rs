@@ -20,7 +20,7 @@
 
 use std::fmt::Write;
 
-use super::scenario::{DAYS, FORMAT, Shift};
+use super::scenario::{DAYS, FORMAT, Shift, hhmm, week_start};
 
 /// What the builder needs of a ticket of the history.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -93,11 +93,7 @@ pub fn build(tickets: &[HistoryTicket], options: &FromHistory) -> Result<(String
         ));
     }
     let window_start = window_end - span;
-    let monday = |at: i64| {
-        let day = at.div_euclid(86_400);
-        (day - (day + 3).rem_euclid(7)) * 86_400
-    };
-    let hour_of_week = |at: i64| ((at - monday(at)) / 3600) as usize % 168;
+    let hour_of_week = |at: i64| ((at - week_start(at)) / 3600) as usize % 168;
     // How many times each hour of the week occurs in the window (a window of 1.5 weeks holds
     // some twice and some once).
     let mut occurrences = [0f64; 168];
@@ -340,15 +336,7 @@ pub fn parse_days_hours(text: &str) -> Result<(Vec<usize>, u32, u32), String> {
     list.sort_unstable();
     list.dedup();
     let (from, to) = hours.split_once('-').ok_or("the hours are HH:MM-HH:MM")?;
-    let minutes = |t: &str| -> Result<u32, String> {
-        let (h, m) = t.split_once(':').ok_or("the hours are HH:MM-HH:MM")?;
-        let (h, m): (u32, u32) = (h.parse().map_err(|_| "bad hour")?, m.parse().map_err(|_| "bad minute")?);
-        if m >= 60 || h * 60 + m > 1440 {
-            return Err("a time of day runs from 00:00 to 24:00".into());
-        }
-        Ok(h * 60 + m)
-    };
-    Ok((list, minutes(from)?, minutes(to)?))
+    Ok((list, hhmm(from)?, hhmm(to)?))
 }
 
 #[cfg(test)]

@@ -593,16 +593,21 @@ fn names(classes: &[Class]) -> String {
     classes.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ")
 }
 
+/// Monday 00:00 UTC of the week of epoch second `second`, in epoch seconds: where hours of
+/// the week, shifts and opening hours are reckoned from.
+pub(crate) fn week_start(second: i64) -> i64 {
+    // 1970-01-01 was a Thursday: days since the epoch, shifted so that Monday is 0.
+    let day = second.div_euclid(86_400);
+    (day - (day + 3).rem_euclid(7)) * 86_400
+}
+
 /// Monday 00:00 UTC of the week of `at`.
 fn monday_of(at: jiff::Timestamp) -> jiff::Timestamp {
-    // 1970-01-01 was a Thursday: days since the epoch, shifted so that Monday is 0.
-    let day = at.as_second().div_euclid(86_400);
-    let weekday = (day + 3).rem_euclid(7);
-    jiff::Timestamp::from_second((day - weekday) * 86_400).unwrap_or(at)
+    jiff::Timestamp::from_second(week_start(at.as_second())).unwrap_or(at)
 }
 
 /// `HH:MM` as minutes after midnight, 00:00 to 24:00.
-fn hhmm(text: &str) -> Result<u32, String> {
+pub(crate) fn hhmm(text: &str) -> Result<u32, String> {
     let bad = || format!("\"{text}\" is not a time of day HH:MM from 00:00 to 24:00");
     let (h, m) = text.split_once(':').ok_or_else(bad)?;
     if h.len() != 2 || m.len() != 2 {
