@@ -10,7 +10,7 @@ use vigie_analytics::render::svg::{self, Band, escape};
 
 use super::PolicyRun;
 use super::scenario::Scenario;
-use super::summary::{METRICS, PolicySummary, Stat, ThresholdSummary};
+use super::summary::{ClassSummary, METRICS, PolicySummary, Stat, ThresholdSummary};
 
 /// The format of the JSON output.
 pub const RESULT_FORMAT: &str = "vigie-sim-result/1";
@@ -168,6 +168,39 @@ fn with_ci(stat: &Stat, f: fn(f64) -> String, range: (f64, f64)) -> String {
 }
 
 const SHARE: (f64, f64) = (0.0, 1.0);
+
+fn hours(h: f64) -> String {
+    format!("{h:.0}")
+}
+
+/// A class's (or ALL's) row: arrived, mean wait, p90 wait, within SLA, open at the end.
+fn class_cells(class: &ClassSummary) -> [String; 5] {
+    let [mean_wait, p90_wait, sla_share, backlog_end, arrived] = &class.metrics;
+    [
+        count(arrived.mean),
+        duration_ci(mean_wait),
+        duration_ci(p90_wait),
+        with_ci(sla_share, share, SHARE),
+        with_ci(backlog_end, count, COUNT),
+    ]
+}
+
+/// What the crew and the outsourced teams did, a sentence each (text and page alike).
+fn crew_sentences(summary: &PolicySummary) -> Vec<String> {
+    let mut sentences = vec![format!(
+        "The crew is on tickets {} of its time on duty; {} agent hours of overtime finishing tickets after a shift's end.",
+        with_ci(&summary.utilisation, share, SHARE),
+        with_ci(&summary.overtime_hours, hours, COUNT)
+    )];
+    for contract in &summary.outsourcing {
+        sentences.push(format!(
+            "Outsourcing {}: {} agent hours on duty.",
+            contract.name,
+            with_ci(&contract.agent_hours, hours, COUNT)
+        ));
+    }
+    sentences
+}
 const COUNT: (f64, f64) = (0.0, f64::INFINITY);
 
 fn threshold_sentence(scenario: &Scenario, t: &ThresholdSummary) -> String {
@@ -227,34 +260,18 @@ pub fn to_text(scenario: &Scenario, runs: &[PolicyRun], replications: u32) -> St
             "class", "arrived", "mean wait", "p90 wait", "within SLA", "open at end"
         );
         for class in &run.summary.classes {
-            let [mean_wait, p90_wait, sla_share, backlog_end, arrived] = &class.metrics;
+            let [arrived, mean_wait, p90_wait, sla_share, backlog_end] = class_cells(class);
             let _ = writeln!(
                 out,
-                "{:<width$} {:>9} {:>30} {:>30} {:>26} {:>22}",
-                class.name,
-                count(arrived.mean),
-                duration_ci(mean_wait),
-                duration_ci(p90_wait),
-                with_ci(sla_share, share, SHARE),
-                with_ci(backlog_end, count, COUNT)
+                "{:<width$} {arrived:>9} {mean_wait:>30} {p90_wait:>30} {sla_share:>26} {backlog_end:>22}",
+                class.name
             );
         }
         if let Some(t) = &run.summary.threshold {
             let _ = writeln!(out, "{}", threshold_sentence(scenario, t));
         }
-        let _ = writeln!(
-            out,
-            "the crew on tickets {} of its time on duty; {} agent hours of overtime finishing tickets after a shift's end",
-            with_ci(&run.summary.utilisation, share, SHARE),
-            with_ci(&run.summary.overtime_hours, |h| format!("{h:.0}"), COUNT)
-        );
-        for contract in &run.summary.outsourcing {
-            let _ = writeln!(
-                out,
-                "outsourcing {}: {} agent hours on duty",
-                contract.name,
-                with_ci(&contract.agent_hours, |h| format!("{h:.0}"), COUNT)
-            );
+        for sentence in crew_sentences(&run.summary) {
+            let _ = writeln!(out, "{sentence}");
         }
     }
     if let Some(first) = runs.first().filter(|_| runs.len() > 1) {
@@ -413,32 +430,15 @@ pub fn to_html(scenario: &Scenario, runs: &[PolicyRun], replications: u32, notes
             run.policy.name()
         );
         for class in &run.summary.classes {
-            let [mean_wait, p90_wait, sla_share, backlog_end, arrived] = &class.metrics;
-            let _ = write!(
-                page,
-                r#"<tr><td>{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td><td class="n">{}</td></tr>"#,
-                escape(&class.name),
-                count(arrived.mean),
-                duration_ci(mean_wait),
-                duration_ci(p90_wait),
-                with_ci(sla_share, share, SHARE),
-                with_ci(backlog_end, count, COUNT)
-            );
+            let _ = write!(page, "<tr><td>{}</td>", escape(&class.name));
+            for cell in class_cells(class) {
+                let _ = write!(page, r#"<td class="n">{cell}</td>"#);
+            }
+            page.push_str("</tr>");
         }
         page.push_str("</table>");
-        let _ = write!(
-            page,
-            "<p>The crew is on tickets {} of its time on duty; {} agent hours of overtime finishing tickets after a shift's end.</p>",
-            with_ci(&run.summary.utilisation, share, SHARE),
-            with_ci(&run.summary.overtime_hours, |h| format!("{h:.0}"), COUNT)
-        );
-        for contract in &run.summary.outsourcing {
-            let _ = write!(
-                page,
-                "<p>Outsourcing {}: {} agent hours on duty.</p>",
-                escape(&contract.name),
-                with_ci(&contract.agent_hours, |h| format!("{h:.0}"), COUNT)
-            );
+        for sentence in crew_sentences(&run.summary) {
+            let _ = write!(page, "<p>{}</p>", escape(&sentence));
         }
         page.push_str("</section>");
     }
