@@ -20,7 +20,6 @@ use vigie_core::{TeamId, alerts::AlertKind};
 use vigie_server::AppState;
 use vigie_server::rules::{RulesDocument, RulesHandle};
 use vigie_server::settings::ConfigFile;
-use vigie_store::TokenRecord;
 use vigie_testdb::{Backend, TestDb};
 
 #[derive(Default)]
@@ -122,14 +121,7 @@ async fn an_alert_is_signed_retried_mailed_and_then_quiet() {
     let now = Timestamp::now();
     let team = Team { id: TeamId::parse("front_office").expect("id"), name: "Front office".into(), calendar: None };
     store.create_team(&team, now).await.expect("team");
-    let secret = vigie_server::auth::new_secret();
-    let token = TokenRecord {
-        hash: vigie_server::auth::hash_secret(&secret),
-        name: "intake".into(),
-        role: Role::Lead,
-        teams: Vec::new(),
-    };
-    store.create_token(&token, now).await.expect("token");
+    let secret = common::token(&store, "intake", Role::Lead, now).await;
     let state = AppState::start(
         store.clone(),
         AppState::system_clock(),

@@ -26,7 +26,7 @@ use vigie_core::{AgentId, TeamId};
 use vigie_server::AppState;
 use vigie_server::rules::{RulesDocument, RulesHandle};
 use vigie_server::settings::{Figure, Operations};
-use vigie_store::{TokenRecord, UserRecord};
+use vigie_store::UserRecord;
 use vigie_testdb::{Backend, TestDb};
 
 fn required(name: &str) -> PathBuf {
@@ -134,14 +134,7 @@ async fn sign_in_watch_the_wall_turn_red_take_the_next_ticket_and_reply() {
         teams: vec![team.id.clone()],
     };
     store.create_user(&user, now).await.expect("user");
-    let secret = vigie_server::auth::new_secret();
-    let token = TokenRecord {
-        hash: vigie_server::auth::hash_secret(&secret),
-        name: "intake".into(),
-        role: Role::Lead,
-        teams: Vec::new(),
-    };
-    store.create_token(&token, now).await.expect("token");
+    let secret = common::token(&store, "intake", Role::Lead, now).await;
 
     let rules: RulesDocument = serde_json::from_value(json!({
         "sla": {"policies": [{"name": "standard", "first_response_minutes": 60, "resolution_minutes": 1440}]},

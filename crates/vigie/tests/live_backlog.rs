@@ -17,7 +17,6 @@ use serde_json::Value;
 use vigie_core::Role;
 use vigie_server::AppState;
 use vigie_server::rules::RulesHandle;
-use vigie_store::TokenRecord;
 use vigie_testdb::{Backend, TestDb};
 
 mod common;
@@ -103,14 +102,7 @@ async fn cross_check(backend: Backend) {
 
     // A server on that store, its clock at the export instant.
     let store = db.open().await;
-    let secret = vigie_server::auth::new_secret();
-    let record = TokenRecord {
-        hash: vigie_server::auth::hash_secret(&secret),
-        name: "checker".into(),
-        role: Role::Viewer,
-        teams: Vec::new(),
-    };
-    store.create_token(&record, as_of).await.expect("token");
+    let secret = common::token(&store, "checker", Role::Viewer, as_of).await;
     let rules = RulesHandle::load(&store, Some(("rules.toml", &rules_text)), as_of).await.expect("rules");
     let state = AppState::start(store, Arc::new(move || as_of), rules).await.expect("live state");
     let served = common::Served::start(state).await;

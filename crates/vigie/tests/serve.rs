@@ -9,21 +9,13 @@ use jiff::Timestamp;
 use vigie_core::Role;
 use vigie_server::AppState;
 use vigie_server::rules::{RulesDocument, RulesHandle};
-use vigie_store::TokenRecord;
 use vigie_testdb::{Backend, TestDb};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stopping_the_server_ends_the_open_streams() {
     let db = TestDb::create(Backend::Sqlite).await.expect("SQLite");
     let store = db.open().await;
-    let secret = vigie_server::auth::new_secret();
-    let token = TokenRecord {
-        hash: vigie_server::auth::hash_secret(&secret),
-        name: "wall".into(),
-        role: Role::Viewer,
-        teams: Vec::new(),
-    };
-    store.create_token(&token, Timestamp::now()).await.expect("token");
+    let secret = common::token(&store, "wall", Role::Viewer, Timestamp::now()).await;
     let rules = RulesHandle::fixed(RulesDocument::default()).expect("rules");
     let state = AppState::start(store, AppState::system_clock(), rules).await.expect("the app starts");
     let served = common::Served::start(state).await;

@@ -22,6 +22,19 @@ pub fn oracle(script: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/oracle").join(script)
 }
 
+/// Stores a token for `name` with `role` (no team) and returns its secret.
+pub async fn token(store: &vigie_store::Store, name: &str, role: vigie_core::Role, at: jiff::Timestamp) -> String {
+    let secret = vigie_server::auth::new_secret();
+    let record = vigie_store::TokenRecord {
+        hash: vigie_server::auth::hash_secret(&secret),
+        name: name.into(),
+        role,
+        teams: Vec::new(),
+    };
+    store.create_token(&record, at).await.expect("token");
+    secret
+}
+
 /// Writes `text` to `file` and runs `vigie COMMAND FILE EXTRA...`, which must refuse it
 /// (exit status 1); returns what it said on standard error.
 pub fn refused(command: &str, file: &Path, text: &str, extra: &[&str]) -> String {
