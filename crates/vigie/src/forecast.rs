@@ -115,10 +115,10 @@ fn read_arrivals(path: &PathBuf, step: i64) -> anyhow::Result<Series> {
     let start = first.start;
     // Gaps are intervals with no row: counted as no arrival, and said.
     for gap in gaps.iter().take(5) {
-        eprintln!("warning: {name}:{}: no interval between {} and {} (counted as 0)", gap.line, gap.after, gap.next);
+        say!("warning: {name}:{}: no interval between {} and {} (counted as 0)", gap.line, gap.after, gap.next);
     }
     if gaps.len() > 5 {
-        eprintln!("warning: {name}: {} gaps in all", gaps.len());
+        say!("warning: {name}: {} gaps in all", gaps.len());
     }
     let last = intervals.last().map_or(start, |i| i.start);
     let n = ((last.as_second() - start.as_second()) / step) as usize + 1;
@@ -128,13 +128,6 @@ fn read_arrivals(path: &PathBuf, step: i64) -> anyhow::Result<Series> {
             "{name}: from {} to {} is {n} intervals of {step} s; the most is 10,000,000 (a wrong year?)",
             first.start_text,
             intervals.last().map_or("", |i| i.start_text.as_str())
-        );
-    }
-    if intervals.len() >= 2 && intervals.windows(2).all(|w| w[1].start.as_second() - w[0].start.as_second() != step) {
-        let apart = (intervals[1].start.as_second() - intervals[0].start.as_second()) / 60;
-        bail!(
-            "{name}: no two rows are one interval ({} min) apart (the first two are {apart} min): give the series' interval with --freq",
-            step / 60
         );
     }
     let mut values = vec![0.0; n];
@@ -157,11 +150,7 @@ fn read_history(path: &PathBuf, step: i64, by: &[By], groups: usize) -> anyhow::
         || (Vec::new(), i64::MIN, HashMap::new(), HashMap::new()),
         |state: &mut Counts, row| {
             let facts = row.facts()?;
-            let latest = [Some(facts.created_at), facts.first_response_at, facts.resolved_at]
-                .into_iter()
-                .flatten()
-                .max()
-                .unwrap_or(facts.created_at);
+            let latest = facts.latest();
             state.0.push(facts.created_at);
             state.1 = state.1.max(latest);
             state.2.entry(facts.category.to_string()).or_default().push(facts.created_at);
@@ -192,7 +181,7 @@ fn read_history(path: &PathBuf, step: i64, by: &[By], groups: usize) -> anyhow::
     let mut end = export.div_euclid(step) * step;
     if export - last_created > 86_400.max(step) {
         end = last_created.div_euclid(step) * step;
-        eprintln!(
+        say!(
             "note: {name}: the last ticket was created {:.1} days before the export ({}); the series stops there",
             (export - last_created) as f64 / 86_400.0,
             Timestamp::from_second(last_created).map_or_else(|_| last_created.to_string(), instant)

@@ -69,12 +69,15 @@ pub async fn run(args: ImportArgs) -> anyhow::Result<()> {
     let outcome = load(&store, &args, &name, options).await;
     store.close().await;
     let loaded = outcome?;
-    eprintln!(
+    say!(
         "imported {name}: {} new tickets ({} events), {} already in the store, {} skipped as invalid",
-        loaded.tickets, loaded.events, loaded.present, checked.skipped
+        loaded.tickets,
+        loaded.events,
+        loaded.present,
+        checked.skipped
     );
     if loaded.repeated > 0 {
-        eprintln!(
+        say!(
             "warning: {} row(s) repeat the id of an earlier row of the file; the first of each was kept",
             loaded.repeated
         );

@@ -5,6 +5,16 @@
 //! prints an example rules file or checks one. Each command that needs the store opens the one
 //! named by `--db` (a file path, `sqlite://PATH` or `postgres://...`).
 
+/// Says something on standard error, like `eprintln!`, but never panics: when standard error
+/// is a closed pipe (`vigie ... 2>&1 >/dev/null | head -1`), the message is dropped and the
+/// command carries on to its real exit status.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod forecast;
 mod import;
 mod report;
@@ -199,7 +209,7 @@ fn main() -> std::process::ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
+            say!("error: cannot start the async runtime: {error}");
             return std::process::ExitCode::FAILURE;
         }
     };
@@ -211,7 +221,7 @@ fn exit(outcome: anyhow::Result<()>) -> std::process::ExitCode {
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            say!("error: {error:#}");
             std::process::ExitCode::FAILURE
         }
     }
@@ -263,7 +273,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Rules { command: RulesCommand::Check { file } } => {
             let (rules, operations) = check_rules_file(&file)?;
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "{}: valid (calendars besides 24x7: {}, SLA policies: {}, handle times: {}, roster shifts: {}, \
                  dashboard thresholds: {}, alert rules: {})",
                 file.display(),
@@ -273,7 +284,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 operations.roster.shifts.len(),
                 operations.thresholds.len(),
                 operations.alerts.rules.len()
-            );
+            )
+            .context("cannot print")?;
             Ok(())
         }
     }
@@ -390,13 +402,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         store.revoke_token(DEMO_ADMIN).await?;
         let secret = issue_token(&store, Role::Admin, Vec::new(), DEMO_ADMIN).await?;
         let password = users::demo_users(&store).await?;
-        eprintln!("demo admin token (keep it): {secret}");
-        eprintln!(
+        say!("demo admin token (keep it): {secret}");
+        say!(
             "sign in at http://{}/ as demo-lead (a lead) or claire.moreau (an agent of the front office), \
              password: {password}",
             args.listen
         );
-        eprintln!(
+        say!(
             "try: curl -H 'Authorization: Bearer {secret}' 'http://{}/api/v1/tickets?status=open&order=queue&limit=5'",
             args.listen
         );
@@ -526,7 +538,7 @@ async fn load_demo(
     let histories: Vec<_> =
         data.histories.into_iter().map(|history| vigie_core::decide::assign_sla_targets(history, &rules)).collect();
     let loaded = store.load_histories(histories).await.context("cannot load the demo tickets")?;
-    eprintln!(
+    say!(
         "loaded the demo backlog: {} tickets ({} open, {} events), {n_teams} teams, {n_agents} agents, \
          {n_customers} customers in {:.1} s",
         loaded.n_tickets,

@@ -126,8 +126,8 @@ pub fn tell_skipped(summary: &ReadSummary) {
     if summary.skipped == 0 {
         return;
     }
-    eprintln!("warning: skipped {} invalid row(s) of {}; the first:", summary.skipped, summary.records);
+    say!("warning: skipped {} invalid row(s) of {}; the first:", summary.skipped, summary.records);
     for error in &summary.first_skipped {
-        eprintln!("  {error}");
+        say!("  {error}");
     }
 }

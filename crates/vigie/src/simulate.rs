@@ -90,7 +90,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
                 anyhow::anyhow!("{}", lines.join("\n"))
             })?;
             for warning in &warnings {
-                eprintln!("warning: {name}: {warning}");
+                say!("warning: {name}: {warning}");
             }
             notes.extend(warnings.iter().map(ToString::to_string));
             let mut scenario = scenario;
@@ -128,9 +128,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
         bail!("--replications must be from 1 to {most} (found {replications})");
     }
     if policies.len() > 1 && scenario.classes.len() == 1 {
-        eprintln!(
-            "note: the scenario has one class: every policy serves it oldest first, so the policies cannot differ"
-        );
+        say!("note: the scenario has one class: every policy serves it oldest first, so the policies cannot differ");
     }
     if args.threads == Some(0) {
         bail!("--threads must be at least 1");
@@ -153,7 +151,7 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
         }
     }
     if args.out.is_some() || args.format == Format::Text {
-        eprintln!(
+        say!(
             "{} replications × {} {} in {:.2} s on {threads} threads",
             replications,
             policies.len(),

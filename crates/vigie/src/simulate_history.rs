@@ -120,11 +120,7 @@ pub fn build_scenario(
                 ));
                 return Ok(());
             };
-            let latest = [Some(facts.created_at), facts.first_response_at, facts.resolved_at]
-                .into_iter()
-                .flatten()
-                .max()
-                .unwrap_or(facts.created_at);
+            let latest = facts.latest();
             let target = sla.lookup(&facts.category, facts.priority).map(|m| match args.sla_target {
                 SlaTarget::FirstResponse => m.first_response,
                 SlaTarget::Resolution => m.resolution,
@@ -165,7 +161,7 @@ pub fn build_scenario(
     let (text, notes) = build(&tickets, &options).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     let mut said = Vec::new();
     for note in notes {
-        eprintln!("note: {name}: {note}");
+        say!("note: {name}: {note}");
         said.push(note);
     }
     if let Some(out) = &args.write_scenario {
@@ -174,7 +170,7 @@ pub fn build_scenario(
     let (scenario, warnings) =
         Scenario::parse(&text).map_err(|e| anyhow::anyhow!("the scenario built from {name} is refused: {e}"))?;
     for warning in warnings {
-        eprintln!("warning: the scenario built from {name}: {warning}");
+        say!("warning: the scenario built from {name}: {warning}");
         said.push(warning.to_string());
     }
     Ok((scenario, said))

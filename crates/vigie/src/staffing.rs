@@ -148,10 +148,10 @@ pub fn run(args: StaffingArgs) -> anyhow::Result<()> {
         vigie_planning::arrivals::read_each(&name, std::io::BufReader::new(file), interval, &mut each)?
     };
     for gap in gaps.iter().take(5) {
-        eprintln!("warning: {name}:{}: no interval between {} and {} (staffed as none)", gap.line, gap.after, gap.next);
+        say!("warning: {name}:{}: no interval between {} and {} (staffed as none)", gap.line, gap.after, gap.next);
     }
     if gaps.len() > 5 {
-        eprintln!("warning: {name}: {} gaps in all", gaps.len());
+        say!("warning: {name}: {} gaps in all", gaps.len());
     }
     match args.format {
         Format::Csv => {}

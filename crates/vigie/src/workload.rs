@@ -68,7 +68,7 @@ pub fn run(args: &StaffingArgs) -> anyhow::Result<()> {
         )?
     };
     if !gaps.is_empty() {
-        eprintln!("warning: {name}: {} gaps (the first at line {}): no work counted there", gaps.len(), gaps[0].line);
+        say!("warning: {name}: {} gaps (the first at line {}): no work counted there", gaps.len(), gaps[0].line);
     }
     let series: Vec<(i64, u64)> = intervals.iter().map(|i| (i.start.as_second(), i.count)).collect();
     // Every window of intervals counts (an O(n log n) search over them); a bound all the same.
@@ -84,7 +84,7 @@ pub fn run(args: &StaffingArgs) -> anyhow::Result<()> {
         bail!("{name}: no interval");
     }
     if args.sla_hours * 60.0 < 2.0 * interval_minutes {
-        eprintln!(
+        say!(
             "warning: --sla-hours {} is under two intervals of {interval_minutes} minutes: each interval's work is taken \
              as released at its start and due after its middle, which is coarse at this scale (use shorter intervals)",
             args.sla_hours
@@ -102,7 +102,7 @@ pub fn run(args: &StaffingArgs) -> anyhow::Result<()> {
     };
     let result = plan(&series, &params);
     if let Some(i) = result.impossible {
-        eprintln!(
+        say!(
             "warning: {name}: the tickets of {} are due {} with no open hour before: no number of agents meets that deadline \
              (widen --open or --sla-hours)",
             instant(result.rows[i].start),

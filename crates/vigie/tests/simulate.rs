@@ -224,6 +224,19 @@ fn bad_input_is_named_and_refused() {
     let said = refused(&w3, &["--add", "Mon 08:00-12:00"]);
     assert!(said.contains("--add \"Mon 08:00-12:00\": three parts are needed"), "{said}");
 
+    // Warnings to a standard error nobody reads (a closed pipe) do not turn into a panic.
+    std::fs::write(&file, w3.replace("days = [\"Sat\", \"Sun\"]", "days = [\"Sat\"]")).expect("write");
+    let mut child = vigie()
+        .arg("simulate")
+        .arg(&file)
+        .args(["--replications", "2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("vigie simulate");
+    drop(child.stderr.take());
+    assert!(child.wait().expect("exit").success(), "a closed standard error is not a failure");
+
     // A day nobody works is allowed, and said.
     let no_sunday = w3
         .replace(
