@@ -15,6 +15,7 @@ macro_rules! say {
     }};
 }
 
+mod dedup;
 mod forecast;
 mod import;
 mod report;
@@ -89,6 +90,10 @@ enum Command {
     /// Inflow forecasts with prediction intervals, of an arrivals series or of a history's
     /// inflow (in total, per category, per channel); --backtest scores them on the past.
     Forecast(Box<forecast::ForecastArgs>),
+    /// The near-duplicate tickets of a history (tickets.csv): pairs with their similarity
+    /// (CSV) or pairs and named groups (JSON), after normalising the texts (case, accents,
+    /// numbers, reply markers, quoted replies, signatures, HTML).
+    Dedup(dedup::DedupArgs),
 }
 
 #[derive(Subcommand)]
@@ -203,6 +208,7 @@ fn main() -> std::process::ExitCode {
         Command::Staffing(args) => return exit(staffing::run(args)),
         Command::Simulate(args) => return exit(simulate::run(*args)),
         Command::Forecast(args) => return exit(forecast::run(*args)),
+        Command::Dedup(args) => return exit(dedup::run(args)),
         command => command,
     };
     let cli = Cli { command };
@@ -267,6 +273,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Staffing(args) => staffing::run(args),
         Command::Simulate(args) => simulate::run(*args),
         Command::Forecast(args) => forecast::run(*args),
+        Command::Dedup(args) => dedup::run(args),
         Command::Rules { command: RulesCommand::Example } => {
             std::io::stdout().lock().write_all(EXAMPLE_RULES.as_bytes()).context("cannot print")?;
             Ok(())

@@ -166,6 +166,15 @@ impl<'a> Row<'a> {
         }
     }
 
+    /// The text of a column with any invalid UTF-8 replaced by U+FFFD (for free text read as
+    /// text only, like the similarity of bodies).
+    pub fn text_lossy(&self, column: Column) -> Cow<'a, str> {
+        match self.bytes(column) {
+            Cow::Borrowed(bytes) => String::from_utf8_lossy(bytes),
+            Cow::Owned(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
+        }
+    }
+
     /// A text that must not be empty.
     pub fn required(&self, column: Column) -> Result<Cow<'a, str>, FieldProblem> {
         let text = self.text(column)?;

@@ -1,0 +1,15 @@
+//! Similar tickets: the near-duplicates of a set of tickets (offline, `vigie dedup`), the likely
+//! duplicates of a new ticket among the open ones (live), batches of similar open tickets and
+//! the spikes of a recurring problem.
+//!
+//! Pure computation: no I/O, no clock.
+
+pub mod batch;
+pub mod clusters;
+pub mod minhash;
+pub mod normalize;
+
+pub use batch::{DEFAULT_THRESHOLD, Pair, Search, Stats, Texts, similar_pairs};
+pub use clusters::{Vocabulary, components};
+pub use minhash::Lsh;
+pub use normalize::normalize;
