@@ -6,10 +6,12 @@
 
 pub mod batch;
 pub mod clusters;
+pub mod index;
 pub mod minhash;
 pub mod normalize;
 
 pub use batch::{DEFAULT_THRESHOLD, Pair, Search, Stats, Texts, similar_pairs};
 pub use clusters::{Vocabulary, components};
+pub use index::{Candidate, Fingerprint, SimilarIndex};
 pub use minhash::Lsh;
 pub use normalize::normalize;

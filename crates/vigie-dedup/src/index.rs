@@ -1,0 +1,278 @@
+//! The open tickets' signatures, to find a new ticket's likely duplicates as it arrives.
+//!
+//! Each ticket held keeps its band keys and its sketch (no text). A band is a map from key to
+//! the first ticket of its bucket; the tickets of a bucket are chained through per-band links,
+//! so a bucket costs one map entry and a ticket two links per band, and adding or removing a
+//! ticket is one map operation per band. A query walks the buckets of the new text's keys,
+//! estimates each ticket met once from the sketches, and returns the best few near the
+//! threshold; the caller scores them exactly on their texts (which the index does not keep).
+//!
+//! Band keys are kept in 32 bits: a chance meeting of two unrelated tickets in a bucket costs
+//! one sketch comparison, and halves the memory of the keys.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use crate::minhash::{Lsh, estimate, sketch};
+
+const NONE: u32 = u32::MAX;
+
+/// The likely duplicates of new texts among the texts held.
+#[derive(Debug, Clone)]
+pub struct SimilarIndex<K> {
+    lsh: Lsh,
+    /// Per slot, the ticket it holds (`None`: free).
+    slots: Vec<Option<K>>,
+    free: Vec<u32>,
+    by_key: HashMap<K, u32>,
+    /// Per slot, `bands` 32-bit keys.
+    band_keys: Vec<u32>,
+    /// Per slot, `bins` bytes.
+    sketches: Vec<u8>,
+    /// Per slot and band: the next and the previous slot of its bucket.
+    next: Vec<u32>,
+    prev: Vec<u32>,
+    /// Per band: key -> first slot of the bucket.
+    heads: Vec<HashMap<u32, u32>>,
+}
+
+/// A text's band keys and sketch, computed once and then inserted or queried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint {
+    band_keys: Vec<u32>,
+    sketch: Vec<u8>,
+}
+
+impl Fingerprint {
+    /// `None` for a text without shingles (empty): it is like nothing.
+    pub fn of(lsh: Lsh, text: &[u8]) -> Option<Fingerprint> {
+        let mut signature = Vec::new();
+        if !lsh.signature(text, &mut signature) {
+            return None;
+        }
+        let mut keys = Vec::new();
+        lsh.band_keys(&signature, &mut keys);
+        let mut bytes = Vec::with_capacity(lsh.bins());
+        sketch(&signature, &mut bytes);
+        Some(Fingerprint { band_keys: keys.iter().map(|&k| (k >> 32) as u32).collect(), sketch: bytes })
+    }
+}
+
+/// A likely duplicate: the ticket held and the similarity its sketch estimates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate<K> {
+    pub key: K,
+    pub estimate: f64,
+}
+
+impl<K: Clone + Eq + Hash> SimilarIndex<K> {
+    pub fn new(lsh: Lsh) -> SimilarIndex<K> {
+        SimilarIndex {
+            lsh,
+            slots: Vec::new(),
+            free: Vec::new(),
+            by_key: HashMap::new(),
+            band_keys: Vec::new(),
+            sketches: Vec::new(),
+            next: Vec::new(),
+            prev: Vec::new(),
+            heads: vec![HashMap::new(); lsh.bands()],
+        }
+    }
+
+    pub fn lsh(&self) -> Lsh {
+        self.lsh
+    }
+
+    /// Tickets held.
+    pub fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+
+    pub fn contains(&self, key: &K) -> bool {
+        self.by_key.contains_key(key)
+    }
+
+    /// Holds `key` with its fingerprint (replacing what it held under that key).
+    pub fn insert(&mut self, key: K, fingerprint: &Fingerprint) {
+        self.remove(&key);
+        let bands = self.lsh.bands();
+        let bins = self.lsh.bins();
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.slots.push(None);
+                self.band_keys.resize(self.band_keys.len() + bands, 0);
+                self.sketches.resize(self.sketches.len() + bins, 0);
+                self.next.resize(self.next.len() + bands, NONE);
+                self.prev.resize(self.prev.len() + bands, NONE);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let s = slot as usize;
+        self.slots[s] = Some(key.clone());
+        self.by_key.insert(key, slot);
+        self.band_keys[s * bands..(s + 1) * bands].copy_from_slice(&fingerprint.band_keys);
+        self.sketches[s * bins..(s + 1) * bins].copy_from_slice(&fingerprint.sketch);
+        for band in 0..bands {
+            let link = s * bands + band;
+            let head = self.heads[band].insert(fingerprint.band_keys[band], slot);
+            self.prev[link] = NONE;
+            self.next[link] = head.unwrap_or(NONE);
+            if let Some(head) = head {
+                self.prev[head as usize * bands + band] = slot;
+            }
+        }
+    }
+
+    /// Lets `key` go; false if it was not held.
+    pub fn remove(&mut self, key: &K) -> bool {
+        let Some(slot) = self.by_key.remove(key) else { return false };
+        let bands = self.lsh.bands();
+        let s = slot as usize;
+        for band in 0..bands {
+            let link = s * bands + band;
+            let (prev, next) = (self.prev[link], self.next[link]);
+            if prev == NONE {
+                let bucket = self.band_keys[link];
+                if next == NONE {
+                    self.heads[band].remove(&bucket);
+                } else {
+                    self.heads[band].insert(bucket, next);
+                }
+            } else {
+                self.next[prev as usize * bands + band] = next;
+            }
+            if next != NONE {
+                self.prev[next as usize * bands + band] = prev;
+            }
+            self.next[link] = NONE;
+            self.prev[link] = NONE;
+        }
+        self.slots[s] = None;
+        self.free.push(slot);
+        true
+    }
+
+    /// The tickets held whose estimated similarity to `fingerprint` is at least `floor`, the
+    /// most similar first (ties by insertion slot), at most `limit`.
+    pub fn candidates(&self, fingerprint: &Fingerprint, floor: f64, limit: usize) -> Vec<Candidate<K>> {
+        let bands = self.lsh.bands();
+        let bins = self.lsh.bins();
+        let mut seen: Vec<u32> = Vec::new();
+        for band in 0..bands {
+            let Some(&head) = self.heads[band].get(&fingerprint.band_keys[band]) else { continue };
+            let mut slot = head;
+            while slot != NONE {
+                seen.push(slot);
+                slot = self.next[slot as usize * bands + band];
+            }
+        }
+        seen.sort_unstable();
+        seen.dedup();
+        let mut found: Vec<(f64, u32)> = seen
+            .into_iter()
+            .filter_map(|slot| {
+                let s = slot as usize;
+                let estimate = estimate(&fingerprint.sketch, &self.sketches[s * bins..(s + 1) * bins]);
+                (estimate >= floor).then_some((estimate, slot))
+            })
+            .collect();
+        found.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
+        found.truncate(limit);
+        found
+            .into_iter()
+            .filter_map(|(estimate, slot)| self.slots[slot as usize].clone().map(|key| Candidate { key, estimate }))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::normalize;
+    use proptest::prelude::*;
+
+    fn print(text: &str) -> Fingerprint {
+        Fingerprint::of(Lsh::DEFAULT, normalize("", text).as_bytes()).expect("text")
+    }
+
+    const INVOICE: &str = "Since this morning I cannot download my invoice from the customer portal. When I click on \
+                           the PDF link the page shows error E404 and nothing is downloaded.";
+
+    #[test]
+    fn a_resend_finds_its_original_and_a_stranger_finds_nothing() {
+        let mut index = SimilarIndex::new(Lsh::DEFAULT);
+        index.insert("T1", &print(INVOICE));
+        index.insert("T2", &print("My parcel never arrived, the tracking page has not moved for ten days."));
+        let found = index.candidates(&print(&format!("Any update?\n\n{INVOICE}")), 0.55, 5);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].key, "T1");
+        assert!(found[0].estimate > 0.7);
+        assert!(index.candidates(&print("Please change my postal address to 3 rue de la Gare."), 0.55, 5).is_empty());
+        assert!(Fingerprint::of(Lsh::DEFAULT, b"").is_none());
+    }
+
+    #[test]
+    fn removed_tickets_are_not_found_and_slots_are_reused() {
+        let mut index = SimilarIndex::new(Lsh::DEFAULT);
+        for i in 0..5 {
+            index.insert(i, &print(INVOICE));
+        }
+        assert_eq!(index.candidates(&print(INVOICE), 0.9, 3).iter().map(|c| c.key).collect::<Vec<_>>(), vec![0, 1, 2]);
+        assert!(index.remove(&1));
+        assert!(!index.remove(&1));
+        assert!(index.remove(&0));
+        assert_eq!(index.candidates(&print(INVOICE), 0.9, 10).iter().map(|c| c.key).collect::<Vec<_>>(), vec![2, 3, 4]);
+        index.insert(9, &print(INVOICE));
+        assert_eq!(index.len(), 4);
+        assert_eq!(index.slots.len(), 5, "a freed slot is reused");
+        // Inserting a key again replaces it.
+        index.insert(9, &print("Something else entirely: the mobile app crashes at login since the update."));
+        assert_eq!(index.candidates(&print(INVOICE), 0.9, 10).len(), 3);
+    }
+
+    proptest! {
+        /// After any inserts and removals, a query finds exactly the held texts a fresh index of
+        /// the same texts finds.
+        #[test]
+        fn updates_keep_the_buckets_right(ops in prop::collection::vec((0u8..12, 0u8..6, any::<bool>()), 1..80)) {
+            let texts = [
+                INVOICE.to_owned(),
+                format!("RE: {INVOICE}"),
+                format!("{INVOICE} Thanks"),
+                "The mobile app crashes at login since the last update, every single time.".to_owned(),
+                "The mobile app crashes at login since the update, every time.".to_owned(),
+                "Please close my account.".to_owned(),
+            ];
+            let mut index = SimilarIndex::new(Lsh::DEFAULT);
+            let mut held: HashMap<u8, u8> = HashMap::new();
+            for (key, text, add) in ops {
+                if add {
+                    index.insert(key, &print(&texts[text as usize]));
+                    held.insert(key, text);
+                } else {
+                    prop_assert_eq!(index.remove(&key), held.remove(&key).is_some());
+                }
+            }
+            let mut fresh = SimilarIndex::new(Lsh::DEFAULT);
+            let mut keys: Vec<_> = held.iter().collect();
+            keys.sort();
+            for (key, text) in keys {
+                fresh.insert(*key, &print(&texts[*text as usize]));
+            }
+            for text in &texts {
+                let mut got: Vec<u8> = index.candidates(&print(text), 0.0, 100).into_iter().map(|c| c.key).collect();
+                let mut want: Vec<u8> = fresh.candidates(&print(text), 0.0, 100).into_iter().map(|c| c.key).collect();
+                got.sort();
+                want.sort();
+                prop_assert_eq!(got, want);
+            }
+            prop_assert_eq!(index.len(), held.len());
+        }
+    }
+}
