@@ -127,6 +127,9 @@ pub struct NewTicketInput {
 /// A new ticket, every field checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTicket {
+    /// The open tickets found nearly the same at intake (by the server, never from the
+    /// request), recorded as a `duplicates_suggested` event beside the creation.
+    pub similar: Vec<crate::SimilarTicket>,
     pub subject: String,
     pub body: String,
     pub channel: Channel,
@@ -166,6 +169,7 @@ impl NewTicketInput {
             return Err(ValidationErrors::internal());
         };
         Ok(NewTicket {
+            similar: Vec::new(),
             subject,
             body,
             channel,

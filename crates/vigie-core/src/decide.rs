@@ -118,15 +118,12 @@ pub fn create(
         status_history: vec![StatusSince { status: Status::New, since: now }],
         sla_marks: Default::default(),
     };
-    let event = Event {
-        seq: 0,
-        ticket_id: id,
-        version: 1,
-        at: now,
-        actor: actor.name.clone(),
-        kind: EventKind::TicketCreated(Box::new(ticket.clone())),
-    };
-    Ok(Decision { ticket, events: vec![event] })
+    let event = |kind| Event { seq: 0, ticket_id: id.clone(), version: 1, at: now, actor: actor.name.clone(), kind };
+    let mut events = vec![event(EventKind::TicketCreated(Box::new(ticket.clone())))];
+    if !new_ticket.similar.is_empty() {
+        events.push(event(EventKind::DuplicatesSuggested { similar: new_ticket.similar }));
+    }
+    Ok(Decision { ticket, events })
 }
 
 /// Changes fields of `current` as `patch` asks, if `expected` still holds.
@@ -249,6 +246,43 @@ pub fn comment(
         kinds.push(EventKind::StatusChanged { from: Status::New, to: Status::Open });
     }
     record(current, kinds, actor, now, rules)
+}
+
+/// Merges `source` into `target` (a duplicate into the ticket that carries the request on):
+/// `source` records where it went and is solved and closed (the lifecycle's own moves), `target`
+/// records what joined it; each keeps its own comments and history. Both must be visible and
+/// writable to `actor`, and `target` open.
+pub fn merge(
+    source: &Ticket,
+    target: &Ticket,
+    actor: &Actor,
+    now: Timestamp,
+    rules: &Rules,
+) -> Result<(Decision, Decision), CommandError> {
+    check_access(source, &ExpectedVersion::Any, actor)?;
+    if source.id == target.id {
+        return Err(invalid("into", "is this ticket: a ticket cannot be merged into itself"));
+    }
+    // The target is named in the request body: an unknown or unseen one is a bad field, not a
+    // missing resource.
+    if !actor.can_see(target) {
+        return Err(invalid("into", "names no ticket you can see"));
+    }
+    if !target.status.is_open() {
+        return Err(invalid("into", "is solved or closed: merge into an open ticket"));
+    }
+    let mut kinds = vec![EventKind::MergedInto { into: target.id.clone() }];
+    if source.status != Status::Solved {
+        kinds.push(EventKind::StatusChanged { from: source.status, to: Status::Solved });
+    }
+    kinds.push(EventKind::StatusChanged { from: Status::Solved, to: Status::Closed });
+    let merged = record(source, kinds, actor, now, rules)?;
+    let joined = record(target, vec![EventKind::MergedFrom { from: source.id.clone() }], actor, now, rules)?;
+    Ok((merged, joined))
+}
+
+fn invalid(field: &str, reason: &str) -> CommandError {
+    CommandError::Invalid(crate::ValidationErrors(vec![crate::FieldError::new(field, reason)]))
 }
 
 /// The statuses a ticket can be claimed in: waiting for someone to work on it.

@@ -41,6 +41,33 @@ pub enum EventKind {
     SlaAtRisk { target: SlaTarget, due_at: Timestamp },
     /// A target's deadline passed without it being met (recorded once per target and cycle).
     SlaBreached { target: SlaTarget, due_at: Timestamp },
+    /// Open tickets that say nearly the same thing, found when the ticket arrived, the most
+    /// similar first: suggestions for an agent to merge, nothing changes on the ticket.
+    DuplicatesSuggested { similar: Vec<SimilarTicket> },
+    /// This ticket was merged into `into`, which carries the request on: recorded as it is
+    /// solved and closed, and what tells its requester where their request went.
+    MergedInto { into: TicketId },
+    /// Ticket `from` was merged into this one (its history stays on it).
+    MergedFrom { from: TicketId },
+}
+
+/// A ticket found similar to another, with the similarity of their normalised texts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimilarTicket {
+    pub ticket: TicketId,
+    /// The Jaccard similarity in thousandths (0 to 1000), so that events compare exactly.
+    pub score_permille: u16,
+}
+
+impl SimilarTicket {
+    /// A similarity in [0, 1], rounded to the thousandth.
+    pub fn new(ticket: TicketId, score: f64) -> SimilarTicket {
+        SimilarTicket { ticket, score_permille: (score.clamp(0.0, 1.0) * 1000.0).round() as u16 }
+    }
+
+    pub fn score(&self) -> f64 {
+        f64::from(self.score_permille) / 1000.0
+    }
 }
 
 impl EventKind {
@@ -54,6 +81,9 @@ impl EventKind {
             EventKind::SlaApplied { .. } => "sla_applied",
             EventKind::SlaAtRisk { .. } => "sla_at_risk",
             EventKind::SlaBreached { .. } => "sla_breached",
+            EventKind::DuplicatesSuggested { .. } => "duplicates_suggested",
+            EventKind::MergedInto { .. } => "merged_into",
+            EventKind::MergedFrom { .. } => "merged_from",
         }
     }
 
@@ -212,6 +242,7 @@ pub fn apply(ticket: Option<Ticket>, event: &Event) -> Result<Ticket, ApplyError
         }
         EventKind::SlaAtRisk { target, .. } => ticket.sla_marks.of_mut(*target).at_risk = true,
         EventKind::SlaBreached { target, .. } => ticket.sla_marks.of_mut(*target).breached = true,
+        EventKind::DuplicatesSuggested { .. } | EventKind::MergedInto { .. } | EventKind::MergedFrom { .. } => {}
     }
     ticket.version = event.version;
     if !event.kind.is_sla_bookkeeping() {

@@ -34,7 +34,7 @@ pub use command::{
     TicketPatchInput, ValidationErrors,
 };
 pub use decide::{CommandError, Decision, DirectoryLookup};
-pub use event::{Event, EventKind, FieldChange, FieldValue, TicketField};
+pub use event::{Event, EventKind, FieldChange, FieldValue, SimilarTicket, TicketField};
 pub use ids::{AgentId, CustomerId, IdError, TeamId, TicketId};
 pub use rules::Rules;
 pub use sla::{SlaMarks, SlaState, SlaTarget, SlaTargets, StatusSince};

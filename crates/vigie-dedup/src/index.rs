@@ -17,6 +17,11 @@ use crate::minhash::{Lsh, estimate, sketch};
 
 const NONE: u32 = u32::MAX;
 
+/// The most tickets of one bucket a query looks at, the latest held first. A bucket holds more
+/// only when very many open tickets are nearly one text (an alert sent by a machine every
+/// minute); the latest of them are as good suggestions as any, and a query stays bounded.
+pub const MAX_BUCKET_WALK: usize = 512;
+
 /// The likely duplicates of new texts among the texts held.
 #[derive(Debug, Clone)]
 pub struct SimilarIndex<K> {
@@ -159,17 +164,19 @@ impl<K: Clone + Eq + Hash> SimilarIndex<K> {
     }
 
     /// The tickets held whose estimated similarity to `fingerprint` is at least `floor`, the
-    /// most similar first (ties by insertion slot), at most `limit`.
+    /// most similar first (ties by slot), at most `limit`; at most [`MAX_BUCKET_WALK`] of
+    /// each bucket are looked at.
     pub fn candidates(&self, fingerprint: &Fingerprint, floor: f64, limit: usize) -> Vec<Candidate<K>> {
         let bands = self.lsh.bands();
         let bins = self.lsh.bins();
         let mut seen: Vec<u32> = Vec::new();
         for band in 0..bands {
             let Some(&head) = self.heads[band].get(&fingerprint.band_keys[band]) else { continue };
-            let mut slot = head;
-            while slot != NONE {
+            let (mut slot, mut walked) = (head, 0);
+            while slot != NONE && walked < MAX_BUCKET_WALK {
                 seen.push(slot);
                 slot = self.next[slot as usize * bands + band];
+                walked += 1;
             }
         }
         seen.sort_unstable();
@@ -215,6 +222,17 @@ mod tests {
         assert!(found[0].estimate > 0.7);
         assert!(index.candidates(&print("Please change my postal address to 3 rue de la Gare."), 0.55, 5).is_empty());
         assert!(Fingerprint::of(Lsh::DEFAULT, b"").is_none());
+    }
+
+    #[test]
+    fn a_crowded_bucket_is_walked_only_so_far() {
+        let mut index = SimilarIndex::new(Lsh::DEFAULT);
+        for i in 0..2000u32 {
+            index.insert(i, &print(INVOICE));
+        }
+        let found = index.candidates(&print(INVOICE), 0.9, 5000);
+        assert_eq!(found.len(), MAX_BUCKET_WALK);
+        assert!(found.iter().all(|c| c.key >= 2000 - MAX_BUCKET_WALK as u32), "the latest held are looked at");
     }
 
     #[test]

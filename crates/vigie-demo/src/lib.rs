@@ -4469,9 +4469,12 @@ mod tests {
                     )
                 }
                 EventKind::StatusChanged { from, to } => format!("status_changed {from} -> {to}"),
-                EventKind::SlaApplied { .. } | EventKind::SlaAtRisk { .. } | EventKind::SlaBreached { .. } => {
-                    event.kind.name().to_owned()
-                }
+                EventKind::SlaApplied { .. }
+                | EventKind::SlaAtRisk { .. }
+                | EventKind::SlaBreached { .. }
+                | EventKind::DuplicatesSuggested { .. }
+                | EventKind::MergedInto { .. }
+                | EventKind::MergedFrom { .. } => event.kind.name().to_owned(),
                 EventKind::FieldsChanged(changes) => {
                     let changes: Vec<String> = changes
                         .iter()

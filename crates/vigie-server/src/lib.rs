@@ -27,6 +27,7 @@ pub mod reviews;
 pub mod rules;
 pub mod scheduler;
 pub mod settings;
+pub mod similar;
 pub mod stream;
 pub mod tail;
 pub mod tickets;
@@ -65,6 +66,8 @@ pub struct AppState {
     pub rules: Arc<RulesHandle>,
     /// The open tickets in queue order, kept current by the store's commits.
     pub live: Arc<LiveState>,
+    /// The open tickets' fingerprints, for their likely duplicates; kept current the same way.
+    pub similar: Arc<similar::SimilarTickets>,
     /// What building the live state at start took.
     pub startup: live::RebuildSummary,
     /// The roster and the dashboard's settings, from the configuration file.
@@ -93,6 +96,11 @@ impl AppState {
             indexing_ms = rebuilt.indexing.as_millis() as u64,
             "live state built"
         );
+        let similar = Arc::new(similar::SimilarTickets::new(vigie_dedup::DEFAULT_THRESHOLD));
+        let started = std::time::Instant::now();
+        let held = similar.build(&store).await?;
+        tracing::info!(n_open = held, elapsed_ms = started.elapsed().as_millis() as u64, "similar tickets indexed");
+        let listener_similar = Arc::downgrade(&similar);
         let listener_live = Arc::downgrade(&live);
         let counters = metrics::Metrics::default();
         let listener_counters = counters.clone();
@@ -117,6 +125,9 @@ impl AppState {
                 });
                 let at = commit.events.iter().map(|event| event.at).max().unwrap_or(commit.ticket.updated_at);
                 live.apply(&commit.ticket, commit.last_seq, at);
+                if let Some(similar) = listener_similar.upgrade() {
+                    similar.apply(&commit.ticket);
+                }
             }
         }));
         Ok(AppState {
@@ -125,6 +136,7 @@ impl AppState {
             tokens: Arc::new(auth::TokenCache::default()),
             rules,
             live,
+            similar,
             startup: rebuilt,
             operations: Arc::new(settings::Operations::default()),
             metrics: counters,
@@ -193,6 +205,8 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tickets::get_ticket, tickets::patch_ticket))
         .routes(routes!(tickets::create_comment))
         .routes(routes!(tickets::ticket_events))
+        .routes(routes!(tickets::similar_tickets))
+        .routes(routes!(tickets::merge_ticket))
         .routes(routes!(bulk::bulk_change))
         .routes(routes!(queue::next_ticket))
         .routes(routes!(backlog::get_backlog))

@@ -76,6 +76,9 @@ impl Tail {
         for chunk in ids.chunks(1_000) {
             let stored = state.store.stored_tickets(chunk).await?;
             state.live.reload(&stored, &[], state.now());
+            for ticket in &stored {
+                state.similar.apply(&ticket.ticket);
+            }
         }
         Ok(ids.len())
     }

@@ -357,6 +357,13 @@ pub struct CreateComment {
     pub public: bool,
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeTicket {
+    /// The ticket that carries the request on (open, one the caller can see).
+    pub into: Option<String>,
+}
+
 /// One entry of a ticket's history.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventBody {
@@ -496,7 +503,8 @@ pub async fn create_ticket(
     if !missing.is_empty() {
         return Err(ApiError::invalid(vigie_core::ValidationErrors(missing)));
     }
-    let new_ticket = input.parse().map_err(ApiError::invalid)?;
+    let mut new_ticket = input.parse().map_err(ApiError::invalid)?;
+    new_ticket.similar = state.similar.suggestions(&state.store, &new_ticket.subject, &new_ticket.body, &actor).await;
     let idempotency = key.map(|key| IdempotencyKey { key, request_digest: request_digest(&body.raw) });
     let now = state.now();
     let committed = state.submit_at(TicketCommand::Create { new_ticket, idempotency }, actor, now).await?;
@@ -519,6 +527,50 @@ pub async fn get_ticket(
     let ticket = visible_ticket(&state, &actor, id).await?;
     let body = TicketBody::render(&state, &ticket, state.now());
     Ok(with_etag(Json(body).into_response(), ticket.version))
+}
+
+/// An open ticket found nearly the same as another.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SimilarBody {
+    pub id: String,
+    /// The Jaccard similarity of the two tickets' normalised texts (character 5-grams), 0 to 1.
+    pub score: f64,
+    pub subject: String,
+    pub status: String,
+    pub team: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SimilarList {
+    /// The most similar first, at most five; only open tickets the caller may see.
+    pub similar: Vec<SimilarBody>,
+    /// The least similarity listed.
+    pub threshold: f64,
+}
+
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/similar", tag = "tickets", params(("id" = String, Path)),
+    responses((status = 200, body = SimilarList), (status = 401, body = Problem), (status = 404, body = Problem)))]
+/// The open tickets that say nearly what this one says (its likely duplicates), now.
+pub async fn similar_tickets(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<SimilarList>, ApiError> {
+    let ticket = visible_ticket(&state, &actor, id).await?;
+    let found = state.similar.similar(&state.store, &ticket.subject, &ticket.body, &actor, Some(&ticket.id)).await?;
+    let similar = found
+        .into_iter()
+        .map(|(t, score)| SimilarBody {
+            id: t.id.to_string(),
+            score: (score * 1000.0).round() / 1000.0,
+            subject: t.subject,
+            status: t.status.as_str().to_owned(),
+            team: t.team.map(|team| team.to_string()),
+            created_at: t.created_at.to_string(),
+        })
+        .collect();
+    Ok(Json(SimilarList { similar, threshold: state.similar.threshold() }))
 }
 
 async fn visible_ticket(state: &AppState, actor: &vigie_core::Actor, id: String) -> Result<Ticket, ApiError> {
@@ -572,6 +624,34 @@ pub async fn create_comment(
         .ok_or_else(|| ApiError::Internal("a comment recorded no event".into()))?;
     let response = (StatusCode::CREATED, Json(EventBody::from(event))).into_response();
     Ok(with_etag(response, committed.ticket.version))
+}
+
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/merge", tag = "tickets", request_body = MergeTicket,
+    params(("id" = String, Path)),
+    responses((status = 200, body = TicketBody, headers(("ETag" = String, description = "\"<version>\""))),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 413, body = Problem),
+        (status = 415, body = Problem), (status = 422, body = Problem)))]
+/// Merges this ticket (a duplicate) into `into`: it records where it went (`merged_into`, what
+/// tells its requester) and is solved and closed; `into` records `merged_from`; each keeps its
+/// comments and history. Answers the merged ticket.
+pub async fn merge_ticket(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+    body: JsonBody<MergeTicket>,
+) -> Result<Response, ApiError> {
+    let ticket_id = parse_ticket_id(id)?;
+    let field = |reason: &str| {
+        ApiError::invalid(vigie_core::ValidationErrors(vec![vigie_core::FieldError::new("into", reason)]))
+    };
+    let into = match body.value.into {
+        None => return Err(field("is required: the id of the ticket to merge into")),
+        Some(into) => TicketId::parse(into).map_err(|_| field("names no ticket you can see"))?,
+    };
+    let committed = state.submit(TicketCommand::Merge { ticket_id, into }, actor).await?;
+    let body = TicketBody::render(&state, &committed.ticket, state.now());
+    Ok(with_etag(Json(body).into_response(), committed.ticket.version))
 }
 
 #[utoipa::path(get, path = "/api/v1/tickets/{id}/events", tag = "tickets", params(("id" = String, Path)),

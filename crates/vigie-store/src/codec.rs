@@ -338,6 +338,13 @@ pub fn event_data(kind: &EventKind) -> Value {
         EventKind::SlaAtRisk { target, due_at } | EventKind::SlaBreached { target, due_at } => {
             json!({"target": target.as_str(), "due_at": due_at.to_string()})
         }
+        EventKind::DuplicatesSuggested { similar } => {
+            let similar: Vec<Value> =
+                similar.iter().map(|s| json!({"ticket": s.ticket.as_str(), "score": s.score()})).collect();
+            json!({ "similar": similar })
+        }
+        EventKind::MergedInto { into } => json!({"into": into.as_str()}),
+        EventKind::MergedFrom { from } => json!({"from": from.as_str()}),
     }
 }
 
@@ -413,6 +420,16 @@ fn decode_kind(kind: &str, data: &Value) -> Option<EventKind> {
                 EventKind::SlaBreached { target, due_at }
             })
         }
+        "duplicates_suggested" => {
+            let similar = data.get("similar")?.as_array()?.iter().map(|item| {
+                let ticket = TicketId::parse(item.get("ticket")?.as_str()?.to_owned()).ok()?;
+                let score = item.get("score")?.as_f64()?;
+                (0.0..=1.0).contains(&score).then(|| vigie_core::SimilarTicket::new(ticket, score))
+            });
+            Some(EventKind::DuplicatesSuggested { similar: similar.collect::<Option<Vec<_>>>()? })
+        }
+        "merged_into" => Some(EventKind::MergedInto { into: TicketId::parse(text("into")?.to_owned()).ok()? }),
+        "merged_from" => Some(EventKind::MergedFrom { from: TicketId::parse(text("from")?.to_owned()).ok()? }),
         _ => None,
     }
 }

@@ -116,6 +116,11 @@ pub enum TicketCommand {
         agent: AgentId,
         candidates: Vec<TicketId>,
     },
+    /// Merges `ticket_id` into `into`: both tickets decided and written in one transaction.
+    Merge {
+        ticket_id: TicketId,
+        into: TicketId,
+    },
     /// Records the SLA warnings and breaches due now (the scheduler's command).
     CheckSla {
         ticket_id: TicketId,
@@ -585,7 +590,17 @@ impl Store {
         after: Option<&ScanCursor>,
         limit: u32,
     ) -> Result<(Vec<StoredTicket>, Option<ScanCursor>), StoreError> {
-        on_backend!(self, |conn, Q| Q::open_tickets_page(conn, after, limit).await)
+        on_backend!(self, |conn, Q| Q::open_tickets_page(conn, after, limit, false).await)
+    }
+
+    /// [`Store::open_tickets_page`] with the texts (subject, body, tags): for the index of
+    /// similar open tickets.
+    pub async fn open_tickets_page_with_texts(
+        &self,
+        after: Option<&ScanCursor>,
+        limit: u32,
+    ) -> Result<(Vec<StoredTicket>, Option<ScanCursor>), StoreError> {
+        on_backend!(self, |conn, Q| Q::open_tickets_page(conn, after, limit, true).await)
     }
 
     /// Every ticket whose `by` instant is after `since` — created (open or not), or resolved

@@ -276,16 +276,18 @@ where
         row.map(TicketRow::into_ticket).transpose()
     }
 
-    /// Open tickets in the table's storage order after `after`, without their texts, and the
-    /// cursor of the next page (`None` after the last).
+    /// Open tickets in the table's storage order after `after`, with their texts or not, and
+    /// the cursor of the next page (`None` after the last).
     pub(crate) async fn open_tickets_page(
         conn: &mut DB::Connection,
         after: Option<&ScanCursor>,
         limit: u32,
+        texts: bool,
     ) -> Result<(Vec<StoredTicket>, Option<ScanCursor>), StoreError> {
         let element = DB::json_array(&format!("scan_key, {}", DB::json_array(TICKET_COLUMNS)));
+        let columns = if texts { TICKET_COLUMNS } else { TICKET_COLUMNS_NO_TEXT };
         let mut qb = QueryBuilder::<DB>::new(format!(
-            "SELECT {} AS page FROM (SELECT {} AS scan_order, {} AS scan_key, {TICKET_COLUMNS_NO_TEXT} FROM tickets \
+            "SELECT {} AS page FROM (SELECT {} AS scan_order, {} AS scan_key, {columns} FROM tickets \
              WHERE {} = ",
             DB::json_rows(&element, "scan_order"),
             DB::SCAN_KEY,
@@ -1018,6 +1020,7 @@ where
                 | TicketCommand::CheckSla { ticket_id }
                 | TicketCommand::ApplySla { ticket_id } => vec![ticket_id.to_string()],
                 TicketCommand::Claim { candidates, .. } => candidates.iter().map(ToString::to_string).collect(),
+                TicketCommand::Merge { ticket_id, into } => vec![ticket_id.to_string(), into.to_string()],
                 TicketCommand::Create { .. } => Vec::new(),
             })
             .collect();
@@ -1152,6 +1155,29 @@ where
                 TicketCommand::ApplySla { ticket_id } => {
                     let decide = |current: &Ticket| decide::apply_sla(current, actor, now, rules);
                     decide_on(&mut tickets, &mut touched, ticket_id, decide)
+                }
+                TicketCommand::Merge { ticket_id, into } => {
+                    // Both sides or neither: decided together, written together.
+                    match (tickets.get(ticket_id.as_str()), tickets.get(into.as_str())) {
+                        (Some(source), Some(target)) => match decide::merge(source, target, actor, now, rules) {
+                            Ok((merged, joined)) => {
+                                for side in [&merged, &joined] {
+                                    touched.push(side.ticket.id.to_string());
+                                    tickets.insert(side.ticket.id.to_string(), side.ticket.clone());
+                                }
+                                let mut events = merged.events;
+                                events.extend(joined.events);
+                                Ok(Committed { ticket: merged.ticket, events, replayed: false, last_seq: 0 })
+                            }
+                            Err(error) => Err(SubmitError::Rejected(error)),
+                        },
+                        (None, _) => Err(SubmitError::Rejected(vigie_core::CommandError::NotFound)),
+                        (Some(_), None) => {
+                            Err(SubmitError::Rejected(vigie_core::CommandError::Invalid(vigie_core::ValidationErrors(
+                                vec![vigie_core::FieldError::new("into", "names no ticket you can see")],
+                            ))))
+                        }
+                    }
                 }
                 TicketCommand::Claim { agent, candidates } => {
                     // The first candidate still claimable wins; the others were taken meanwhile
@@ -1320,7 +1346,10 @@ where
                 TicketCommand::Claim { agent, .. } => {
                     agents.insert(agent.to_string());
                 }
-                TicketCommand::Comment { .. } | TicketCommand::CheckSla { .. } | TicketCommand::ApplySla { .. } => {}
+                TicketCommand::Comment { .. }
+                | TicketCommand::CheckSla { .. }
+                | TicketCommand::ApplySla { .. }
+                | TicketCommand::Merge { .. } => {}
             }
         }
         let teams = Self::existing_ids(conn, "teams", teams).await?;

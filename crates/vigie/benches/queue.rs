@@ -76,13 +76,14 @@ async fn bench(backend: Backend, n_tickets: usize, n_requests: usize) {
     let rebuild = started.elapsed();
     println!(
         "live state rebuilt at start: {} open tickets in {:.2} s ({:.2} s reading the store, {:.2} s indexing); \
-         resident memory {:.0} → {:.0} MiB",
+         resident memory {:.0} → {:.0} MiB (with the index of similar tickets: {} held)",
         state.live.len(),
         rebuild.as_secs_f64(),
         state.startup.reading.as_secs_f64(),
         state.startup.indexing.as_secs_f64(),
         rss_before,
-        rss_mib()
+        rss_mib(),
+        state.similar.len()
     );
 
     // A second live state over the same store, now that the database's pages are cached: its
@@ -179,19 +180,22 @@ async fn bench(backend: Backend, n_tickets: usize, n_requests: usize) {
         let secret = secret.clone();
         let team = TEAMS[agent_idx % TEAMS.len()];
         let agent = format!("{team}-{}", agent_idx % AGENTS_PER_TEAM);
-        async move {
-            let request = axum::http::Request::post("/api/v1/queue/next")
-                .header("authorization", format!("Bearer {secret}"))
-                .header("content-type", "application/json")
-                .body(axum::body::Body::from(format!("{{\"agent\": \"{agent}\"}}")))
-                .expect("a request");
-            let response = router.oneshot(request).await.expect("an answer");
-            assert_eq!(response.status(), 200);
-            let _ = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
-        }
+        post_in_process(router, secret, "/api/v1/queue/next", format!("{{\"agent\": \"{agent}\"}}"), 200)
     })
     .await;
     report("next ticket (claim, durable)", "in process", &histogram, 1.0);
+    // A create checks the new ticket against every open one (the loaded texts are all alike,
+    // `Request N` / `The body of request N.`: the buckets are as crowded as they get).
+    let mut created = 0;
+    let histogram = measure(n_requests, || {
+        created += 1;
+        let router = router.clone();
+        let secret = secret.clone();
+        let body = create_body(created);
+        post_in_process(router, secret, "/api/v1/tickets", body, 201)
+    })
+    .await;
+    report("create a ticket (duplicate check, durable)", "in process", &histogram, 5.0);
 
     // Over HTTP on loopback.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
@@ -231,24 +235,59 @@ async fn bench(backend: Backend, n_tickets: usize, n_requests: usize) {
         let secret = secret.clone();
         let team = TEAMS[agent_idx % TEAMS.len()];
         let body = format!("{{\"agent\": \"{team}-{}\"}}", agent_idx % AGENTS_PER_TEAM);
-        async move {
-            let response = client
-                .post(&url)
-                .bearer_auth(&secret)
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await
-                .expect("an answer");
-            assert_eq!(response.status(), 200);
-            let _ = response.bytes().await.expect("a body");
-        }
+        post_http(client, url, secret, body, 200)
     })
     .await;
     report("next ticket (claim, durable)", "HTTP loopback", &histogram, 5.0);
+    let histogram = measure(n_requests, || {
+        created += 1;
+        let client = client.clone();
+        let url = format!("{base}/api/v1/tickets");
+        let secret = secret.clone();
+        let body = create_body(created);
+        post_http(client, url, secret, body, 201)
+    })
+    .await;
+    report("create a ticket (duplicate check, durable)", "HTTP loopback", &histogram, 5.0);
     server.abort();
     store.close().await;
     db.destroy().await;
+}
+
+/// POSTs `body` through the router, in process; the answer must have `status`.
+async fn post_in_process(router: axum::Router, secret: String, path: &str, body: String, status: u16) {
+    let request = axum::http::Request::post(path)
+        .header("authorization", format!("Bearer {secret}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(body))
+        .expect("a request");
+    let response = router.oneshot(request).await.expect("an answer");
+    assert_eq!(response.status(), status);
+    let _ = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("a body");
+}
+
+/// POSTs `body` to `url` over HTTP; the answer must have `status`.
+async fn post_http(client: reqwest::Client, url: String, secret: String, body: String, status: u16) {
+    let response = client
+        .post(&url)
+        .bearer_auth(&secret)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), status);
+    let _ = response.bytes().await.expect("a body");
+}
+
+/// A new ticket like the loaded ones (so that its duplicate check meets crowded buckets).
+fn create_body(n: usize) -> String {
+    let team = TEAMS[n % TEAMS.len()];
+    format!(
+        "{{\"subject\": \"Request {n}\", \"body\": \"The body of request {n}.\", \"channel\": \"email\", \
+         \"category\": \"billing\", \"priority\": \"P3\", \"customer_id\": \"c-{}\", \"team\": \"{team}\"}}",
+        n % 5_000
+    )
 }
 
 /// Runs `n` requests after `n / 2` of warm-up (the caches of a million tickets take a while to

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use super::*;
 use crate::actor::Role;
 use crate::command::{NewCommentInput, NewTicketInput, TicketPatchInput};
-use crate::event::replay;
+use crate::event::{SimilarTicket, replay};
 use crate::ticket::Priority;
 
 struct Directory {
@@ -100,6 +100,59 @@ fn create_takes_the_customers_tier_and_starts_new() {
     assert_eq!(decision.ticket.version, 1);
     assert_eq!(decision.events.len(), 1);
     assert_eq!(decision.events[0].kind.name(), "ticket_created");
+}
+
+#[test]
+fn likely_duplicates_found_at_intake_are_recorded_beside_the_creation() {
+    let mut ticket = new_ticket(None, "acme");
+    ticket.similar =
+        vec![SimilarTicket::new(TicketId::from_number(3), 0.9234), SimilarTicket::new(TicketId::from_number(5), 0.71)];
+    let decision = create(TicketId::from_number(7), ticket, &actor(Role::Lead, &[]), at(0), &directory(), &rules())
+        .expect("created");
+    assert_eq!(decision.events.len(), 2);
+    let EventKind::DuplicatesSuggested { similar } = &decision.events[1].kind else { panic!("{:?}", decision.events) };
+    assert_eq!(similar[0].score_permille, 923);
+    assert_eq!(similar[1].score(), 0.71);
+    assert_eq!(decision.events[1].version, 1, "a suggestion is not a change of the ticket");
+    assert_eq!(replay(&decision.events).expect("replays"), Some(decision.ticket));
+}
+
+#[test]
+fn merging_closes_the_duplicate_and_records_both_sides() {
+    let lead = actor(Role::Lead, &[]);
+    let source = created(Some("front_office"));
+    let target =
+        create(TicketId::from_number(2), new_ticket(Some("back_office"), "acme"), &lead, at(0), &directory(), &rules())
+            .expect("created")
+            .ticket;
+    let (merged, joined) = merge(&source, &target, &lead, at(5), &rules()).expect("merged");
+    let kinds: Vec<&str> = merged.events.iter().map(|e| e.kind.name()).collect();
+    assert_eq!(kinds, ["merged_into", "status_changed", "status_changed"]);
+    assert_eq!(merged.ticket.status, Status::Closed);
+    assert_eq!(merged.ticket.resolved_at, Some(at(5)));
+    assert_eq!(merged.ticket.version, 2);
+    assert_eq!(joined.events[0].kind, EventKind::MergedFrom { from: source.id.clone() });
+    assert_eq!(joined.ticket.version, 2);
+    assert_eq!(joined.ticket.status, target.status, "the target carries on");
+    let mut log = vec![];
+    log.extend(
+        create(source.id.clone(), new_ticket(Some("front_office"), "acme"), &lead, at(0), &directory(), &rules())
+            .expect("c")
+            .events,
+    );
+    log.extend(merged.events.clone());
+    assert_eq!(replay(&log).expect("replays"), Some(merged.ticket.clone()));
+
+    let field = |error: CommandError| match error {
+        CommandError::Invalid(errors) => errors.0[0].field.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(field(merge(&source, &source, &lead, at(5), &rules()).expect_err("itself")), "into");
+    assert_eq!(field(merge(&target, &merged.ticket, &lead, at(6), &rules()).expect_err("closed")), "into");
+    assert!(matches!(merge(&merged.ticket, &target, &lead, at(6), &rules()), Err(CommandError::Closed)));
+    let ana = actor(Role::Agent, &["front_office"]);
+    assert_eq!(field(merge(&source, &target, &ana, at(5), &rules()).expect_err("unseen")), "into");
+    assert!(matches!(merge(&target, &source, &ana, at(5), &rules()), Err(CommandError::NotFound)));
 }
 
 #[test]

@@ -697,6 +697,13 @@ fn describe(kind: &EventKind) -> (String, Option<String>, &'static str) {
         EventKind::SlaBreached { target, due_at } => {
             (format!("recorded a breach: {} was due {due_at}", target.as_str()), None, "")
         }
+        EventKind::DuplicatesSuggested { similar } => {
+            let found: Vec<String> =
+                similar.iter().map(|s| format!("{} ({:.0} %)", s.ticket, s.score() * 100.0)).collect();
+            (format!("found likely duplicates among the open tickets: {}", found.join(", ")), None, "")
+        }
+        EventKind::MergedInto { into } => (format!("merged it into {into}"), None, ""),
+        EventKind::MergedFrom { from } => (format!("merged {from} into it"), None, ""),
     }
 }
 

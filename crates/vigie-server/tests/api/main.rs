@@ -47,6 +47,8 @@ mod openapi;
 mod pages;
 /// "Next ticket": the queue, the skills, the atomic claim under concurrency.
 mod queue;
+/// Likely duplicates: at intake (an event), on demand, after a restart, within the caller's teams.
+mod similar;
 /// SLA clocks, the scheduler, the SLA filters and the rules (API and configuration file).
 mod sla;
 /// Creating, reading, changing and commenting: the happy paths and their headers.

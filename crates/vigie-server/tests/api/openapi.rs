@@ -10,6 +10,8 @@ async fn every_route_is_in_the_openapi_document(app: TestApp) {
         ("patch", "/api/v1/tickets/{id}"),
         ("post", "/api/v1/tickets/{id}/comments"),
         ("get", "/api/v1/tickets/{id}/events"),
+        ("get", "/api/v1/tickets/{id}/similar"),
+        ("post", "/api/v1/tickets/{id}/merge"),
         ("post", "/api/v1/teams"),
         ("get", "/api/v1/teams"),
         ("post", "/api/v1/agents"),
