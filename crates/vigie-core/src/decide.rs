@@ -251,22 +251,22 @@ pub fn comment(
 /// Merges `source` into `target` (a duplicate into the ticket that carries the request on):
 /// `source` records where it went and is solved and closed (the lifecycle's own moves), `target`
 /// records what joined it; each keeps its own comments and history. Both must be visible and
-/// writable to `actor`, and `target` open.
+/// writable to `actor`, and `target` (`None`: no such ticket) open.
 pub fn merge(
     source: &Ticket,
-    target: &Ticket,
+    target: Option<&Ticket>,
     actor: &Actor,
     now: Timestamp,
     rules: &Rules,
 ) -> Result<(Decision, Decision), CommandError> {
     check_access(source, &ExpectedVersion::Any, actor)?;
-    if source.id == target.id {
-        return Err(invalid("into", "is this ticket: a ticket cannot be merged into itself"));
-    }
     // The target is named in the request body: an unknown or unseen one is a bad field, not a
     // missing resource.
-    if !actor.can_see(target) {
+    let Some(target) = target.filter(|target| actor.can_see(target)) else {
         return Err(invalid("into", "names no ticket you can see"));
+    };
+    if source.id == target.id {
+        return Err(invalid("into", "is this ticket: a ticket cannot be merged into itself"));
     }
     if !target.status.is_open() {
         return Err(invalid("into", "is solved or closed: merge into an open ticket"));

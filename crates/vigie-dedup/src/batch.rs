@@ -69,6 +69,12 @@ impl Texts {
         self.ends.push(self.bytes.len());
     }
 
+    /// Appends a text already normalised (ASCII, as [`crate::normalize`] writes).
+    pub fn push_bytes(&mut self, text: &[u8]) {
+        self.bytes.extend_from_slice(text);
+        self.ends.push(self.bytes.len());
+    }
+
     pub fn len(&self) -> usize {
         self.ends.len()
     }
@@ -191,8 +197,9 @@ pub fn similar_pairs(texts: &Texts, search: Search) -> (Vec<Pair>, Stats) {
                     let (kx, sx) = (&keys_of(x)[..band], sketch_of(x));
                     for &y in &run[i + 1..] {
                         let y = y as u32 as usize;
-                        if kx.iter().zip(&keys_of(y)[..band]).any(|(p, q)| p == q) {
-                            continue; // met in an earlier band
+                        // Met in an earlier band (compared as the runs are cut: on the high half).
+                        if kx.iter().zip(&keys_of(y)[..band]).any(|(p, q)| (p ^ q) >> 32 == 0) {
+                            continue;
                         }
                         *candidates += 1;
                         if estimate(sx, sketch_of(y)) >= floor {

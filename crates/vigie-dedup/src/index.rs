@@ -20,7 +20,7 @@ const NONE: u32 = u32::MAX;
 /// The most tickets of one bucket a query looks at, the latest held first. A bucket holds more
 /// only when very many open tickets are nearly one text (an alert sent by a machine every
 /// minute); the latest of them are as good suggestions as any, and a query stays bounded.
-pub const MAX_BUCKET_WALK: usize = 512;
+pub const MAX_BUCKET_WALK: usize = 64;
 
 /// The likely duplicates of new texts among the texts held.
 #[derive(Debug, Clone)]

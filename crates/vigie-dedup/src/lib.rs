@@ -1,6 +1,5 @@
-//! Similar tickets: the near-duplicates of a set of tickets (offline, `vigie dedup`), the likely
-//! duplicates of a new ticket among the open ones (live), batches of similar open tickets and
-//! the spikes of a recurring problem.
+//! Similar tickets: the near-duplicates of a set of tickets and their groups (offline, `vigie
+//! dedup`), and the likely duplicates of a new ticket among the open ones (live, [`index`]).
 //!
 //! Pure computation: no I/O, no clock.
 

@@ -182,14 +182,16 @@ fn strip_quotes_and_signatures(body: &str) -> Cow<'_, str> {
             }
             continue;
         }
-        if seen_text && starts_quote(trimmed) {
+        let quote = starts_quote(trimmed);
+        if seen_text && quote {
             return Cow::Owned(kept.unwrap_or_else(|| body[..start].to_owned()));
         }
         if is_device_signature(trimmed) {
             kept.get_or_insert_with(|| body[..start].to_owned());
             continue;
         }
-        seen_text = true;
+        // A quote before any text of the sender's own (a forward) is kept whole.
+        seen_text |= !quote;
         if let Some(kept) = &mut kept {
             kept.push_str(line);
         }
@@ -392,6 +394,11 @@ mod tests {
         assert_eq!(normalize("Urgent", ""), "urgent");
         // A body that is all quote is kept.
         assert_eq!(normalize("", "> only a quote"), "only a quote");
+        assert_eq!(normalize("", "> a\n> b"), "a b");
+        assert_eq!(
+            normalize("", "On Monday, Ann wrote:\n> the forwarded text"),
+            "on monday ann wrote the forwarded text"
+        );
     }
 
     #[test]

@@ -114,19 +114,25 @@ impl AppState {
                 .filter(|event| matches!(event.kind, vigie_core::EventKind::SlaBreached { .. }))
                 .count();
             listener_counters.count_sla_breaches(breaches as u64);
+            let similar = listener_similar.upgrade();
             for commit in committed {
-                // Nobody listening is not an error.
-                let _ = listener_changes.send(stream::TicketChange {
-                    id: commit.ticket.id.to_string(),
-                    status: commit.ticket.status.as_str(),
-                    priority: commit.ticket.priority.as_str(),
-                    team: commit.ticket.team.clone(),
-                    version: commit.ticket.version,
-                });
                 let at = commit.events.iter().map(|event| event.at).max().unwrap_or(commit.ticket.updated_at);
-                live.apply(&commit.ticket, commit.last_seq, at);
-                if let Some(similar) = listener_similar.upgrade() {
-                    similar.apply(&commit.ticket);
+                // The ticket the command was about, and any other it changed (a merge's target).
+                let changed = std::iter::once((&commit.ticket, commit.last_seq))
+                    .chain(commit.also.iter().map(|(ticket, last_seq)| (ticket, *last_seq)));
+                for (ticket, last_seq) in changed {
+                    // Nobody listening is not an error.
+                    let _ = listener_changes.send(stream::TicketChange {
+                        id: ticket.id.to_string(),
+                        status: ticket.status.as_str(),
+                        priority: ticket.priority.as_str(),
+                        team: ticket.team.clone(),
+                        version: ticket.version,
+                    });
+                    live.apply(ticket, last_seq, at);
+                    if let Some(similar) = &similar {
+                        similar.follow(ticket, live.holds(ticket.id.as_str()));
+                    }
                 }
             }
         }));

@@ -4,13 +4,15 @@
 //!
 //! The index (`vigie_dedup::SimilarIndex`) holds a fingerprint of every open ticket, no text:
 //! built from the store at start, kept current by every commit (a created or reopened ticket
-//! goes in, a solved or closed one out). A check normalises the new text, finds the open tickets
-//! whose sketch estimate is near the threshold, reads those few from the store and scores them
-//! exactly, as `vigie dedup` does; only open tickets the caller may see are suggested.
+//! goes in, a solved or closed one out). A check normalises the new text, walks the LSH buckets
+//! it falls in (the latest 64 tickets of each at most), reads the ten best sketch estimates
+//! near the threshold from the store and scores them exactly, as `vigie dedup` does; only open
+//! tickets the caller may see are suggested.
 //!
 //! Several instances each keep their own index, fed by their own commits and by the tail of
-//! the others'. A late commit may put back a ticket that has since closed: the store read that
-//! scores every candidate leaves it out.
+//! the others', each applied as the live state decided (a late copy of a ticket is ignored
+//! there, so it is here); the store read that scores every candidate checks again that it is
+//! open.
 
 use std::sync::{Arc, RwLock};
 
@@ -89,7 +91,10 @@ impl SimilarTickets {
                             })
                         })
                         .collect();
-                    parts.into_iter().flat_map(|p| p.join().unwrap_or_default()).collect::<Vec<_>>()
+                    parts
+                        .into_iter()
+                        .flat_map(|part| part.join().unwrap_or_else(|failed| std::panic::resume_unwind(failed)))
+                        .collect::<Vec<_>>()
                 })
             })
             .await
@@ -104,10 +109,12 @@ impl SimilarTickets {
         Ok(self.read().len())
     }
 
-    /// Follows a ticket's new state: an open ticket is held, another one let go.
-    pub fn apply(&self, ticket: &Ticket) {
+    /// Follows a ticket: held while `open`, let go otherwise. `open` is the live state's
+    /// verdict once it applied this state of the ticket (it ignores states older than the one
+    /// it applied), so a late copy never puts back a ticket that has closed.
+    pub fn follow(&self, ticket: &Ticket, open: bool) {
         let id: Arc<str> = Arc::from(ticket.id.as_str());
-        if !ticket.status.is_open() {
+        if !open {
             self.write().remove(&id);
             return;
         }
@@ -174,11 +181,22 @@ impl SimilarTickets {
         Ok(found)
     }
 
-    /// [`SimilarTickets::similar`] as the suggestions a new ticket records. A failure to read
-    /// the candidates costs the suggestions, never the ticket: it is logged.
-    pub async fn suggestions(&self, store: &Store, subject: &str, body: &str, actor: &Actor) -> Vec<SimilarTicket> {
-        match self.similar(store, subject, body, actor, None).await {
-            Ok(found) => found.into_iter().map(|(ticket, score)| SimilarTicket::new(ticket.id, score)).collect(),
+    /// [`SimilarTickets::similar`] as the suggestions a new ticket records: only the open
+    /// tickets of its own team, since whoever reads the new ticket's history reads them (a lead
+    /// sees the other teams' through `GET /api/v1/tickets/{id}/similar`). A failure to read the
+    /// candidates costs the suggestions, never the ticket: it is logged.
+    pub async fn suggestions(
+        &self,
+        store: &Store,
+        new_ticket: &vigie_core::NewTicket,
+        actor: &Actor,
+    ) -> Vec<SimilarTicket> {
+        match self.similar(store, &new_ticket.subject, &new_ticket.body, actor, None).await {
+            Ok(found) => found
+                .into_iter()
+                .filter(|(ticket, _)| ticket.team == new_ticket.team)
+                .map(|(ticket, score)| SimilarTicket::new(ticket.id, score))
+                .collect(),
             Err(error) => {
                 tracing::warn!(%error, "the duplicate check of a new ticket could not read its candidates");
                 Vec::new()

@@ -76,8 +76,8 @@ impl Tail {
         for chunk in ids.chunks(1_000) {
             let stored = state.store.stored_tickets(chunk).await?;
             state.live.reload(&stored, &[], state.now());
-            for ticket in &stored {
-                state.similar.apply(&ticket.ticket);
+            for stored in &stored {
+                state.similar.follow(&stored.ticket, state.live.holds(stored.ticket.id.as_str()));
             }
         }
         Ok(ids.len())

@@ -150,6 +150,9 @@ pub struct Committed {
     /// The sequence number of the ticket's last event once this command is recorded (its own
     /// last event, or the one before it when it recorded nothing); 0 for a replay.
     pub last_seq: i64,
+    /// The other tickets the command changed (a merge's target), each with the sequence number
+    /// of its last event: the commit listener applies them like `ticket`.
+    pub also: Vec<(Ticket, i64)>,
 }
 
 /// A ticket as stored, with the sequence number of its last event: what orders a copy read

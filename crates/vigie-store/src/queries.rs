@@ -1096,6 +1096,7 @@ where
                                         events: Vec::new(),
                                         replayed: true,
                                         last_seq: 0,
+                                        also: Vec::new(),
                                     }),
                                     (Some(_), Some(_)) => {
                                         Err(SubmitError::Rejected(vigie_core::CommandError::NotFound))
@@ -1131,6 +1132,7 @@ where
                                         events: decision.events,
                                         replayed: false,
                                         last_seq: 0,
+                                        also: Vec::new(),
                                     })
                                 }
                                 Err(error) => Err(SubmitError::Rejected(error)),
@@ -1157,9 +1159,12 @@ where
                     decide_on(&mut tickets, &mut touched, ticket_id, decide)
                 }
                 TicketCommand::Merge { ticket_id, into } => {
-                    // Both sides or neither: decided together, written together.
-                    match (tickets.get(ticket_id.as_str()), tickets.get(into.as_str())) {
-                        (Some(source), Some(target)) => match decide::merge(source, target, actor, now, rules) {
+                    // Both sides or neither: decided together, written together. The core checks
+                    // the source first, so an unknown target says nothing about a source the
+                    // caller may not see.
+                    match tickets.get(ticket_id.as_str()) {
+                        None => Err(SubmitError::Rejected(vigie_core::CommandError::NotFound)),
+                        Some(source) => match decide::merge(source, tickets.get(into.as_str()), actor, now, rules) {
                             Ok((merged, joined)) => {
                                 for side in [&merged, &joined] {
                                     touched.push(side.ticket.id.to_string());
@@ -1167,16 +1172,11 @@ where
                                 }
                                 let mut events = merged.events;
                                 events.extend(joined.events);
-                                Ok(Committed { ticket: merged.ticket, events, replayed: false, last_seq: 0 })
+                                let also = vec![(joined.ticket, 0)];
+                                Ok(Committed { ticket: merged.ticket, events, replayed: false, last_seq: 0, also })
                             }
                             Err(error) => Err(SubmitError::Rejected(error)),
                         },
-                        (None, _) => Err(SubmitError::Rejected(vigie_core::CommandError::NotFound)),
-                        (Some(_), None) => {
-                            Err(SubmitError::Rejected(vigie_core::CommandError::Invalid(vigie_core::ValidationErrors(
-                                vec![vigie_core::FieldError::new("into", "names no ticket you can see")],
-                            ))))
-                        }
                     }
                 }
                 TicketCommand::Claim { agent, candidates } => {
@@ -1230,6 +1230,9 @@ where
             }
             if !outcome.replayed {
                 outcome.last_seq = last_seqs.get(outcome.ticket.id.as_str()).copied().unwrap_or(0);
+            }
+            for (ticket, last_seq) in &mut outcome.also {
+                *last_seq = last_seqs.get(ticket.id.as_str()).copied().unwrap_or(0);
             }
         }
 
@@ -1528,7 +1531,7 @@ fn decide_on(
         touched.push(ticket_id.to_string());
         tickets.insert(ticket_id.to_string(), decision.ticket.clone());
     }
-    Ok(Committed { ticket: decision.ticket, events: decision.events, replayed: false, last_seq: 0 })
+    Ok(Committed { ticket: decision.ticket, events: decision.events, replayed: false, last_seq: 0, also: Vec::new() })
 }
 
 /// `prefix (?, ?, ...)` with one bound parameter per id: the head of an `IN` query (`prefix`

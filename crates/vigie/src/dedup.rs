@@ -59,12 +59,22 @@ pub fn run(args: DedupArgs) -> anyhow::Result<()> {
             Ok(())
         },
     )?;
-    let mut ids = Vec::with_capacity(summary.records as usize);
-    let mut texts = Texts::default();
+    let mut read_ids = Vec::with_capacity(summary.records as usize);
+    let mut read_texts = Texts::default();
     for (part_ids, part_texts) in states {
-        ids.extend(part_ids);
-        texts.append(part_texts);
+        read_ids.extend(part_ids);
+        read_texts.append(part_texts);
     }
+    // The threads read the file in no fixed order: in the order of the ids, every output
+    // (the groups' names too) is the same from run to run.
+    let mut order: Vec<usize> = (0..read_ids.len()).collect();
+    order.sort_unstable_by(|&x, &y| read_ids[x].cmp(&read_ids[y]));
+    let mut texts = Texts::default();
+    for &i in &order {
+        texts.push_bytes(read_texts.get(i));
+    }
+    drop(read_texts);
+    let ids: Vec<String> = order.into_iter().map(|i| std::mem::take(&mut read_ids[i])).collect();
     let read = started.elapsed();
     let search = Search { threshold: args.threshold, threads: args.threads, ..Search::default() };
     let (pairs, stats) = similar_pairs(&texts, search);

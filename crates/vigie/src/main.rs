@@ -92,7 +92,7 @@ enum Command {
     Forecast(Box<forecast::ForecastArgs>),
     /// The near-duplicate tickets of a history (tickets.csv): pairs with their similarity
     /// (CSV) or pairs and named groups (JSON), after normalising the texts (case, accents,
-    /// numbers, reply markers, quoted replies, signatures, HTML).
+    /// reply markers, quoted replies, signatures, HTML; numbers are kept).
     Dedup(dedup::DedupArgs),
 }
 

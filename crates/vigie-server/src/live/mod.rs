@@ -449,6 +449,11 @@ impl LiveState {
     }
 
     /// How many open tickets are held.
+    /// Whether a ticket is held (it is open, as far as the commits applied here tell).
+    pub fn holds(&self, id: &str) -> bool {
+        self.read().tickets.contains_key(id)
+    }
+
     pub fn len(&self) -> usize {
         self.read().tickets.len()
     }
