@@ -360,7 +360,8 @@ pub struct CreateComment {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MergeTicket {
-    /// The ticket that carries the request on (open, one the caller can see).
+    /// The ticket that carries the request on (open, one the caller can see). Required.
+    #[schema(required = true)]
     pub into: Option<String>,
 }
 
@@ -372,10 +373,14 @@ pub struct EventBody {
     pub version: i64,
     pub at: String,
     pub actor: String,
-    /// `ticket_created`, `status_changed`, `fields_changed` or `comment_added`.
+    /// `ticket_created`, `status_changed`, `fields_changed`, `comment_added`, `sla_applied`,
+    /// `sla_at_risk`, `sla_breached`, `duplicates_suggested`, `merged_into` or `merged_from`.
     pub kind: &'static str,
     /// What changed: the ticket for `ticket_created`, `{from, to}` for a status, `{field: {from,
-    /// to}}` for fields, `{public, body, first_response}` for a comment.
+    /// to}}` for fields, `{public, body, first_response}` for a comment, `{from, to}` targets for
+    /// `sla_applied`, `{target, due_at}` for a warning or a breach, `{similar: [{ticket,
+    /// score}]}` (the most similar first) for `duplicates_suggested`, `{into}` and `{from}` for
+    /// a merge's two sides.
     #[schema(value_type = Object)]
     pub change: serde_json::Value,
 }
