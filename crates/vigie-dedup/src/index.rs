@@ -1,11 +1,11 @@
 //! The open tickets' signatures, to find a new ticket's likely duplicates as it arrives.
 //!
-//! Each ticket held keeps its band keys and its sketch (no text). A band is a map from key to
+//! Each ticket held keeps its band keys, its sketch and its normalised text (at most 4 KiB). A band is a map from key to
 //! the first ticket of its bucket; the tickets of a bucket are chained through per-band links,
 //! so a bucket costs one map entry and a ticket two links per band, and adding or removing a
 //! ticket is one map operation per band. A query walks the buckets of the new text's keys,
-//! estimates each ticket met once from the sketches, and returns the best few near the
-//! threshold; the caller scores them exactly on their texts (which the index does not keep).
+//! estimates each ticket met once from the sketches, and scores the best few near the
+//! threshold exactly on the texts held: no read of the store on the way of a create.
 //!
 //! Band keys are kept in 32 bits: a chance meeting of two unrelated tickets in a bucket costs
 //! one sketch comparison, and halves the memory of the keys.
@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use crate::minhash::{Lsh, estimate, sketch};
+use crate::minhash::{Lsh, estimate, jaccard, shingle_set, sketch};
 
 const NONE: u32 = u32::MAX;
 
@@ -28,6 +28,9 @@ pub struct SimilarIndex<K> {
     lsh: Lsh,
     /// Per slot, the ticket it holds (`None`: free).
     slots: Vec<Option<K>>,
+    /// Per slot, its normalised text (at most 4 KiB): candidates are scored exactly here,
+    /// without reading the store.
+    texts: Vec<Box<[u8]>>,
     free: Vec<u32>,
     by_key: HashMap<K, u32>,
     /// Per slot, `bands` 32-bit keys.
@@ -41,11 +44,13 @@ pub struct SimilarIndex<K> {
     heads: Vec<HashMap<u32, u32>>,
 }
 
-/// A text's band keys and sketch, computed once and then inserted or queried.
+/// A normalised text with its band keys and sketch, computed once and then inserted or
+/// queried.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fingerprint {
     band_keys: Vec<u32>,
     sketch: Vec<u8>,
+    text: Box<[u8]>,
 }
 
 impl Fingerprint {
@@ -59,7 +64,11 @@ impl Fingerprint {
         lsh.band_keys(&signature, &mut keys);
         let mut bytes = Vec::with_capacity(lsh.bins());
         sketch(&signature, &mut bytes);
-        Some(Fingerprint { band_keys: keys.iter().map(|&k| (k >> 32) as u32).collect(), sketch: bytes })
+        Some(Fingerprint {
+            band_keys: keys.iter().map(|&k| (k >> 32) as u32).collect(),
+            sketch: bytes,
+            text: text.into(),
+        })
     }
 }
 
@@ -75,6 +84,7 @@ impl<K: Clone + Eq + Hash> SimilarIndex<K> {
         SimilarIndex {
             lsh,
             slots: Vec::new(),
+            texts: Vec::new(),
             free: Vec::new(),
             by_key: HashMap::new(),
             band_keys: Vec::new(),
@@ -111,6 +121,7 @@ impl<K: Clone + Eq + Hash> SimilarIndex<K> {
             Some(slot) => slot,
             None => {
                 self.slots.push(None);
+                self.texts.push(Box::default());
                 self.band_keys.resize(self.band_keys.len() + bands, 0);
                 self.sketches.resize(self.sketches.len() + bins, 0);
                 self.next.resize(self.next.len() + bands, NONE);
@@ -120,6 +131,7 @@ impl<K: Clone + Eq + Hash> SimilarIndex<K> {
         };
         let s = slot as usize;
         self.slots[s] = Some(key.clone());
+        self.texts[s] = fingerprint.text.clone();
         self.by_key.insert(key, slot);
         self.band_keys[s * bands..(s + 1) * bands].copy_from_slice(&fingerprint.band_keys);
         self.sketches[s * bins..(s + 1) * bins].copy_from_slice(&fingerprint.sketch);
@@ -159,42 +171,81 @@ impl<K: Clone + Eq + Hash> SimilarIndex<K> {
             self.prev[link] = NONE;
         }
         self.slots[s] = None;
+        self.texts[s] = Box::default();
         self.free.push(slot);
         true
     }
 
     /// The tickets held whose estimated similarity to `fingerprint` is at least `floor`, the
-    /// most similar first (ties by slot), at most `limit`; at most [`MAX_BUCKET_WALK`] of
-    /// each bucket are looked at.
+    /// most similar first (ties by slot), at most `limit`: the best of the first `2 × limit`
+    /// found, band after band, looking at most at [`MAX_BUCKET_WALK`] tickets of a bucket.
     pub fn candidates(&self, fingerprint: &Fingerprint, floor: f64, limit: usize) -> Vec<Candidate<K>> {
         let bands = self.lsh.bands();
         let bins = self.lsh.bins();
-        let mut seen: Vec<u32> = Vec::new();
+        let mut seen: std::collections::HashSet<u32> = std::collections::HashSet::new();
+        let mut found: Vec<(f64, u32)> = Vec::new();
         for band in 0..bands {
+            // Enough found: the best of twice as many as asked for. When many open tickets are
+            // nearly this text, the first bucket holds them, and the other 35 need not be walked.
+            if found.len() >= limit.saturating_mul(2) {
+                break;
+            }
             let Some(&head) = self.heads[band].get(&fingerprint.band_keys[band]) else { continue };
             let (mut slot, mut walked) = (head, 0);
             while slot != NONE && walked < MAX_BUCKET_WALK {
-                seen.push(slot);
+                if seen.insert(slot) {
+                    let s = slot as usize;
+                    let estimate = estimate(&fingerprint.sketch, &self.sketches[s * bins..(s + 1) * bins]);
+                    if estimate >= floor {
+                        found.push((estimate, slot));
+                    }
+                }
                 slot = self.next[slot as usize * bands + band];
                 walked += 1;
             }
         }
-        seen.sort_unstable();
-        seen.dedup();
-        let mut found: Vec<(f64, u32)> = seen
-            .into_iter()
-            .filter_map(|slot| {
-                let s = slot as usize;
-                let estimate = estimate(&fingerprint.sketch, &self.sketches[s * bins..(s + 1) * bins]);
-                (estimate >= floor).then_some((estimate, slot))
-            })
-            .collect();
         found.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
         found.truncate(limit);
         found
             .into_iter()
             .filter_map(|(estimate, slot)| self.slots[slot as usize].clone().map(|key| Candidate { key, estimate }))
             .collect()
+    }
+}
+
+/// How far below the threshold a sketch estimate may be and still be scored: three standard
+/// deviations of the estimate at 252 bins.
+pub const ESTIMATE_MARGIN: f64 = 0.1;
+
+impl<K: Clone + Eq + Hash> SimilarIndex<K> {
+    /// The tickets held that `keep` accepts whose exact similarity (Jaccard of the normalised
+    /// texts' shingles) to `fingerprint`'s text is at least `threshold`, the most similar
+    /// first, at most `limit`: the candidates near the threshold by estimate are scored on the
+    /// texts held.
+    pub fn similar(
+        &self,
+        fingerprint: &Fingerprint,
+        threshold: f64,
+        limit: usize,
+        keep: impl Fn(&K) -> bool,
+    ) -> Vec<(K, f64)> {
+        let candidates = self.candidates(fingerprint, threshold - ESTIMATE_MARGIN, limit.saturating_mul(4));
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        let own = shingle_set(&fingerprint.text);
+        let mut found: Vec<(K, f64)> = candidates
+            .into_iter()
+            .filter(|candidate| keep(&candidate.key))
+            .filter_map(|candidate| {
+                let slot = *self.by_key.get(&candidate.key)? as usize;
+                let score = jaccard(&own, &shingle_set(&self.texts[slot]));
+                (score >= threshold).then_some((candidate.key, score))
+            })
+            .collect();
+        found.sort_by(|x, y| y.1.total_cmp(&x.1));
+        found.truncate(limit);
+        found
     }
 }
 
@@ -222,6 +273,24 @@ mod tests {
         assert!(found[0].estimate > 0.7);
         assert!(index.candidates(&print("Please change my postal address to 3 rue de la Gare."), 0.55, 5).is_empty());
         assert!(Fingerprint::of(Lsh::DEFAULT, b"").is_none());
+    }
+
+    #[test]
+    fn similar_scores_exactly_and_keeps_what_is_asked() {
+        let mut index = SimilarIndex::new(Lsh::DEFAULT);
+        index.insert("T1", &print(INVOICE));
+        index.insert("T2", &print(&format!("{INVOICE} Thanks a lot.")));
+        index.insert("T3", &print("My parcel never arrived, the tracking page has not moved for ten days."));
+        let query = print(&format!("Any update?\n\n{INVOICE}"));
+        let found = index.similar(&query, 0.7, 5, |_| true);
+        assert_eq!(found.iter().map(|f| f.0).collect::<Vec<_>>(), vec!["T1", "T2"]);
+        let exact = crate::minhash::jaccard(
+            &crate::minhash::shingle_set(normalize("", INVOICE).as_bytes()),
+            &crate::minhash::shingle_set(normalize("", &format!("Any update?\n\n{INVOICE}")).as_bytes()),
+        );
+        assert_eq!(found[0].1, exact);
+        assert_eq!(index.similar(&query, 0.7, 5, |key| *key != "T1").len(), 1);
+        assert!(index.similar(&query, 0.99, 5, |_| true).is_empty());
     }
 
     #[test]

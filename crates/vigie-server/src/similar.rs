@@ -5,38 +5,40 @@
 //! The index (`vigie_dedup::SimilarIndex`) holds a fingerprint of every open ticket, no text:
 //! built from the store at start, kept current by every commit (a created or reopened ticket
 //! goes in, a solved or closed one out). A check normalises the new text, walks the LSH buckets
-//! it falls in (the latest 64 tickets of each at most), reads the ten best sketch estimates
-//! near the threshold from the store and scores them exactly, as `vigie dedup` does; only open
-//! tickets the caller may see are suggested.
+//! it falls in (the latest 64 tickets of each at most), and scores the best sketch estimates
+//! near the threshold exactly on the normalised texts the index holds, as `vigie dedup` does:
+//! no read of the store on the way of a create. Only open tickets the caller may see are
+//! suggested.
 //!
 //! Several instances each keep their own index, fed by their own commits and by the tail of
 //! the others', each applied as the live state decided (a late copy of a ticket is ignored
 //! there, so it is here); the store read that scores every candidate checks again that it is
 //! open.
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use vigie_core::{Actor, SimilarTicket, Ticket, TicketId};
+use vigie_core::{Actor, SimilarTicket, TeamId, Ticket, TicketId};
 use vigie_dedup::{Fingerprint, Lsh, SimilarIndex, normalize};
 use vigie_store::{Store, StoreError};
 
 /// Suggestions at most, the most similar first.
 pub const MAX_SUGGESTIONS: usize = 5;
-/// Candidates read from the store to be scored, at most: the best estimates.
-const MAX_SCORED: usize = 10;
-/// How far below the threshold a sketch estimate may be and still be scored: three standard
-/// deviations of the estimate at 252 bins (offline takes five; here every candidate scored is
-/// a read from the store inside a create).
-const ESTIMATE_MARGIN: f64 = 0.1;
 /// Open tickets read a page at a time at start.
 const BUILD_PAGE: u32 = 10_000;
+
+/// The index and each held ticket's team (which may change while its text does not).
+struct Held {
+    index: SimilarIndex<Arc<str>>,
+    teams: HashMap<Arc<str>, Option<TeamId>>,
+}
 
 /// The index of the open tickets' fingerprints.
 pub struct SimilarTickets {
     lsh: Lsh,
     /// The least similarity suggested.
     threshold: f64,
-    index: RwLock<SimilarIndex<Arc<str>>>,
+    held: RwLock<Held>,
 }
 
 impl std::fmt::Debug for SimilarTickets {
@@ -53,17 +55,18 @@ fn fingerprint(lsh: Lsh, subject: &str, body: &str) -> Option<Fingerprint> {
 impl SimilarTickets {
     pub fn new(threshold: f64) -> SimilarTickets {
         let lsh = Lsh::DEFAULT;
-        SimilarTickets { lsh, threshold, index: RwLock::new(SimilarIndex::new(lsh)) }
+        let held = Held { index: SimilarIndex::new(lsh), teams: HashMap::new() };
+        SimilarTickets { lsh, threshold, held: RwLock::new(held) }
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, SimilarIndex<Arc<str>>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Held> {
         // A panic while holding the lock leaves a consistent index (each operation completes
         // before it returns), so a poisoned lock is taken as is.
-        self.index.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.held.write().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, SimilarIndex<Arc<str>>> {
-        self.index.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Held> {
+        self.held.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Reads every open ticket's text from the store into the index; the number held.
@@ -86,7 +89,10 @@ impl SimilarTickets {
                         .map(|part| {
                             scope.spawn(move || {
                                 part.iter()
-                                    .map(|s| (s.ticket.id.clone(), fingerprint(lsh, &s.ticket.subject, &s.ticket.body)))
+                                    .map(|s| {
+                                        let print = fingerprint(lsh, &s.ticket.subject, &s.ticket.body);
+                                        (s.ticket.id.clone(), s.ticket.team.clone(), print)
+                                    })
                                     .collect::<Vec<_>>()
                             })
                         })
@@ -99,14 +105,16 @@ impl SimilarTickets {
             })
             .await
             .unwrap_or_else(|failed| std::panic::resume_unwind(failed.into_panic()));
-            let mut index = self.write();
-            for (id, print) in prints {
+            let mut held = self.write();
+            for (id, team, print) in prints {
                 if let Some(print) = print {
-                    index.insert(Arc::from(id.as_str()), &print);
+                    let id: Arc<str> = Arc::from(id.as_str());
+                    held.index.insert(id.clone(), &print);
+                    held.teams.insert(id, team);
                 }
             }
         }
-        Ok(self.read().len())
+        Ok(self.len())
     }
 
     /// Follows a ticket: held while `open`, let go otherwise. `open` is the live state's
@@ -115,16 +123,25 @@ impl SimilarTickets {
     pub fn follow(&self, ticket: &Ticket, open: bool) {
         let id: Arc<str> = Arc::from(ticket.id.as_str());
         if !open {
-            self.write().remove(&id);
+            let mut held = self.write();
+            held.index.remove(&id);
+            held.teams.remove(&id);
             return;
         }
-        // A ticket's text never changes: once held, it is held right.
-        if self.read().contains(&id) {
-            return;
+        // A ticket's text never changes: once held, only its team may have.
+        let print = if self.read().index.contains(&id) {
+            None
+        } else {
+            match fingerprint(self.lsh, &ticket.subject, &ticket.body) {
+                Some(print) => Some(print),
+                None => return, // no text: like nothing
+            }
+        };
+        let mut held = self.write();
+        if let Some(print) = print {
+            held.index.insert(id.clone(), &print);
         }
-        if let Some(print) = fingerprint(self.lsh, &ticket.subject, &ticket.body) {
-            self.write().insert(id, &print);
-        }
+        held.teams.insert(id, ticket.team.clone());
     }
 
     /// The least similarity suggested.
@@ -134,15 +151,31 @@ impl SimilarTickets {
 
     /// Open tickets held.
     pub fn len(&self) -> usize {
-        self.read().len()
+        self.read().index.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
+    /// The open tickets held whose team `keep` accepts that say nearly what `subject` and
+    /// `body` say, with their exact similarity, the most similar first: all in memory.
+    fn find(
+        &self,
+        subject: &str,
+        body: &str,
+        keep: impl Fn(&Arc<str>, Option<&TeamId>) -> bool,
+    ) -> Vec<(Arc<str>, f64)> {
+        let Some(print) = fingerprint(self.lsh, subject, body) else { return Vec::new() };
+        let held = self.read();
+        held.index.similar(&print, self.threshold, MAX_SUGGESTIONS, |id| {
+            keep(id, held.teams.get(id).and_then(Option::as_ref))
+        })
+    }
+
     /// The open tickets `actor` may see that say nearly what `subject` and `body` say, the
-    /// most similar first, with their exact similarity; never `except`.
+    /// most similar first, with their exact similarity; never `except`. Read from the store
+    /// to be shown (and checked open once more).
     pub async fn similar(
         &self,
         store: &Store,
@@ -151,56 +184,31 @@ impl SimilarTickets {
         actor: &Actor,
         except: Option<&TicketId>,
     ) -> Result<Vec<(Ticket, f64)>, StoreError> {
-        let text = normalize(subject, body);
-        let Some(print) = Fingerprint::of(self.lsh, text.as_bytes()) else { return Ok(Vec::new()) };
-        let floor = self.threshold - ESTIMATE_MARGIN;
-        let candidates = self.read().candidates(&print, floor, MAX_SCORED + 1);
-        let ids: Vec<TicketId> = candidates
-            .iter()
-            .filter(|c| except.is_none_or(|e| e.as_str() != &*c.key))
-            .filter_map(|c| TicketId::parse(c.key.to_string()).ok())
-            .take(MAX_SCORED)
-            .collect();
+        let found =
+            self.find(subject, body, |id, team| except.is_none_or(|e| e.as_str() != &**id) && actor.can_see_team(team));
+        let ids: Vec<TicketId> = found.iter().filter_map(|(id, _)| TicketId::parse(id.to_string()).ok()).collect();
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let own = vigie_dedup::minhash::shingle_set(text.as_bytes());
-        let mut found: Vec<(Ticket, f64)> = store
-            .tickets_by_ids(&ids)
-            .await?
+        let mut tickets: HashMap<String, Ticket> =
+            store.tickets_by_ids(&ids).await?.into_iter().map(|t| (t.id.to_string(), t)).collect();
+        Ok(found
             .into_iter()
-            .filter(|t| t.status.is_open() && actor.can_see_team(t.team.as_ref()))
-            .filter_map(|t| {
-                let theirs = vigie_dedup::minhash::shingle_set(normalize(&t.subject, &t.body).as_bytes());
-                let score = vigie_dedup::minhash::jaccard(&own, &theirs);
-                (score >= self.threshold).then_some((t, score))
-            })
-            .collect();
-        found.sort_by(|x, y| y.1.total_cmp(&x.1).then_with(|| x.0.id.as_str().cmp(y.0.id.as_str())));
-        found.truncate(MAX_SUGGESTIONS);
-        Ok(found)
+            .filter_map(|(id, score)| tickets.remove(&*id).map(|t| (t, score)))
+            .filter(|(t, _)| t.status.is_open() && actor.can_see_team(t.team.as_ref()))
+            .collect())
     }
 
-    /// [`SimilarTickets::similar`] as the suggestions a new ticket records: only the open
-    /// tickets of its own team, since whoever reads the new ticket's history reads them (a lead
-    /// sees the other teams' through `GET /api/v1/tickets/{id}/similar`). A failure to read the
-    /// candidates costs the suggestions, never the ticket: it is logged.
-    pub async fn suggestions(
-        &self,
-        store: &Store,
-        new_ticket: &vigie_core::NewTicket,
-        actor: &Actor,
-    ) -> Vec<SimilarTicket> {
-        match self.similar(store, &new_ticket.subject, &new_ticket.body, actor, None).await {
-            Ok(found) => found
-                .into_iter()
-                .filter(|(ticket, _)| ticket.team == new_ticket.team)
-                .map(|(ticket, score)| SimilarTicket::new(ticket.id, score))
-                .collect(),
-            Err(error) => {
-                tracing::warn!(%error, "the duplicate check of a new ticket could not read its candidates");
-                Vec::new()
-            }
-        }
+    /// The suggestions a new ticket records: the open tickets of its own team the creator may
+    /// see (whoever reads the new ticket's history reads them; a lead sees the other teams'
+    /// through `GET /api/v1/tickets/{id}/similar`). In memory: no read of the store on the way
+    /// of a create.
+    pub fn suggestions(&self, new_ticket: &vigie_core::NewTicket, actor: &Actor) -> Vec<SimilarTicket> {
+        self.find(&new_ticket.subject, &new_ticket.body, |_, team| {
+            team == new_ticket.team.as_ref() && actor.can_see_team(team)
+        })
+        .into_iter()
+        .filter_map(|(id, score)| TicketId::parse(id.to_string()).ok().map(|id| SimilarTicket::new(id, score)))
+        .collect()
     }
 }

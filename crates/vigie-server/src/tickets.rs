@@ -509,7 +509,7 @@ pub async fn create_ticket(
         return Err(ApiError::invalid(vigie_core::ValidationErrors(missing)));
     }
     let mut new_ticket = input.parse().map_err(ApiError::invalid)?;
-    new_ticket.similar = state.similar.suggestions(&state.store, &new_ticket, &actor).await;
+    new_ticket.similar = state.similar.suggestions(&new_ticket, &actor);
     let idempotency = key.map(|key| IdempotencyKey { key, request_digest: request_digest(&body.raw) });
     let now = state.now();
     let committed = state.submit_at(TicketCommand::Create { new_ticket, idempotency }, actor, now).await?;
