@@ -1,5 +1,5 @@
-//! `POST /api/v1/tickets/bulk`: one change applied to many tickets, chosen by id or by filter,
-//! with a result per ticket.
+//! `POST /api/v1/tickets/bulk`: one change, one reply, or both, applied to many tickets chosen
+//! by id or by filter (a batch of similar tickets answered at once), with a result per ticket.
 //!
 //! Each ticket's change is an ordinary `PATCH` (with `If-Match: *`): decided on its own and
 //! recorded with its own events, so that one refused ticket (an illegal transition, a team its
@@ -10,14 +10,14 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use vigie_core::{ExpectedVersion, TicketId};
+use vigie_core::{ExpectedVersion, NewCommentInput, TicketId};
 use vigie_store::{SubmitError, TicketCommand, TicketQuery};
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::extract::JsonBody;
-use crate::tickets::{Filters, PatchTicket};
+use crate::tickets::{CreateComment, Filters, PatchTicket};
 
 /// Most tickets one bulk change may touch.
 pub const MAX_BULK: usize = 10_000;
@@ -31,8 +31,12 @@ pub struct BulkChange {
     /// of strings; `due_before` a single instant). Without `status`, the open tickets only.
     #[schema(value_type = Option<Object>)]
     pub filter: Option<serde_json::Map<String, serde_json::Value>>,
-    /// The change, as in `PATCH /api/v1/tickets/{id}`.
-    pub changes: PatchTicket,
+    /// The change, as in `PATCH /api/v1/tickets/{id}` (give `changes`, `reply` or both).
+    pub changes: Option<PatchTicket>,
+    /// One reply to them all (a batch of similar tickets answered at once), as in
+    /// `POST /api/v1/tickets/{id}/comments`: each ticket gets it as its own comment, before
+    /// the changes.
+    pub reply: Option<CreateComment>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -73,8 +77,22 @@ pub async fn bulk_change(
         return Err(ApiError::Forbidden("viewers cannot change tickets".into()));
     }
     let request = body.value;
-    // Fields named as the request does: `changes.priority`.
-    let patch = request.changes.parse().map_err(|errors| ApiError::invalid(errors.prefixed("changes")))?;
+    // Fields named as the request does: `changes.priority`, `reply.body`.
+    let patch = request
+        .changes
+        .map(|changes| changes.parse().map_err(|errors| ApiError::invalid(errors.prefixed("changes"))))
+        .transpose()?;
+    let reply = request
+        .reply
+        .map(|reply| {
+            NewCommentInput { body: reply.body.unwrap_or_default(), public: reply.public }
+                .parse()
+                .map_err(|errors| ApiError::invalid(errors.prefixed("reply")))
+        })
+        .transpose()?;
+    if patch.is_none() && reply.is_none() {
+        return Err(ApiError::invalid(vigie_core::ValidationErrors::one("changes", "give `changes`, `reply` or both")));
+    }
     let ids = match (request.ids, request.filter) {
         (Some(ids), None) => parse_ids(ids)?,
         (None, Some(filter)) => select(&state, &actor, filter).await?,
@@ -89,10 +107,33 @@ pub async fn bulk_change(
     let mut submissions = tokio::task::JoinSet::new();
     for (idx, ticket_id) in ids.iter().enumerate() {
         let state = state.clone();
-        let command =
-            TicketCommand::Patch { ticket_id: ticket_id.clone(), expected: ExpectedVersion::Any, patch: patch.clone() };
         let actor = actor.clone();
-        submissions.spawn(async move { (idx, state.submit_at(command, actor, now).await) });
+        let (ticket_id, patch, reply) = (ticket_id.clone(), patch.clone(), reply.clone());
+        submissions.spawn(async move {
+            // The reply first, then the changes: each its own command and events; a refused
+            // reply leaves the ticket unchanged.
+            let mut outcome: Option<Result<vigie_store::Committed, SubmitError>> = None;
+            if let Some(comment) = reply {
+                let command = TicketCommand::Comment { ticket_id: ticket_id.clone(), comment };
+                outcome = Some(state.submit_at(command, actor.clone(), now).await);
+            }
+            if let Some(patch) = patch
+                && outcome.as_ref().is_none_or(Result::is_ok)
+            {
+                let command = TicketCommand::Patch { ticket_id, expected: ExpectedVersion::Any, patch };
+                let patched = state.submit_at(command, actor, now).await;
+                outcome = Some(match (outcome, patched) {
+                    (Some(Ok(replied)), Ok(mut committed)) => {
+                        let mut events = replied.events;
+                        events.append(&mut committed.events);
+                        committed.events = events;
+                        Ok(committed)
+                    }
+                    (_, patched) => patched,
+                });
+            }
+            (idx, outcome.unwrap_or_else(|| Err(SubmitError::Rejected(vigie_core::CommandError::NotFound))))
+        });
     }
     let mut outcomes: Vec<Option<Result<vigie_store::Committed, SubmitError>>> = (0..ids.len()).map(|_| None).collect();
     while let Some(joined) = submissions.join_next().await {

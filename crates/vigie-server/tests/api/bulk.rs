@@ -6,17 +6,23 @@ async fn create(app: &TestApp, fields: serde_json::Value) -> String {
     app.create(&app.lead, fields).await.expect(201).body["id"].as_str().expect("id").to_owned()
 }
 
-/// One change to many tickets, with a result per ticket: a refused ticket does not stop the
-/// others.
-async fn bulk_changes_report_each_ticket(app: TestApp) {
-    let first = create(&app, json!({})).await;
-    let second = create(&app, json!({"team": "back_office"})).await;
-    let closed = create(&app, json!({})).await;
+/// A front office ticket, a back office one and a closed one.
+async fn front_back_and_closed(app: &TestApp) -> (String, String, String) {
+    let first = create(app, json!({})).await;
+    let second = create(app, json!({"team": "back_office"})).await;
+    let closed = create(app, json!({})).await;
     for status in ["solved", "closed"] {
         app.patch(&format!("/api/v1/tickets/{closed}"), &app.lead, Some("*"), json!({"status": status}))
             .await
             .expect(200);
     }
+    (first, second, closed)
+}
+
+/// One change to many tickets, with a result per ticket: a refused ticket does not stop the
+/// others.
+async fn bulk_changes_report_each_ticket(app: TestApp) {
+    let (first, second, closed) = front_back_and_closed(&app).await;
     let report = app
         .post(
             "/api/v1/tickets/bulk",
@@ -143,4 +149,56 @@ async fn bad_bulk_requests_change_nothing(app: TestApp) {
     assert_eq!((ticket["version"].as_i64(), ticket["priority"].as_str()), (Some(1), Some("P2")));
 }
 
-crate::on_both_backends!(bulk_changes_report_each_ticket, bulk_changes_by_filter, bad_bulk_requests_change_nothing);
+/// A batch of similar tickets answered with one reply: each ticket gets it as its own comment,
+/// then the changes; a refused ticket does not stop the others.
+async fn one_reply_answers_a_batch(app: TestApp) {
+    let (first, second, closed) = front_back_and_closed(&app).await;
+    let reply = "We know of the problem and a fix is on its way.";
+    let report = app
+        .post(
+            "/api/v1/tickets/bulk",
+            &app.lead,
+            json!({"ids": [first, second, closed, "T-404"], "reply": {"body": reply, "public": true}, "changes": {"status": "pending_third_party"}}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!((report["n_changed"].as_u64(), report["n_failed"].as_u64()), (Some(2), Some(2)), "{report}");
+    let results = report["results"].as_array().expect("results");
+    assert_eq!((results[2]["status"].as_u64(), results[3]["status"].as_u64()), (Some(422), Some(404)));
+    for id in [&first, &second] {
+        let events = app.get(&format!("/api/v1/tickets/{id}/events"), &app.lead).await.expect(200).body;
+        let items = events["items"].as_array().expect("items");
+        let comment = items.iter().find(|e| e["kind"] == "comment_added").expect("its own comment");
+        assert_eq!(comment["change"]["body"], reply);
+        assert_eq!(comment["change"]["first_response"], true);
+        let ticket = app.get(&format!("/api/v1/tickets/{id}"), &app.lead).await.expect(200).body;
+        assert_eq!(ticket["status"], "pending_third_party");
+        assert!(ticket["first_response_at"].is_string());
+    }
+    // A reply alone; and what is refused names its field.
+    let report = app
+        .post(
+            "/api/v1/tickets/bulk",
+            &app.lead,
+            json!({"ids": [first], "reply": {"body": "Still on it.", "public": false}}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(report["n_changed"], 1);
+    app.post("/api/v1/tickets/bulk", &app.lead, json!({"ids": [first]})).await.problem(422, Some("changes"));
+    app.post("/api/v1/tickets/bulk", &app.lead, json!({"ids": [first], "reply": {"body": " "}}))
+        .await
+        .problem(422, Some("reply.body"));
+    app.post("/api/v1/tickets/bulk", &app.viewer, json!({"ids": [first], "reply": {"body": "x"}}))
+        .await
+        .problem(403, None);
+}
+
+crate::on_both_backends!(
+    bulk_changes_report_each_ticket,
+    bulk_changes_by_filter,
+    bad_bulk_requests_change_nothing,
+    one_reply_answers_a_batch
+);
