@@ -251,15 +251,16 @@ pub fn comment(
 /// Merges `source` into `target` (a duplicate into the ticket that carries the request on):
 /// `source` records where it went and is solved and closed (the lifecycle's own moves), `target`
 /// records what joined it; each keeps its own comments and history. Both must be visible and
-/// writable to `actor`, and `target` (`None`: no such ticket) open.
+/// writable to `actor`, `source` at `expected`, and `target` (`None`: no such ticket) open.
 pub fn merge(
     source: &Ticket,
+    expected: &ExpectedVersion,
     target: Option<&Ticket>,
     actor: &Actor,
     now: Timestamp,
     rules: &Rules,
 ) -> Result<(Decision, Decision), CommandError> {
-    check_access(source, &ExpectedVersion::Any, actor)?;
+    check_access(source, expected, actor)?;
     // The target is named in the request body: an unknown or unseen one is a bad field, not a
     // missing resource.
     let Some(target) = target.filter(|target| actor.can_see(target)) else {

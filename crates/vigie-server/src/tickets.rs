@@ -632,10 +632,10 @@ pub async fn create_comment(
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/merge", tag = "tickets", request_body = MergeTicket,
-    params(("id" = String, Path)),
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header, description = "Merge only if the ticket is still at this ETag")),
     responses((status = 200, body = TicketBody, headers(("ETag" = String, description = "\"<version>\""))),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 413, body = Problem),
+        (status = 404, body = Problem), (status = 412, body = Problem), (status = 413, body = Problem),
         (status = 415, body = Problem), (status = 422, body = Problem)))]
 /// Merges this ticket (a duplicate) into `into`: it records where it went (`merged_into`, what
 /// tells its requester) and is solved and closed; `into` records `merged_from`; each keeps its
@@ -644,9 +644,13 @@ pub async fn merge_ticket(
     State(state): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
+    headers: HeaderMap,
     body: JsonBody<MergeTicket>,
 ) -> Result<Response, ApiError> {
     let ticket_id = parse_ticket_id(id)?;
+    // Optional here: a merge closes the duplicate whatever changed on it, unless asked not to.
+    let expected =
+        if headers.contains_key(header::IF_MATCH) { if_match(&headers)? } else { vigie_core::ExpectedVersion::Any };
     let field = |reason: &str| {
         ApiError::invalid(vigie_core::ValidationErrors(vec![vigie_core::FieldError::new("into", reason)]))
     };
@@ -654,7 +658,7 @@ pub async fn merge_ticket(
         None => return Err(field("is required: the id of the ticket to merge into")),
         Some(into) => TicketId::parse(into).map_err(|_| field("names no ticket you can see"))?,
     };
-    let committed = state.submit(TicketCommand::Merge { ticket_id, into }, actor).await?;
+    let committed = state.submit(TicketCommand::Merge { ticket_id, expected, into }, actor).await?;
     let body = TicketBody::render(&state, &committed.ticket, state.now());
     Ok(with_etag(Json(body).into_response(), committed.ticket.version))
 }

@@ -116,9 +116,11 @@ pub enum TicketCommand {
         agent: AgentId,
         candidates: Vec<TicketId>,
     },
-    /// Merges `ticket_id` into `into`: both tickets decided and written in one transaction.
+    /// Merges `ticket_id` (if it is at `expected`) into `into`: both tickets decided and
+    /// written in one transaction.
     Merge {
         ticket_id: TicketId,
+        expected: ExpectedVersion,
         into: TicketId,
     },
     /// Records the SLA warnings and breaches due now (the scheduler's command).

@@ -1020,7 +1020,7 @@ where
                 | TicketCommand::CheckSla { ticket_id }
                 | TicketCommand::ApplySla { ticket_id } => vec![ticket_id.to_string()],
                 TicketCommand::Claim { candidates, .. } => candidates.iter().map(ToString::to_string).collect(),
-                TicketCommand::Merge { ticket_id, into } => vec![ticket_id.to_string(), into.to_string()],
+                TicketCommand::Merge { ticket_id, into, .. } => vec![ticket_id.to_string(), into.to_string()],
                 TicketCommand::Create { .. } => Vec::new(),
             })
             .collect();
@@ -1158,25 +1158,27 @@ where
                     let decide = |current: &Ticket| decide::apply_sla(current, actor, now, rules);
                     decide_on(&mut tickets, &mut touched, ticket_id, decide)
                 }
-                TicketCommand::Merge { ticket_id, into } => {
+                TicketCommand::Merge { ticket_id, expected, into } => {
                     // Both sides or neither: decided together, written together. The core checks
                     // the source first, so an unknown target says nothing about a source the
                     // caller may not see.
                     match tickets.get(ticket_id.as_str()) {
                         None => Err(SubmitError::Rejected(vigie_core::CommandError::NotFound)),
-                        Some(source) => match decide::merge(source, tickets.get(into.as_str()), actor, now, rules) {
-                            Ok((merged, joined)) => {
-                                for side in [&merged, &joined] {
-                                    touched.push(side.ticket.id.to_string());
-                                    tickets.insert(side.ticket.id.to_string(), side.ticket.clone());
+                        Some(source) => {
+                            match decide::merge(source, expected, tickets.get(into.as_str()), actor, now, rules) {
+                                Ok((merged, joined)) => {
+                                    for side in [&merged, &joined] {
+                                        touched.push(side.ticket.id.to_string());
+                                        tickets.insert(side.ticket.id.to_string(), side.ticket.clone());
+                                    }
+                                    let mut events = merged.events;
+                                    events.extend(joined.events);
+                                    let also = vec![(joined.ticket, 0)];
+                                    Ok(Committed { ticket: merged.ticket, events, replayed: false, last_seq: 0, also })
                                 }
-                                let mut events = merged.events;
-                                events.extend(joined.events);
-                                let also = vec![(joined.ticket, 0)];
-                                Ok(Committed { ticket: merged.ticket, events, replayed: false, last_seq: 0, also })
+                                Err(error) => Err(SubmitError::Rejected(error)),
                             }
-                            Err(error) => Err(SubmitError::Rejected(error)),
-                        },
+                        }
                     }
                 }
                 TicketCommand::Claim { agent, candidates } => {

@@ -125,7 +125,8 @@ fn merging_closes_the_duplicate_and_records_both_sides() {
         create(TicketId::from_number(2), new_ticket(Some("back_office"), "acme"), &lead, at(0), &directory(), &rules())
             .expect("created")
             .ticket;
-    let (merged, joined) = merge(&source, Some(&target), &lead, at(5), &rules()).expect("merged");
+    let (merged, joined) =
+        merge(&source, &ExpectedVersion::Any, Some(&target), &lead, at(5), &rules()).expect("merged");
     let kinds: Vec<&str> = merged.events.iter().map(|e| e.kind.name()).collect();
     assert_eq!(kinds, ["merged_into", "status_changed", "status_changed"]);
     assert_eq!(merged.ticket.status, Status::Closed);
@@ -147,14 +148,37 @@ fn merging_closes_the_duplicate_and_records_both_sides() {
         CommandError::Invalid(errors) => errors.0[0].field.clone(),
         other => panic!("{other:?}"),
     };
-    assert_eq!(field(merge(&source, Some(&source), &lead, at(5), &rules()).expect_err("itself")), "into");
-    assert_eq!(field(merge(&target, Some(&merged.ticket), &lead, at(6), &rules()).expect_err("closed")), "into");
-    assert!(matches!(merge(&merged.ticket, Some(&target), &lead, at(6), &rules()), Err(CommandError::Closed)));
+    assert_eq!(
+        field(merge(&source, &ExpectedVersion::Any, Some(&source), &lead, at(5), &rules()).expect_err("itself")),
+        "into"
+    );
+    assert_eq!(
+        field(merge(&target, &ExpectedVersion::Any, Some(&merged.ticket), &lead, at(6), &rules()).expect_err("closed")),
+        "into"
+    );
+    assert!(matches!(
+        merge(&merged.ticket, &ExpectedVersion::Any, Some(&target), &lead, at(6), &rules()),
+        Err(CommandError::Closed)
+    ));
     let ana = actor(Role::Agent, &["front_office"]);
-    assert_eq!(field(merge(&source, Some(&target), &ana, at(5), &rules()).expect_err("unseen")), "into");
-    assert!(matches!(merge(&target, Some(&source), &ana, at(5), &rules()), Err(CommandError::NotFound)));
-    assert!(matches!(merge(&target, None, &ana, at(5), &rules()), Err(CommandError::NotFound)), "the source first");
-    assert_eq!(field(merge(&source, None, &lead, at(5), &rules()).expect_err("no target")), "into");
+    assert_eq!(
+        field(merge(&source, &ExpectedVersion::Any, Some(&target), &ana, at(5), &rules()).expect_err("unseen")),
+        "into"
+    );
+    assert!(matches!(
+        merge(&target, &ExpectedVersion::Any, Some(&source), &ana, at(5), &rules()),
+        Err(CommandError::NotFound)
+    ));
+    assert!(
+        matches!(merge(&target, &ExpectedVersion::Any, None, &ana, at(5), &rules()), Err(CommandError::NotFound)),
+        "the source first"
+    );
+    assert_eq!(
+        field(merge(&source, &ExpectedVersion::Any, None, &lead, at(5), &rules()).expect_err("no target")),
+        "into"
+    );
+    let stale = merge(&source, &ExpectedVersion::Exactly(7), Some(&target), &lead, at(5), &rules());
+    assert!(matches!(stale, Err(CommandError::StaleVersion { current: 1 })));
 }
 
 #[test]

@@ -1,3 +1,5 @@
+use axum::body::Body;
+use axum::http::{Method, header};
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
@@ -112,7 +114,17 @@ async fn a_duplicate_is_merged_into_the_ticket_that_carries_on(app: TestApp) {
     let before = app.get(&format!("/api/v1/tickets/{original}"), &app.agent).await.expect(200);
     assert_eq!(before.body["version"], 1);
 
-    let merged = app.post(&merge(&resend), &app.agent, json!({"into": original})).await.expect(200);
+    // The resend was commented on (version 2): a merge that names version 1 is refused.
+    let with_if_match = |tag: &str| {
+        TestApp::request(Method::POST, &merge(&resend), &app.agent)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::IF_MATCH, tag)
+            .body(Body::from(json!({"into": original}).to_string()))
+            .expect("a request")
+    };
+    app.send(with_if_match("\"1\"")).await.problem(412, None);
+    app.send(with_if_match("not a tag")).await.problem(400, Some("If-Match"));
+    let merged = app.send(with_if_match("\"2\"")).await.expect(200);
     assert_eq!(merged.body["status"], "closed");
     assert_eq!(merged.body["id"], resend.as_str());
     let events = app.get(&format!("/api/v1/tickets/{resend}/events"), &app.agent).await.expect(200);
