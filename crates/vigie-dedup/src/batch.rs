@@ -6,8 +6,11 @@
 //! 3. A candidate whose sketch estimate is far below the threshold is dropped; the others are
 //!    scored exactly, on the shingle sets of their texts, and kept at or above the threshold.
 //!
-//! A band key shared by very many texts means the texts are (nearly) one: their pairs are the
-//! answer, and they are all listed. Nothing else is quadratic.
+//! A band key shared by very many texts (more than [`CROWDED_BUCKET`]) means the texts are
+//! (nearly) one: listing all their pairs would be quadratic (Boston's 311 export has a form
+//! filled 2,476 times with one text), so each is compared with the [`CROWDED_WINDOW`] texts
+//! after it there, which keeps them in one group and the work linear. Below that size every
+//! pair sharing a band is looked at.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -16,6 +19,12 @@ use crate::minhash::{Lsh, estimate, jaccard, shingle_set, sketch};
 /// How far below the threshold a sketch estimate may be and still be scored exactly: five
 /// standard deviations of the estimate at 252 bins.
 const ESTIMATE_MARGIN: f64 = 0.15;
+
+/// A bucket holding more texts than this is compared within a window of [`CROWDED_WINDOW`]
+/// neighbours (in the order of the texts) instead of every pair. The W5 data's largest groups
+/// hold about 450 tickets; Boston's 311 export has forms filled 2,000 times with one text.
+pub const CROWDED_BUCKET: usize = 1_000;
+pub const CROWDED_WINDOW: usize = 64;
 
 /// What to look for.
 #[derive(Debug, Clone, Copy)]
@@ -192,10 +201,14 @@ pub fn similar_pairs(texts: &Texts, search: Search) -> (Vec<Pair>, Stats) {
                 (0..n).filter(|&i| has_shingles[i]).map(|i| keys[i * bands + band] & !0xffff_ffff | i as u64).collect();
             entries.sort_unstable();
             for run in entries.chunk_by(|x, y| x >> 32 == y >> 32) {
+                // A crowded bucket (many texts nearly one: a form, an automatic mail) is compared
+                // within a sliding window, not pair by pair: its texts stay linked in one group
+                // through their neighbours, and the work stays linear.
+                let window = if run.len() > CROWDED_BUCKET { CROWDED_WINDOW } else { run.len() };
                 for (i, &x) in run.iter().enumerate() {
                     let x = x as u32 as usize;
                     let (kx, sx) = (&keys_of(x)[..band], sketch_of(x));
-                    for &y in &run[i + 1..] {
+                    for &y in run[i + 1..].iter().take(window) {
                         let y = y as u32 as usize;
                         // Met in an earlier band (compared as the runs are cut: on the high half).
                         if kx.iter().zip(&keys_of(y)[..band]).any(|(p, q)| (p ^ q) >> 32 == 0) {
@@ -291,6 +304,21 @@ mod tests {
         assert!(pairs.iter().all(|p| p.score >= 0.7 && p.score <= 1.0));
         assert!(pairs[1].score < 1.0, "another error code is another text");
         assert_eq!(stats.pairs, 3);
+    }
+
+    #[test]
+    fn a_crowded_bucket_stays_linear_and_one_group() {
+        let mut t = Texts::default();
+        let n = 5 * CROWDED_BUCKET;
+        for i in 0..n {
+            t.push(&normalize("Front desk", &format!("Call inquiry at unknown place {}", i % 2)));
+        }
+        let (pairs, _) = similar_pairs(&t, Search { threads: 2, ..Search::default() });
+        assert!(pairs.len() <= n * CROWDED_WINDOW, "{} pairs", pairs.len());
+        assert!(pairs.len() >= n, "{} pairs", pairs.len());
+        let groups = crate::clusters::components(n, &pairs);
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].len(), n);
     }
 
     #[test]
