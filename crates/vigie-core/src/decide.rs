@@ -283,7 +283,7 @@ pub fn merge(
 }
 
 fn invalid(field: &str, reason: &str) -> CommandError {
-    CommandError::Invalid(crate::ValidationErrors(vec![crate::FieldError::new(field, reason)]))
+    CommandError::Invalid(crate::ValidationErrors::one(field, reason))
 }
 
 /// The statuses a ticket can be claimed in: waiting for someone to work on it.

@@ -151,22 +151,6 @@ impl Vocabulary {
         }
     }
 
-    /// Takes a text's words back out (a ticket that closed, in a live vocabulary).
-    pub fn remove(&mut self, text: &[u8]) {
-        self.texts = self.texts.saturating_sub(1);
-        let mut seen: Vec<&str> = words(text).collect();
-        seen.sort_unstable();
-        seen.dedup();
-        for word in seen {
-            if let Some(count) = self.frequency.get_mut(word) {
-                *count -= 1;
-                if *count == 0 {
-                    self.frequency.remove(word);
-                }
-            }
-        }
-    }
-
     fn inverse_frequency(&self, word: &str) -> f64 {
         let count = self.frequency.get(word).copied().unwrap_or(0);
         ((self.texts as f64 + 1.0) / (count as f64 + 1.0)).ln() + 1.0
@@ -234,10 +218,5 @@ mod tests {
         }
         let members: Vec<&[u8]> = group.iter().map(|t| t.as_bytes()).collect();
         assert_eq!(vocabulary.name(&members, 3), "paiement refuse carte");
-        for text in &group {
-            vocabulary.remove(text.as_bytes());
-        }
-        assert_eq!(vocabulary.texts, 50);
-        assert!(!vocabulary.frequency.contains_key("paiement"));
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -20,7 +20,7 @@ use vigie_store::{StoreError, TicketCommand};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
-use crate::extract::{JsonBody, if_match};
+use crate::extract::{JsonBody, if_match_optional};
 use crate::rules::{CalendarDocument, RulesChangeError, RulesDocument, SlaDocument};
 
 /// The rules in force and their revision.
@@ -62,7 +62,7 @@ fn admin_only(actor: &Actor) -> Result<(), ApiError> {
 /// one in force), else the one in force.
 fn base_revision(state: &AppState, headers: &HeaderMap) -> Result<(Arc<RulesDocument>, i64), ApiError> {
     let (document, revision) = state.rules.snapshot();
-    if headers.contains_key(header::IF_MATCH) && !if_match(headers)?.matches(revision) {
+    if !if_match_optional(headers)?.matches(revision) {
         return Err(ApiError::StaleVersion { current: revision });
     }
     Ok((document, revision))

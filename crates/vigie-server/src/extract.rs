@@ -65,6 +65,11 @@ pub fn parse_json<T: DeserializeOwned>(raw: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// [`if_match`] where the header may be left out: any version then.
+pub fn if_match_optional(headers: &HeaderMap) -> Result<vigie_core::ExpectedVersion, ApiError> {
+    if headers.contains_key(header::IF_MATCH) { if_match(headers) } else { Ok(vigie_core::ExpectedVersion::Any) }
+}
+
 /// The version a change is meant for, from `If-Match` (RFC 9110 §13.1.1): `*`, or a list of
 /// entity tags such as `"7"` or `"7", "8"`. The comparison is strong, so a weak tag (`W/"7"`)
 /// never matches. A bare `7` is taken as `"7"`, for hand-written requests.

@@ -121,23 +121,25 @@ impl SimilarTickets {
     /// verdict once it applied this state of the ticket (it ignores states older than the one
     /// it applied), so a late copy never puts back a ticket that has closed.
     pub fn follow(&self, ticket: &Ticket, open: bool) {
+        // A ticket's text never changes: once held, only its team may have. Most commits (a
+        // status, an assignee, an SLA mark, a change to a solved ticket) change nothing here:
+        // a read lock, nothing written.
+        let print = match (self.read().teams.get(ticket.id.as_str()), open) {
+            (None, false) => return,
+            (Some(team), true) if *team == ticket.team => return,
+            (Some(_), _) => None,
+            (None, true) => match fingerprint(self.lsh, &ticket.subject, &ticket.body) {
+                Some(print) => Some(print),
+                None => return, // no text: like nothing
+            },
+        };
         let id: Arc<str> = Arc::from(ticket.id.as_str());
+        let mut held = self.write();
         if !open {
-            let mut held = self.write();
             held.index.remove(&id);
             held.teams.remove(&id);
             return;
         }
-        // A ticket's text never changes: once held, only its team may have.
-        let print = if self.read().index.contains(&id) {
-            None
-        } else {
-            match fingerprint(self.lsh, &ticket.subject, &ticket.body) {
-                Some(print) => Some(print),
-                None => return, // no text: like nothing
-            }
-        };
-        let mut held = self.write();
         if let Some(print) = print {
             held.index.insert(id.clone(), &print);
         }

@@ -20,7 +20,7 @@ use vigie_store::{Cursor, IdempotencyKey, TicketCommand, TicketQuery};
 use crate::AppState;
 use crate::auth::{Caller, hex};
 use crate::error::{ApiError, Problem};
-use crate::extract::{JsonBody, idempotency_key, if_match, query_pairs};
+use crate::extract::{JsonBody, idempotency_key, if_match, if_match_optional, query_pairs};
 pub(crate) use crate::live::Filters;
 use crate::live::{LiveCursor, LiveOrder, LiveQuery};
 
@@ -649,11 +649,8 @@ pub async fn merge_ticket(
 ) -> Result<Response, ApiError> {
     let ticket_id = parse_ticket_id(id)?;
     // Optional here: a merge closes the duplicate whatever changed on it, unless asked not to.
-    let expected =
-        if headers.contains_key(header::IF_MATCH) { if_match(&headers)? } else { vigie_core::ExpectedVersion::Any };
-    let field = |reason: &str| {
-        ApiError::invalid(vigie_core::ValidationErrors(vec![vigie_core::FieldError::new("into", reason)]))
-    };
+    let expected = if_match_optional(&headers)?;
+    let field = |reason: &str| ApiError::invalid(vigie_core::ValidationErrors::one("into", reason));
     let into = match body.value.into {
         None => return Err(field("is required: the id of the ticket to merge into")),
         Some(into) => TicketId::parse(into).map_err(|_| field("names no ticket you can see"))?,
