@@ -4,14 +4,16 @@
 //! tickets (of a team or a priority), the hours of work over the productive hours left on shift
 //! today, the age of the oldest open ticket, the tickets at risk within the hour, past their
 //! resolution target, awaiting a late first reply, or the tickets created in the last hour
-//! against the usual level of that hour of the week. It fires when the figure is above its
-//! threshold; a rule that fired stays quiet for its cooldown.
+//! against the usual level of that hour of the week, or a cluster of similar tickets whose last
+//! 24 hours jump above its usual daily level ([`crate::recurring`]). It fires when the figure is
+//! above its threshold; a rule that fired stays quiet for its cooldown.
 //!
 //! **Architecture Invariant:** pure: the facts and "now" are arguments.
 
 use std::collections::BTreeMap;
 
 use crate::command::{FieldError, ValidationErrors};
+use crate::recurring::{ClusterVolume, Spike, spike};
 use crate::ticket::Priority;
 
 /// What a rule watches.
@@ -32,10 +34,13 @@ pub enum AlertKind {
     /// Tickets created in the last full hour, as a multiple of the mean of the same hour of the
     /// week over the four weeks before.
     InflowSpike,
+    /// The cluster of similar tickets whose last 24 hours are furthest above its usual day, in
+    /// robust standard deviations.
+    ClusterSpike,
 }
 
 impl AlertKind {
-    pub const ALL: [AlertKind; 7] = [
+    pub const ALL: [AlertKind; 8] = [
         AlertKind::BacklogCount,
         AlertKind::HoursOverCapacity,
         AlertKind::TicketOlderThan,
@@ -43,6 +48,7 @@ impl AlertKind {
         AlertKind::SlaBreached,
         AlertKind::FirstReplyOverdue,
         AlertKind::InflowSpike,
+        AlertKind::ClusterSpike,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,6 +60,7 @@ impl AlertKind {
             AlertKind::SlaBreached => "sla_breached",
             AlertKind::FirstReplyOverdue => "first_reply_overdue",
             AlertKind::InflowSpike => "inflow_spike",
+            AlertKind::ClusterSpike => "cluster_spike",
         }
     }
 
@@ -72,7 +79,8 @@ pub struct AlertRuleInput {
     pub priority: Option<String>,
     /// Default: the alerts' default cooldown.
     pub cooldown_minutes: Option<i64>,
-    /// `inflow_spike`: the fewest tickets in the hour that may fire (default 5).
+    /// `inflow_spike`: the fewest tickets in the hour that may fire; `cluster_spike`: in the
+    /// last 24 hours (default 5).
     pub min_tickets: Option<u64>,
     /// Where to send it: names of webhooks and mail lists.
     pub notify: Vec<String>,
@@ -185,6 +193,8 @@ pub struct AlertFacts {
     /// the weeks before (`None` without history).
     pub inflow_last_hour: u64,
     pub usual_inflow: Option<f64>,
+    /// The clusters of similar tickets and their daily volumes (read only for `cluster_spike`).
+    pub clusters: Vec<ClusterVolume>,
 }
 
 /// A rule that fires: the figure and a sentence for people.
@@ -192,6 +202,9 @@ pub struct AlertFacts {
 pub struct Firing {
     pub value: f64,
     pub summary: String,
+    /// `cluster_spike`: every cluster above the threshold, the strongest first (positions in
+    /// [`AlertFacts::clusters`], with their spikes).
+    pub clusters: Vec<(usize, Spike)>,
 }
 
 fn ratio(work: f64, capacity: f64) -> f64 {
@@ -264,8 +277,43 @@ pub fn evaluate(rule: &AlertRule, facts: &AlertFacts) -> Option<Firing> {
                 ),
             )
         }
+        AlertKind::ClusterSpike => return cluster_spikes(rule, facts),
     };
-    (value > rule.above).then_some(Firing { value, summary })
+    (value > rule.above).then_some(Firing { value, summary, clusters: Vec::new() })
+}
+
+/// `cluster_spike`: the clusters whose last 24 hours hold at least `min_tickets` and score
+/// above the threshold, the strongest first.
+fn cluster_spikes(rule: &AlertRule, facts: &AlertFacts) -> Option<Firing> {
+    let mut spiking: Vec<(usize, Spike)> = facts
+        .clusters
+        .iter()
+        .enumerate()
+        .filter_map(|(at, volume)| spike(volume).map(|s| (at, s)))
+        .filter(|(_, s)| u64::from(s.last_day) >= rule.min_tickets && s.score > rule.above)
+        .collect();
+    spiking.sort_by(|(a, x), (b, y)| {
+        y.score
+            .total_cmp(&x.score)
+            .then(y.last_day.cmp(&x.last_day))
+            .then_with(|| facts.clusters[*a].id.cmp(&facts.clusters[*b].id))
+    });
+    let &(first, strongest) = spiking.first()?;
+    let volume = &facts.clusters[first];
+    let usual = if strongest.usual == 0.0 {
+        "usually none".to_owned()
+    } else if strongest.usual == 1.0 {
+        "usually 1 a day".to_owned()
+    } else {
+        format!("usually {:.0} a day", strongest.usual)
+    };
+    let mut summary = format!("{} tickets in 24 h look like '{}' ({usual})", strongest.last_day, volume.name);
+    match spiking.len() {
+        1 => {}
+        2 => summary.push_str("; 1 more cluster too"),
+        n => summary.push_str(&format!("; {} more clusters too", n - 1)),
+    }
+    Some(Firing { value: strongest.score, summary, clusters: spiking })
 }
 
 #[cfg(test)]
@@ -307,6 +355,34 @@ mod tests {
         facts.inflow_last_hour = 4;
         facts.usual_inflow = Some(0.5);
         assert_eq!(evaluate(&spike, &facts), None, "below the fewest tickets that may fire");
+    }
+
+    #[test]
+    fn a_cluster_spike_names_the_strongest_cluster() {
+        let quiet = |id: &str, last: u32| {
+            let mut daily = vec![1; crate::recurring::WINDOW_DAYS];
+            daily[0] = last;
+            ClusterVolume { id: id.into(), name: format!("words of {id}"), daily, known_days: 28, samples: vec![] }
+        };
+        let mut facts = AlertFacts {
+            clusters: vec![quiet("T-1", 2), quiet("T-2", 27), quiet("T-3", 9), quiet("T-4", 4)],
+            ..AlertFacts::default()
+        };
+        let rule = rule("cluster_spike", 5.0).parse(0, 60, &[]).expect("valid");
+        let firing = evaluate(&rule, &facts).expect("fires");
+        assert_eq!(firing.value, 26.0);
+        assert_eq!(firing.summary, "27 tickets in 24 h look like 'words of T-2' (usually 1 a day); 1 more cluster too");
+        assert_eq!(firing.clusters.iter().map(|(at, _)| *at).collect::<Vec<_>>(), [1, 2]);
+        // 4 tickets score 3 but are below the fewest that may fire.
+        let low = AlertRuleInput { min_tickets: Some(10), ..super::tests::rule("cluster_spike", 1.0) }
+            .parse(0, 60, &[])
+            .expect("valid");
+        assert_eq!(evaluate(&low, &facts).map(|f| f.clusters.len()), Some(1));
+        facts.clusters.remove(1);
+        facts.clusters.remove(1);
+        assert_eq!(evaluate(&rule, &facts), None);
+        let team = AlertRuleInput { team: Some("a".into()), ..super::tests::rule("cluster_spike", 1.0) };
+        assert_eq!(team.parse(0, 60, &[]).expect_err("refused").0[0].field, "alerts.rules[0].team");
     }
 
     #[test]

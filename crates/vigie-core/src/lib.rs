@@ -23,6 +23,7 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod operations;
 pub mod queue;
+pub mod recurring;
 pub mod reviews;
 pub mod rules;
 pub mod sla;

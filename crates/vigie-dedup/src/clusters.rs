@@ -118,6 +118,11 @@ const STOPWORDS: &[&str] = &[
     "aux",
     "ete",
     "tout",
+    "bien",
+    "fait",
+    "faire",
+    "comme",
+    "encore",
 ];
 
 /// How often words occur across tickets: each ticket counts a word once.
@@ -179,10 +184,13 @@ impl Vocabulary {
             .filter(|&(_, (texts, _))| texts >= half)
             .map(|(word, (_, uses))| (word, uses as f64 / members.len() as f64 * self.inverse_frequency(word)))
             .collect();
-        ranked.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(y.0)));
-        ranked.truncate(most);
+        // Ties go to the word that comes first in the first member (a subject's words before
+        // its body's), then in spelling order.
         let first: Vec<&str> = words(members[0]).collect();
-        ranked.sort_by_key(|(word, _)| first.iter().position(|w| w == word).unwrap_or(usize::MAX));
+        let place = |word: &str| first.iter().position(|w| *w == word).unwrap_or(usize::MAX);
+        ranked.sort_by(|x, y| y.1.total_cmp(&x.1).then(place(x.0).cmp(&place(y.0))).then(x.0.cmp(y.0)));
+        ranked.truncate(most);
+        ranked.sort_by_key(|(word, _)| place(word));
         ranked.iter().map(|(word, _)| *word).collect::<Vec<_>>().join(" ")
     }
 }

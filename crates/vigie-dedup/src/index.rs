@@ -12,6 +12,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::Arc;
 
 use crate::minhash::{Lsh, estimate, jaccard, shingle_set, sketch};
 
@@ -29,8 +30,8 @@ pub struct SimilarIndex<K> {
     /// Per slot, the ticket it holds (`None`: free).
     slots: Vec<Option<K>>,
     /// Per slot, its normalised text (at most 4 KiB): candidates are scored exactly here,
-    /// without reading the store.
-    texts: Vec<Box<[u8]>>,
+    /// without reading the store; shared, so a snapshot of the texts held copies no text.
+    texts: Vec<Arc<[u8]>>,
     free: Vec<u32>,
     by_key: HashMap<K, u32>,
     /// Per slot, `bands` 32-bit keys.
@@ -50,7 +51,7 @@ pub struct SimilarIndex<K> {
 pub struct Fingerprint {
     band_keys: Vec<u32>,
     sketch: Vec<u8>,
-    text: Box<[u8]>,
+    text: Arc<[u8]>,
 }
 
 impl Fingerprint {
@@ -67,10 +68,13 @@ impl Fingerprint {
         Some(Fingerprint {
             band_keys: keys.iter().map(|&k| (k >> 32) as u32).collect(),
             sketch: bytes,
-            text: text.into(),
+            text: Arc::from(text),
         })
     }
 }
+
+/// A ticket held and its normalised text.
+pub type HeldText<K> = (K, Arc<[u8]>);
 
 /// A likely duplicate: the ticket held and the similarity its sketch estimates.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,6 +116,18 @@ impl<K: Clone + Eq + Hash> SimilarIndex<K> {
         self.by_key.contains_key(key)
     }
 
+    /// The tickets held in the slots from `from` on, at most `most` slots looked at, with their
+    /// normalised texts (shared, not copied); and the slot to go on from, `None` after the last.
+    /// A snapshot taken a page at a time lets the index change between pages: a ticket
+    /// inserted meanwhile may be missed, and one moved to a slot already read seen twice.
+    pub fn texts_page(&self, from: usize, most: usize) -> (Vec<HeldText<K>>, Option<usize>) {
+        let end = from.saturating_add(most).min(self.slots.len());
+        let page = (from.min(end)..end)
+            .filter_map(|s| self.slots[s].as_ref().map(|key| (key.clone(), self.texts[s].clone())))
+            .collect();
+        (page, (end < self.slots.len()).then_some(end))
+    }
+
     /// Holds `key` with its fingerprint (replacing what it held under that key).
     pub fn insert(&mut self, key: K, fingerprint: &Fingerprint) {
         self.remove(&key);
@@ -121,7 +137,7 @@ impl<K: Clone + Eq + Hash> SimilarIndex<K> {
             Some(slot) => slot,
             None => {
                 self.slots.push(None);
-                self.texts.push(Box::default());
+                self.texts.push(Arc::from(&[][..]));
                 self.band_keys.resize(self.band_keys.len() + bands, 0);
                 self.sketches.resize(self.sketches.len() + bins, 0);
                 self.next.resize(self.next.len() + bands, NONE);
@@ -171,7 +187,7 @@ impl<K: Clone + Eq + Hash> SimilarIndex<K> {
             self.prev[link] = NONE;
         }
         self.slots[s] = None;
-        self.texts[s] = Box::default();
+        self.texts[s] = Arc::from(&[][..]);
         self.free.push(slot);
         true
     }
@@ -321,6 +337,24 @@ mod tests {
         // Inserting a key again replaces it.
         index.insert(9, &print("Something else entirely: the mobile app crashes at login since the update."));
         assert_eq!(index.candidates(&print(INVOICE), 0.9, 10).len(), 3);
+    }
+
+    #[test]
+    fn a_snapshot_by_pages_sees_every_ticket_held_once() {
+        let mut index = SimilarIndex::new(Lsh::DEFAULT);
+        for i in 0..10u32 {
+            index.insert(i, &print(&format!("{INVOICE} {i}")));
+        }
+        index.remove(&3);
+        let (mut seen, mut from) = (Vec::new(), Some(0));
+        while let Some(start) = from {
+            let (page, next) = index.texts_page(start, 4);
+            seen.extend(page);
+            from = next;
+        }
+        assert_eq!(seen.iter().map(|(k, _)| *k).collect::<Vec<_>>(), [0, 1, 2, 4, 5, 6, 7, 8, 9]);
+        assert_eq!(&*seen[0].1, normalize("", &format!("{INVOICE} 0")).as_bytes());
+        assert_eq!(index.texts_page(100, 4), (Vec::new(), None));
     }
 
     proptest! {

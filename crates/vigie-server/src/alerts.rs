@@ -48,6 +48,12 @@ pub async fn facts(state: &AppState, now: Timestamp) -> Result<AlertFacts, Store
     let inflow_last_hour = state.live.hourly_flow(last_hour, last_hour).first().map_or(0, |h| h[0]);
     let wants_usual = state.operations.alerts.rules.iter().any(|rule| rule.kind == AlertKind::InflowSpike);
     let usual_inflow = if wants_usual { usual_inflow(state, now).await? } else { None };
+    let wants_clusters = state.operations.alerts.rules.iter().any(|rule| rule.kind == AlertKind::ClusterSpike);
+    let clusters = if wants_clusters {
+        state.clusters.latest_or_compute(state).await?.clusters.iter().map(|c| c.volume.clone()).collect()
+    } else {
+        Vec::new()
+    };
     Ok(AlertFacts {
         backlog_count: b.count,
         by_team: b.by_team.clone(),
@@ -67,6 +73,7 @@ pub async fn facts(state: &AppState, now: Timestamp) -> Result<AlertFacts, Store
         first_reply_overdue: d.live.response_overdue,
         inflow_last_hour,
         usual_inflow,
+        clusters,
     })
 }
 
@@ -103,6 +110,21 @@ pub async fn evaluate_rules(state: &AppState, now: Timestamp) -> Result<usize, S
         if last.is_some_and(|last| last.checked_add(cooldown).is_ok_and(|quiet_until| now < quiet_until)) {
             continue;
         }
+        let clusters: Vec<Value> = firing
+            .clusters
+            .iter()
+            .filter_map(|&(at, spike)| facts.clusters.get(at).map(|c| (c, spike)))
+            .map(|(cluster, spike)| {
+                json!({
+                    "id": cluster.id,
+                    "name": cluster.name,
+                    "last_24h": spike.last_day,
+                    "usual_per_day": spike.usual,
+                    "score": spike.score,
+                    "samples": cluster.samples,
+                })
+            })
+            .collect();
         let payload = json!({
             "rule": rule.name,
             "when": rule.kind.as_str(),
@@ -112,6 +134,7 @@ pub async fn evaluate_rules(state: &AppState, now: Timestamp) -> Result<usize, S
             "value": if firing.value.is_finite() { json!(firing.value) } else { Value::Null },
             "summary": firing.summary,
             "fired_at": now.to_string(),
+            "clusters": clusters,
             "backlog": {
                 "count": facts.backlog_count,
                 "hours_of_work": facts.hours_of_work,

@@ -16,6 +16,7 @@ pub mod alerts;
 pub mod auth;
 pub mod backlog;
 pub mod bulk;
+pub mod clusters;
 pub mod directory;
 pub mod error;
 pub mod extract;
@@ -68,6 +69,8 @@ pub struct AppState {
     pub live: Arc<LiveState>,
     /// The open tickets' fingerprints, for their likely duplicates; kept current the same way.
     pub similar: Arc<similar::SimilarTickets>,
+    /// The clusters of similar tickets, recomputed in the background.
+    pub clusters: Arc<clusters::ClusterBoard>,
     /// What building the live state at start took.
     pub startup: live::RebuildSummary,
     /// The roster and the dashboard's settings, from the configuration file.
@@ -143,6 +146,7 @@ impl AppState {
             rules,
             live,
             similar,
+            clusters: Arc::new(clusters::ClusterBoard::new(vigie_dedup::DEFAULT_THRESHOLD)),
             startup: rebuilt,
             operations: Arc::new(settings::Operations::default()),
             metrics: counters,
@@ -213,6 +217,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tickets::ticket_events))
         .routes(routes!(tickets::similar_tickets))
         .routes(routes!(tickets::merge_ticket))
+        .routes(routes!(clusters::list_clusters))
         .routes(routes!(bulk::bulk_change))
         .routes(routes!(queue::next_ticket))
         .routes(routes!(backlog::get_backlog))
@@ -318,6 +323,7 @@ pub async fn serve(
     let scheduler = tokio::spawn(scheduler::run(state.clone(), stopped.clone()));
     let snapshots = tokio::spawn(history::run(state.clone(), stopped.clone()));
     let alerting = tokio::spawn(alerts::run(state.clone(), stopped.clone()));
+    let clustering = tokio::spawn(clusters::run(state.clone(), stopped.clone()));
     // Several instances may share a PostgreSQL database: follow the others' commits.
     let tail = state.store.is_shared().then(|| tokio::spawn(tail::run(state.clone(), stopped)));
     let closing = state.closing.clone();
@@ -331,6 +337,7 @@ pub async fn serve(
     let _ = scheduler.await;
     let _ = snapshots.await;
     let _ = alerting.await;
+    let _ = clustering.await;
     if let Some(tail) = tail {
         let _ = tail.await;
     }

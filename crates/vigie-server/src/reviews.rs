@@ -262,7 +262,25 @@ pub struct Weekly {
     pub rises: Vec<Rise>,
     /// The backlog at each local midnight of the week (and today's start), with each day's flow.
     pub days: Vec<BacklogPoint>,
+    /// The clusters of similar tickets that came back most over the last four weeks.
+    pub recurring: Vec<RecurringCluster>,
 }
+
+/// A cluster among those that came back most.
+#[derive(Debug, Clone)]
+pub struct RecurringCluster {
+    pub id: String,
+    pub name: String,
+    /// Tickets over the four weeks, and per week (`[0]` the last 7 days).
+    pub total: u64,
+    pub weekly: [u64; 4],
+    /// Its tickets open when the clusters were computed.
+    pub open: usize,
+    pub samples: Vec<String>,
+}
+
+/// Recurring clusters listed.
+const RECURRING_LISTED: usize = 5;
 
 /// Categories listed among those that rose most.
 const RISES_LISTED: usize = 5;
@@ -333,7 +351,24 @@ impl Weekly {
         let rises =
             vigie_core::reviews::rises(&this_week.inflow_by_category, &last_week.inflow_by_category, RISES_LISTED);
         let days = crate::history::daily_points(state, this_from, now).await?;
-        Ok(Weekly { at: now, zone: state.operations.day_zone.clone(), this_week, last_week, rises, days })
+        let clusters = state.clusters.latest_or_compute(state).await?;
+        let volumes: Vec<_> = clusters.clusters.iter().map(|c| c.volume.clone()).collect();
+        let recurring = vigie_core::recurring::top_recurring(&volumes, RECURRING_LISTED)
+            .into_iter()
+            .map(|r| RecurringCluster {
+                id: r.volume.id.clone(),
+                name: r.volume.name.clone(),
+                total: r.total,
+                weekly: r.weekly,
+                open: clusters
+                    .clusters
+                    .iter()
+                    .find(|c| c.id == r.volume.id)
+                    .map_or(0, |c| c.members.iter().filter(|m| m.open).count()),
+                samples: r.volume.samples.clone(),
+            })
+            .collect();
+        Ok(Weekly { at: now, zone: state.operations.day_zone.clone(), this_week, last_week, rises, days, recurring })
     }
 
     pub fn to_json(&self) -> Value {
@@ -388,6 +423,24 @@ impl Weekly {
             ("this_week", week(&self.this_week)),
             ("last_week", week(&self.last_week)),
             ("categories_rising", Value::Array(rises)),
+            (
+                "recurring_clusters",
+                Value::Array(
+                    self.recurring
+                        .iter()
+                        .map(|r| {
+                            object([
+                                ("id", r.id.clone().into()),
+                                ("name", r.name.clone().into()),
+                                ("tickets_4_weeks", r.total.into()),
+                                ("weekly", Value::Array(r.weekly.iter().map(|&n| n.into()).collect())),
+                                ("open", r.open.into()),
+                                ("samples", Value::Array(r.samples.iter().map(|s| s.clone().into()).collect())),
+                            ])
+                        })
+                        .collect(),
+                ),
+            ),
             ("days", Value::Array(days)),
         ])
     }
@@ -437,6 +490,20 @@ impl Weekly {
             let _ = writeln!(out, "\nCategories that rose most");
             for rise in &self.rises {
                 let _ = writeln!(out, "  {:<30}{:>6} (from {})", rise.category, rise.this_week, rise.last_week);
+            }
+        }
+        if !self.recurring.is_empty() {
+            let _ = writeln!(out, "\nRecurring problems, the last 4 weeks (tickets per week, latest last)");
+            for r in &self.recurring {
+                let weeks: Vec<String> = r.weekly.iter().rev().map(u64::to_string).collect();
+                let _ = writeln!(
+                    out,
+                    "  {:<40}{:>6} tickets ({}), {} open",
+                    format!("'{}'", r.name),
+                    r.total,
+                    weeks.join(" / "),
+                    r.open
+                );
             }
         }
         if !self.days.is_empty() {

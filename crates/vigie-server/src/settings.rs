@@ -131,7 +131,7 @@ pub struct AlertsDocument {
 pub struct AlertRuleDocument {
     pub name: String,
     /// What is watched: backlog_count, hours_over_capacity, ticket_older_than, sla_at_risk,
-    /// sla_breached, first_reply_overdue, inflow_spike.
+    /// sla_breached, first_reply_overdue, inflow_spike, cluster_spike.
     pub when: String,
     /// Fires when the figure is above this.
     pub above: f64,

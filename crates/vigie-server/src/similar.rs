@@ -33,6 +33,14 @@ struct Held {
     teams: HashMap<Arc<str>, Option<TeamId>>,
 }
 
+/// An open ticket's normalised text, as the index holds it.
+#[derive(Debug, Clone)]
+pub struct OpenText {
+    pub id: Arc<str>,
+    pub text: Arc<[u8]>,
+    pub team: Option<TeamId>,
+}
+
 /// The index of the open tickets' fingerprints.
 pub struct SimilarTickets {
     lsh: Lsh,
@@ -45,6 +53,22 @@ impl std::fmt::Debug for SimilarTickets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SimilarTickets").field("threshold", &self.threshold).finish_non_exhaustive()
     }
+}
+
+/// `each` of `items`, in order, the work split over every core (on the calling thread's
+/// scope: call it off the async threads).
+pub(crate) fn on_every_core<T: Sync, U: Send>(items: &[T], each: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = items.len().div_ceil(cores).max(1);
+    let each = &each;
+    std::thread::scope(|scope| {
+        let parts: Vec<_> =
+            items.chunks(chunk).map(|part| scope.spawn(move || part.iter().map(each).collect::<Vec<U>>())).collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().unwrap_or_else(|failed| std::panic::resume_unwind(failed)))
+            .collect()
+    })
 }
 
 /// The text a ticket is compared on.
@@ -81,26 +105,8 @@ impl SimilarTickets {
             let lsh = self.lsh;
             // The fingerprints of a page on every core, off the async threads.
             let prints = tokio::task::spawn_blocking(move || {
-                let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-                let chunk = page.len().div_ceil(cores).max(1);
-                std::thread::scope(|scope| {
-                    let parts: Vec<_> = page
-                        .chunks(chunk)
-                        .map(|part| {
-                            scope.spawn(move || {
-                                part.iter()
-                                    .map(|s| {
-                                        let print = fingerprint(lsh, &s.ticket.subject, &s.ticket.body);
-                                        (s.ticket.id.clone(), s.ticket.team.clone(), print)
-                                    })
-                                    .collect::<Vec<_>>()
-                            })
-                        })
-                        .collect();
-                    parts
-                        .into_iter()
-                        .flat_map(|part| part.join().unwrap_or_else(|failed| std::panic::resume_unwind(failed)))
-                        .collect::<Vec<_>>()
+                on_every_core(&page, |s| {
+                    (s.ticket.id.clone(), s.ticket.team.clone(), fingerprint(lsh, &s.ticket.subject, &s.ticket.body))
                 })
             })
             .await
@@ -144,6 +150,29 @@ impl SimilarTickets {
             held.index.insert(id.clone(), &print);
         }
         held.teams.insert(id, ticket.team.clone());
+    }
+
+    /// Every open ticket held, with its normalised text (shared, not copied) and team: read a
+    /// page of slots at a time, the lock released between pages so a commit never waits
+    /// long. A ticket that moved meanwhile may be seen twice (the first copy is kept) or missed
+    /// until the next snapshot.
+    pub fn snapshot(&self) -> Vec<OpenText> {
+        const PAGE: usize = 20_000;
+        let mut all = Vec::with_capacity(self.len());
+        let mut seen = std::collections::HashSet::new();
+        let mut from = Some(0);
+        while let Some(start) = from {
+            let held = self.read();
+            let (page, next) = held.index.texts_page(start, PAGE);
+            for (id, text) in page {
+                if seen.insert(id.clone()) {
+                    let team = held.teams.get(&id).cloned().flatten();
+                    all.push(OpenText { id, text, team });
+                }
+            }
+            from = next;
+        }
+        all
     }
 
     /// The least similarity suggested.

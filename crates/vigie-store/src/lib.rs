@@ -618,12 +618,34 @@ impl Store {
         by: Since,
         since: Timestamp,
         page: u32,
+        each: impl FnMut(Vec<StoredTicket>),
+    ) -> Result<(), StoreError> {
+        self.scan_since(by, since, page, false, each).await
+    }
+
+    /// [`Store::for_each_since`] with the tickets' texts (subject, body, tags).
+    pub async fn for_each_since_with_texts(
+        &self,
+        by: Since,
+        since: Timestamp,
+        page: u32,
+        each: impl FnMut(Vec<StoredTicket>),
+    ) -> Result<(), StoreError> {
+        self.scan_since(by, since, page, true, each).await
+    }
+
+    async fn scan_since(
+        &self,
+        by: Since,
+        since: Timestamp,
+        page: u32,
+        texts: bool,
         mut each: impl FnMut(Vec<StoredTicket>),
     ) -> Result<(), StoreError> {
         let mut after: Option<(Timestamp, String)> = None;
         loop {
             let cursor = after.as_ref().map(|(at, id)| (*at, id.as_str()));
-            let rows = on_backend!(self, |conn, Q| Q::tickets_since_page(conn, by, since, cursor, page).await)?;
+            let rows = on_backend!(self, |conn, Q| Q::tickets_since_page(conn, by, since, cursor, page, texts).await)?;
             let full = rows.len() == page as usize;
             let Some(last) = rows.last() else { return Ok(()) };
             let key = match by {

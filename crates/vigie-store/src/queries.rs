@@ -307,13 +307,15 @@ where
     }
 
     /// A page of tickets whose `by` instant (`created_at`, or `resolved_at` of the tickets no
-    /// longer open; both indexed) is after `since`, by (instant, `id`), from after `after`.
+    /// longer open; both indexed) is after `since`, by (instant, `id`), from after `after`; with
+    /// their texts (subject, body, tags) or not.
     pub(crate) async fn tickets_since_page(
         conn: &mut DB::Connection,
         by: crate::Since,
         since: Timestamp,
         after: Option<(Timestamp, &str)>,
         limit: u32,
+        texts: bool,
     ) -> Result<Vec<StoredTicket>, StoreError> {
         let column = match by {
             crate::Since::Created => "created_at",
@@ -321,8 +323,9 @@ where
         };
         let element = DB::json_array(TICKET_COLUMNS);
         let mut qb = QueryBuilder::<DB>::new(format!(
-            "SELECT {} AS page FROM (SELECT {column} AS r, id AS i, {TICKET_COLUMNS_NO_TEXT} FROM tickets WHERE ",
+            "SELECT {} AS page FROM (SELECT {column} AS r, id AS i, {} FROM tickets WHERE ",
             DB::json_rows(&element, "r, i"),
+            if texts { TICKET_COLUMNS } else { TICKET_COLUMNS_NO_TEXT },
         ));
         if by == crate::Since::Resolved {
             qb.push("is_open = ").push_bind(false).push(" AND ");

@@ -39,6 +39,8 @@ mod backlog;
 mod bad_input;
 /// Bulk changes: by ids and by filter, a result per ticket.
 mod bulk;
+/// Clusters of similar open tickets, their spikes (an alert) and the weekly recurring ones.
+mod clusters;
 /// Lists: filters, orders, keyset pagination.
 mod lists;
 /// The OpenAPI document describes every route.

@@ -12,6 +12,7 @@ async fn every_route_is_in_the_openapi_document(app: TestApp) {
         ("get", "/api/v1/tickets/{id}/events"),
         ("get", "/api/v1/tickets/{id}/similar"),
         ("post", "/api/v1/tickets/{id}/merge"),
+        ("get", "/api/v1/clusters"),
         ("post", "/api/v1/teams"),
         ("get", "/api/v1/teams"),
         ("post", "/api/v1/agents"),

@@ -1,0 +1,438 @@
+//! Clusters of similar tickets: the batches an agent takes together (`GET /api/v1/clusters`,
+//! answered with one bulk reply), the recurring problems whose daily volume jumps (the
+//! `cluster_spike` alert) and those that came back most (the weekly review).
+//!
+//! A report is computed in the background, not in a request: every open ticket (their
+//! normalised texts, shared from the similar tickets' index: no store read) and every ticket
+//! created over the last four weeks, open or not (read from the store, for the daily volumes),
+//! go through the same search as `vigie dedup` (MinHash LSH, pairs scored exactly at the
+//! similarity threshold); a cluster is a connected component of the pairs, named by its most
+//! telling words, identified by its first ticket. The report keeps each member's team and
+//! whether it was open; a request filters by what the caller may see and checks against the
+//! live state that each ticket is still open, then reads the tickets it shows from the store.
+//!
+//! Cost: the search is linear in the tickets (100,000 in about half a second on one core), so
+//! the background loop waits ten times the last computation, and at least a minute, between
+//! two.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+use tokio::sync::watch;
+use vigie_core::recurring::{ClusterVolume, WINDOW_DAYS, spike};
+use vigie_core::{Actor, TeamId, TicketId};
+use vigie_dedup::{Search, Texts, Vocabulary, components, normalize, similar_pairs};
+use vigie_store::{Since, StoreError};
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, Problem};
+use crate::extract::query_pairs;
+
+/// The shortest wait between two computations.
+const MIN_EVERY: Duration = Duration::from_secs(60);
+/// Latest tickets kept as a cluster's samples.
+const SAMPLES: usize = 5;
+/// Words in a cluster's name, at most.
+const NAME_WORDS: usize = 4;
+const DAY_SECONDS: i64 = 24 * 3600;
+
+/// A ticket of a cluster, as the report saw it.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub id: Arc<str>,
+    pub team: Option<TeamId>,
+    pub open: bool,
+    /// `None`: open, and created before the window.
+    pub created_at: Option<Timestamp>,
+}
+
+/// Similar tickets linked by chains of similar pairs.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    /// Its first ticket (the oldest), its identity from one report to the next while it stays.
+    pub id: String,
+    pub name: String,
+    /// Oldest first (the tickets created before the window, by id, then by creation).
+    pub members: Vec<Member>,
+    /// Its daily arrivals over the window.
+    pub volume: ClusterVolume,
+}
+
+/// The clusters at one instant.
+#[derive(Debug, Clone)]
+pub struct ClusterReport {
+    pub computed_at: Timestamp,
+    /// What computing it took.
+    pub took: Duration,
+    /// Tickets compared.
+    pub tickets: usize,
+    /// The clusters of at least two tickets, by identity.
+    pub clusters: Vec<Cluster>,
+}
+
+/// The latest report.
+#[derive(Debug)]
+pub struct ClusterBoard {
+    threshold: f64,
+    latest: RwLock<Option<Arc<ClusterReport>>>,
+    /// One computation at a time.
+    computing: tokio::sync::Mutex<()>,
+}
+
+/// A ticket to compare, before the search.
+struct Item {
+    id: Arc<str>,
+    team: Option<TeamId>,
+    open: bool,
+    created_at: Option<Timestamp>,
+    text: Arc<[u8]>,
+}
+
+impl ClusterBoard {
+    pub fn new(threshold: f64) -> ClusterBoard {
+        ClusterBoard { threshold, latest: RwLock::new(None), computing: tokio::sync::Mutex::new(()) }
+    }
+
+    pub fn threshold(&self) -> f64 {
+        self.threshold
+    }
+
+    /// The latest report, if one was computed.
+    pub fn latest(&self) -> Option<Arc<ClusterReport>> {
+        self.latest.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// The latest report, computed now if there is none yet.
+    pub async fn latest_or_compute(&self, state: &AppState) -> Result<Arc<ClusterReport>, StoreError> {
+        if let Some(report) = self.latest() {
+            return Ok(report);
+        }
+        let _one = self.computing.lock().await;
+        // Another caller may have computed it while this one waited.
+        if let Some(report) = self.latest() {
+            return Ok(report);
+        }
+        self.compute_locked(state).await
+    }
+
+    /// Computes a new report now, and keeps it.
+    pub async fn refresh(&self, state: &AppState) -> Result<Arc<ClusterReport>, StoreError> {
+        let _one = self.computing.lock().await;
+        self.compute_locked(state).await
+    }
+
+    async fn compute_locked(&self, state: &AppState) -> Result<Arc<ClusterReport>, StoreError> {
+        let started = std::time::Instant::now();
+        let now = state.now();
+        let since = now.checked_sub(SignedDuration::from_hours(24 * WINDOW_DAYS as i64)).unwrap_or(now);
+        let mut window = Vec::new();
+        state
+            .store
+            .for_each_since_with_texts(Since::Created, since, 5_000, |page| {
+                window.extend(page.into_iter().map(|stored| stored.ticket));
+            })
+            .await?;
+        let open = state.similar.snapshot();
+        let threshold = self.threshold;
+        let report = tokio::task::spawn_blocking(move || {
+            // The window's texts, normalised on every core.
+            let mut items: Vec<Item> = crate::similar::on_every_core(&window, |t| Item {
+                id: Arc::from(t.id.as_str()),
+                team: t.team.clone(),
+                open: t.status.is_open(),
+                created_at: Some(t.created_at),
+                text: Arc::from(normalize(&t.subject, &t.body).as_bytes()),
+            });
+            let in_window: HashSet<Arc<str>> = items.iter().map(|item| item.id.clone()).collect();
+            items.extend(open.into_iter().filter(|held| !in_window.contains(&held.id)).map(|held| Item {
+                id: held.id,
+                team: held.team,
+                open: true,
+                created_at: None,
+                text: held.text,
+            }));
+            // The tickets before the window first (by id, shortest first: T-99 before T-100),
+            // then by creation: a cluster's first member is its oldest ticket.
+            items.sort_by(|a, b| match (a.created_at, b.created_at) {
+                (None, None) => a.id.len().cmp(&b.id.len()).then_with(|| a.id.cmp(&b.id)),
+                (None, Some(_)) => std::cmp::Ordering::Less,
+                (Some(_), None) => std::cmp::Ordering::Greater,
+                (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.id.cmp(&b.id)),
+            });
+            // Half the cores for the search: it runs beside the requests, not instead of them.
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            cluster(items, threshold, now, (cores / 2).max(1))
+        })
+        .await
+        .unwrap_or_else(|failed| std::panic::resume_unwind(failed.into_panic()));
+        let report = Arc::new(ClusterReport { took: started.elapsed(), ..report });
+        *self.latest.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(report.clone());
+        tracing::info!(
+            tickets = report.tickets,
+            clusters = report.clusters.len(),
+            elapsed_ms = report.took.as_millis() as u64,
+            "clusters computed"
+        );
+        Ok(report)
+    }
+}
+
+/// The clusters of `items` (in the order that makes a cluster's first member its oldest).
+fn cluster(items: Vec<Item>, threshold: f64, now: Timestamp, threads: usize) -> ClusterReport {
+    let mut texts = Texts::default();
+    let mut vocabulary = Vocabulary::default();
+    for item in &items {
+        texts.push_bytes(&item.text);
+        vocabulary.add(&item.text);
+    }
+    let (pairs, _) = similar_pairs(&texts, Search { threshold, threads, ..Search::default() });
+    // The history starts at the first ticket read: the days before it are unknown, not quiet.
+    let first = items.iter().filter_map(|item| item.created_at).min();
+    let known_days = first.map_or(0, |first| {
+        let days = (now.duration_since(first).as_secs().max(0) as u64).div_ceil(DAY_SECONDS as u64);
+        (days as usize).min(WINDOW_DAYS)
+    });
+    let clusters = components(items.len(), &pairs)
+        .into_iter()
+        .map(|group| {
+            let texts: Vec<&[u8]> = group.iter().map(|&at| &*items[at as usize].text).collect();
+            let name = vocabulary.name(&texts, NAME_WORDS);
+            let members: Vec<Member> = group
+                .iter()
+                .map(|&at| {
+                    let item = &items[at as usize];
+                    Member {
+                        id: item.id.clone(),
+                        team: item.team.clone(),
+                        open: item.open,
+                        created_at: item.created_at,
+                    }
+                })
+                .collect();
+            let mut daily = vec![0u32; WINDOW_DAYS];
+            for created in members.iter().filter_map(|m| m.created_at) {
+                let day = now.duration_since(created).as_secs().max(0) / DAY_SECONDS;
+                if let Some(count) = usize::try_from(day).ok().and_then(|day| daily.get_mut(day)) {
+                    *count += 1;
+                }
+            }
+            let samples = members.iter().rev().take(SAMPLES).map(|m| m.id.to_string()).collect();
+            let id = members[0].id.to_string();
+            let volume = ClusterVolume { id: id.clone(), name: name.clone(), daily, known_days, samples };
+            Cluster { id, name, members, volume }
+        })
+        .collect();
+    ClusterReport { computed_at: now, took: Duration::ZERO, tickets: items.len(), clusters }
+}
+
+/// Computes the clusters now, then again and again, ten times the last computation apart
+/// and at least a minute, until stopped.
+pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+    loop {
+        let computed = tokio::select! {
+            computed = state.clusters.refresh(&state) => computed,
+            _ = stop.changed() => return,
+        };
+        let wait = match computed {
+            Ok(report) => report.took.saturating_mul(10).max(MIN_EVERY),
+            Err(error) => {
+                tracing::warn!(%error, "could not compute the clusters");
+                MIN_EVERY
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Clusters listed by default, and at most.
+const DEFAULT_CLUSTERS: usize = 20;
+const MAX_CLUSTERS: usize = 100;
+/// Tickets listed per cluster by default, and at most.
+const DEFAULT_TICKETS: usize = 50;
+const MAX_TICKETS: usize = 500;
+
+struct ClusterQuery {
+    limit: usize,
+    tickets: usize,
+    team: Option<TeamId>,
+    min_open: usize,
+}
+
+fn parse_query(raw: Option<&str>) -> Result<ClusterQuery, ApiError> {
+    let mut query = ClusterQuery { limit: DEFAULT_CLUSTERS, tickets: DEFAULT_TICKETS, team: None, min_open: 2 };
+    let number = |name: &str, value: &str, range: std::ops::RangeInclusive<usize>| {
+        value.parse::<usize>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
+            ApiError::bad_field(
+                name,
+                format!("`{value}` must be a whole number from {} to {}", range.start(), range.end()),
+            )
+        })
+    };
+    for (name, value) in query_pairs(raw) {
+        match name.as_str() {
+            "limit" => query.limit = number("limit", &value, 1..=MAX_CLUSTERS)?,
+            "tickets" => query.tickets = number("tickets", &value, 1..=MAX_TICKETS)?,
+            "min_open" => query.min_open = number("min_open", &value, 1..=1_000_000)?,
+            "team" => {
+                query.team = Some(
+                    TeamId::parse(value.clone())
+                        .map_err(|error| ApiError::bad_field("team", format!("`{value}` is not a team id: {error}")))?,
+                )
+            }
+            other => {
+                return Err(ApiError::bad_field(
+                    other,
+                    "is not a parameter of this list (limit, tickets, team, min_open)",
+                ));
+            }
+        }
+    }
+    Ok(query)
+}
+
+fn float(x: f64) -> Value {
+    if x.is_finite() { json!((x * 100.0).round() / 100.0) } else { Value::Null }
+}
+
+/// The clusters of similar open tickets the caller may see, the largest first: each with its
+/// name, how many of its tickets are open, its arrivals (last 24 hours, usual day, how far
+/// above it), and its open tickets oldest first, to be answered together with one bulk reply
+/// (`POST /api/v1/tickets/bulk` with `reply`).
+///
+/// Query: `limit` clusters (1–100, default 20), `tickets` per cluster (1–500, default 50),
+/// `team` (only that team's tickets), `min_open` (the fewest open tickets listed, default 2).
+#[utoipa::path(get, path = "/api/v1/clusters", tag = "tickets",
+    params(("limit" = Option<u32>, Query, description = "Clusters, 1–100 (default 20)"),
+        ("tickets" = Option<u32>, Query, description = "Tickets listed per cluster, 1–500 (default 50)"),
+        ("team" = Option<String>, Query, description = "Only this team's tickets"),
+        ("min_open" = Option<u32>, Query, description = "The fewest open tickets a cluster listed has (default 2)")),
+    responses((status = 200, body = Object, description = "`{computed_at, threshold, clusters: [...]}`"),
+        (status = 400, body = Problem), (status = 401, body = Problem)))]
+pub async fn list_clusters(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let query = parse_query(raw.as_deref())?;
+    let report = state.clusters.latest_or_compute(&state).await?;
+    Ok(Json(clusters_json(&state, &report, &actor, &query).await?))
+}
+
+async fn clusters_json(
+    state: &AppState,
+    report: &ClusterReport,
+    actor: &Actor,
+    query: &ClusterQuery,
+) -> Result<Value, StoreError> {
+    let visible = |member: &Member| {
+        member.open
+            && actor.can_see_team(member.team.as_ref())
+            && query.team.as_ref().is_none_or(|team| member.team.as_ref() == Some(team))
+            && state.live.holds(&member.id)
+    };
+    // The open tickets shown of each cluster, by what the report saw and the live state says.
+    let mut chosen: Vec<(&Cluster, Vec<&Member>)> = report
+        .clusters
+        .iter()
+        .map(|c| (c, c.members.iter().filter(|m| visible(m)).collect::<Vec<_>>()))
+        .filter(|(_, open)| open.len() >= query.min_open)
+        .collect();
+    chosen.sort_by(|(a, x), (b, y)| {
+        y.len().cmp(&x.len()).then(b.volume.daily[0].cmp(&a.volume.daily[0])).then_with(|| a.id.cmp(&b.id))
+    });
+    chosen.truncate(query.limit);
+    // The tickets as they are now: one read for all the clusters listed.
+    let ids: Vec<TicketId> = chosen
+        .iter()
+        .flat_map(|(_, open)| open.iter().take(query.tickets))
+        .filter_map(|m| TicketId::parse(m.id.to_string()).ok())
+        .collect();
+    let mut now_read: HashMap<String, vigie_core::Ticket> =
+        state.store.tickets_by_ids(&ids).await?.into_iter().map(|t| (t.id.to_string(), t)).collect();
+    let clusters: Vec<Value> = chosen
+        .iter()
+        .map(|(cluster, open)| {
+            let tickets: Vec<Value> = open
+                .iter()
+                .take(query.tickets)
+                .filter_map(|m| now_read.remove(&*m.id))
+                .filter(|t| t.status.is_open() && actor.can_see(t))
+                .map(|t| {
+                    json!({
+                        "id": t.id.to_string(),
+                        "subject": t.subject,
+                        "status": t.status.as_str(),
+                        "priority": t.priority.as_str(),
+                        "team": t.team.as_ref().map(ToString::to_string),
+                        "assignee": t.assignee.as_ref().map(ToString::to_string),
+                        "created_at": t.created_at.to_string(),
+                    })
+                })
+                .collect();
+            let spike = spike(&cluster.volume);
+            json!({
+                "id": cluster.id,
+                "name": cluster.name,
+                "open": open.len(),
+                "size": cluster.members.len(),
+                "last_24h": cluster.volume.daily[0],
+                "last_28d": cluster.volume.daily.iter().map(|&n| u64::from(n)).sum::<u64>(),
+                "usual_per_day": spike.map_or(Value::Null, |s| float(s.usual)),
+                "spike_score": spike.map_or(Value::Null, |s| float(s.score)),
+                "tickets": tickets,
+            })
+        })
+        .collect();
+    Ok(json!({
+        "computed_at": report.computed_at.to_string(),
+        "threshold": state.clusters.threshold(),
+        "window_days": WINDOW_DAYS,
+        "clusters": clusters,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(id: &str, day: Option<i64>, text: &str, now: Timestamp) -> Item {
+        Item {
+            id: Arc::from(id),
+            team: None,
+            open: true,
+            created_at: day.map(|d| now.checked_sub(SignedDuration::from_hours(24 * d)).expect("instant")),
+            text: Arc::from(normalize("", text).as_bytes()),
+        }
+    }
+
+    #[test]
+    fn a_cluster_counts_its_days_and_is_named() {
+        let now = Timestamp::from_second(1_780_000_000).expect("instant");
+        let card = "Mon paiement par carte est refusé sur le site depuis ce matin, la banque dit que tout va bien";
+        let mut items = vec![item("T-1", None, "Ma facture de mars est introuvable dans mon espace client", now)];
+        for (n, day) in [20, 3, 0, 0, 0].into_iter().enumerate() {
+            items.push(item(&format!("T-{}", n + 2), Some(day), &format!("{card} (commande {n})"), now));
+        }
+        items.push(item("T-9", Some(27), "Je voudrais changer mon adresse de livraison", now));
+        let report = cluster(items, 0.5, now, 1);
+        assert_eq!(report.tickets, 7);
+        assert_eq!(report.clusters.len(), 1, "{:?}", report.clusters);
+        let c = &report.clusters[0];
+        assert_eq!(c.id, "T-2");
+        assert_eq!(c.members.len(), 5);
+        assert_eq!(c.volume.daily.iter().sum::<u32>(), 5);
+        assert_eq!((c.volume.daily[0], c.volume.daily[3], c.volume.daily[20]), (3, 1, 1));
+        assert_eq!(c.volume.known_days, 27, "the first ticket read was 27 days ago");
+        assert_eq!(c.volume.samples[0], "T-6", "the latest first");
+        assert!(c.name.contains("paiement") && c.name.contains("carte"), "{}", c.name);
+    }
+}
