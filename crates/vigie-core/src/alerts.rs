@@ -305,7 +305,8 @@ fn cluster_spikes(rule: &AlertRule, facts: &AlertFacts) -> Option<Firing> {
     } else if strongest.usual == 1.0 {
         "usually 1 a day".to_owned()
     } else {
-        format!("usually {:.0} a day", strongest.usual)
+        // A median of whole days is whole, or halfway between two.
+        format!("usually {} a day", (strongest.usual * 10.0).round() / 10.0)
     };
     let mut summary = format!("{} tickets in 24 h look like '{}' ({usual})", strongest.last_day, volume.name);
     match spiking.len() {

@@ -82,9 +82,9 @@ pub struct Recurring<'a> {
 
 /// The `most` clusters with the most tickets over the last four weeks (ties by identity), each
 /// with its weekly counts.
-pub fn top_recurring(clusters: &[ClusterVolume], most: usize) -> Vec<Recurring<'_>> {
-    let mut ranked: Vec<Recurring<'_>> = clusters
-        .iter()
+pub fn top_recurring<'a>(clusters: impl IntoIterator<Item = &'a ClusterVolume>, most: usize) -> Vec<Recurring<'a>> {
+    let mut ranked: Vec<Recurring<'a>> = clusters
+        .into_iter()
         .map(|volume| {
             let mut weekly = [0u64; 4];
             for (day, &n) in volume.daily.iter().take(WINDOW_DAYS).enumerate() {

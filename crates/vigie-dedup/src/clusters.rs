@@ -179,19 +179,25 @@ impl Vocabulary {
             }
         }
         let half = members.len().div_ceil(2);
-        let mut ranked: Vec<(&str, f64)> = share
+        // Where each word first comes in the first member.
+        let mut first: HashMap<&str, usize> = HashMap::new();
+        for (at, word) in words(members[0]).enumerate() {
+            first.entry(word).or_insert(at);
+        }
+        let mut ranked: Vec<(&str, f64, usize)> = share
             .into_iter()
             .filter(|&(_, (texts, _))| texts >= half)
-            .map(|(word, (_, uses))| (word, uses as f64 / members.len() as f64 * self.inverse_frequency(word)))
+            .map(|(word, (_, uses))| {
+                let score = uses as f64 / members.len() as f64 * self.inverse_frequency(word);
+                (word, score, first.get(word).copied().unwrap_or(usize::MAX))
+            })
             .collect();
         // Ties go to the word that comes first in the first member (a subject's words before
         // its body's), then in spelling order.
-        let first: Vec<&str> = words(members[0]).collect();
-        let place = |word: &str| first.iter().position(|w| *w == word).unwrap_or(usize::MAX);
-        ranked.sort_by(|x, y| y.1.total_cmp(&x.1).then(place(x.0).cmp(&place(y.0))).then(x.0.cmp(y.0)));
+        ranked.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.2.cmp(&y.2)).then_with(|| x.0.cmp(y.0)));
         ranked.truncate(most);
-        ranked.sort_by_key(|(word, _)| place(word));
-        ranked.iter().map(|(word, _)| *word).collect::<Vec<_>>().join(" ")
+        ranked.sort_by_key(|&(_, _, at)| at);
+        ranked.iter().map(|(word, _, _)| *word).collect::<Vec<_>>().join(" ")
     }
 }
 

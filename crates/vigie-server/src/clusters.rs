@@ -34,6 +34,8 @@ use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::extract::query_pairs;
 
+/// A report older than this is computed again before it is read.
+const MAX_AGE: SignedDuration = SignedDuration::from_mins(15);
 /// The shortest wait between two computations.
 const MIN_EVERY: Duration = Duration::from_secs(60);
 /// Latest tickets kept as a cluster's samples.
@@ -46,6 +48,8 @@ const DAY_SECONDS: i64 = 24 * 3600;
 #[derive(Debug, Clone)]
 pub struct Member {
     pub id: Arc<str>,
+    /// Its normalised text (shared), to name what a reader sees of its cluster.
+    pub text: Arc<[u8]>,
     pub team: Option<TeamId>,
     pub open: bool,
     /// `None`: open, and created before the window.
@@ -68,6 +72,10 @@ pub struct Cluster {
 #[derive(Debug, Clone)]
 pub struct ClusterReport {
     pub computed_at: Timestamp,
+    /// Days of the window the history covers (see [`ClusterVolume::known_days`]).
+    pub known_days: usize,
+    /// The words of every ticket compared, to name a cluster.
+    pub vocabulary: Vocabulary,
     /// What computing it took.
     pub took: Duration,
     /// Tickets compared.
@@ -108,14 +116,18 @@ impl ClusterBoard {
         self.latest.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
-    /// The latest report, computed now if there is none yet.
+    /// The latest report, computed now if there is none yet or it is older than [`MAX_AGE`]
+    /// (the background loop failing, or not running: the command line).
     pub async fn latest_or_compute(&self, state: &AppState) -> Result<Arc<ClusterReport>, StoreError> {
-        if let Some(report) = self.latest() {
+        let fresh = |report: &Arc<ClusterReport>| {
+            report.computed_at.checked_add(MAX_AGE).is_ok_and(|until| state.now() <= until)
+        };
+        if let Some(report) = self.latest().filter(fresh) {
             return Ok(report);
         }
         let _one = self.computing.lock().await;
         // Another caller may have computed it while this one waited.
-        if let Some(report) = self.latest() {
+        if let Some(report) = self.latest().filter(fresh) {
             return Ok(report);
         }
         self.compute_locked(state).await
@@ -131,6 +143,12 @@ impl ClusterBoard {
         let started = std::time::Instant::now();
         let now = state.now();
         let since = now.checked_sub(SignedDuration::from_hours(24 * WINDOW_DAYS as i64)).unwrap_or(now);
+        // The open tickets first, then the window: a ticket created in between is in the
+        // window with its instant, never an open ticket of unknown age.
+        let similar = state.similar.clone();
+        let open = tokio::task::spawn_blocking(move || similar.snapshot())
+            .await
+            .unwrap_or_else(|failed| std::panic::resume_unwind(failed.into_panic()));
         let mut window = Vec::new();
         state
             .store
@@ -138,19 +156,24 @@ impl ClusterBoard {
                 window.extend(page.into_iter().map(|stored| stored.ticket));
             })
             .await?;
-        let open = state.similar.snapshot();
         let threshold = self.threshold;
         let report = tokio::task::spawn_blocking(move || {
-            // The window's texts, normalised on every core.
+            let held: HashMap<Arc<str>, crate::similar::OpenText> =
+                open.into_iter().map(|held| (held.id.clone(), held)).collect();
+            // The window's texts, normalised on every core (an open ticket's is the index's).
             let mut items: Vec<Item> = crate::similar::on_every_core(&window, |t| Item {
                 id: Arc::from(t.id.as_str()),
                 team: t.team.clone(),
                 open: t.status.is_open(),
                 created_at: Some(t.created_at),
-                text: Arc::from(normalize(&t.subject, &t.body).as_bytes()),
+                text: match held.get(t.id.as_str()) {
+                    Some(open) if t.status.is_open() => open.text.clone(),
+                    _ => Arc::from(normalize(&t.subject, &t.body).as_bytes()),
+                },
             });
+            drop(window);
             let in_window: HashSet<Arc<str>> = items.iter().map(|item| item.id.clone()).collect();
-            items.extend(open.into_iter().filter(|held| !in_window.contains(&held.id)).map(|held| Item {
+            items.extend(held.into_values().filter(|held| !in_window.contains(&held.id)).map(|held| Item {
                 id: held.id,
                 team: held.team,
                 open: true,
@@ -192,43 +215,71 @@ fn cluster(items: Vec<Item>, threshold: f64, now: Timestamp, threads: usize) -> 
         vocabulary.add(&item.text);
     }
     let (pairs, _) = similar_pairs(&texts, Search { threshold, threads, ..Search::default() });
-    // The history starts at the first ticket read: the days before it are unknown, not quiet.
+    drop(texts);
+    // The history starts at the first ticket read: the days before it are unknown, not quiet;
+    // its own day, partly seen, is not counted either.
     let first = items.iter().filter_map(|item| item.created_at).min();
     let known_days = first.map_or(0, |first| {
-        let days = (now.duration_since(first).as_secs().max(0) as u64).div_ceil(DAY_SECONDS as u64);
-        (days as usize).min(WINDOW_DAYS)
+        let days = now.duration_since(first).as_secs().max(0) / DAY_SECONDS;
+        usize::try_from(days).unwrap_or(usize::MAX).min(WINDOW_DAYS)
     });
     let clusters = components(items.len(), &pairs)
         .into_iter()
         .map(|group| {
-            let texts: Vec<&[u8]> = group.iter().map(|&at| &*items[at as usize].text).collect();
-            let name = vocabulary.name(&texts, NAME_WORDS);
             let members: Vec<Member> = group
                 .iter()
                 .map(|&at| {
                     let item = &items[at as usize];
                     Member {
                         id: item.id.clone(),
+                        text: item.text.clone(),
                         team: item.team.clone(),
                         open: item.open,
                         created_at: item.created_at,
                     }
                 })
                 .collect();
-            let mut daily = vec![0u32; WINDOW_DAYS];
-            for created in members.iter().filter_map(|m| m.created_at) {
-                let day = now.duration_since(created).as_secs().max(0) / DAY_SECONDS;
-                if let Some(count) = usize::try_from(day).ok().and_then(|day| daily.get_mut(day)) {
-                    *count += 1;
-                }
-            }
-            let samples = members.iter().rev().take(SAMPLES).map(|m| m.id.to_string()).collect();
-            let id = members[0].id.to_string();
-            let volume = ClusterVolume { id: id.clone(), name: name.clone(), daily, known_days, samples };
-            Cluster { id, name, members, volume }
+            let all: Vec<&Member> = members.iter().collect();
+            let volume = volume_of(&all, &vocabulary, now, known_days);
+            Cluster { id: volume.id.clone(), name: volume.name.clone(), members, volume }
         })
         .collect();
-    ClusterReport { computed_at: now, took: Duration::ZERO, tickets: items.len(), clusters }
+    ClusterReport { computed_at: now, known_days, vocabulary, took: Duration::ZERO, tickets: items.len(), clusters }
+}
+
+/// The identity, name and daily arrivals of `members` (oldest first, at least one).
+fn volume_of(members: &[&Member], vocabulary: &Vocabulary, now: Timestamp, known_days: usize) -> ClusterVolume {
+    let texts: Vec<&[u8]> = members.iter().map(|m| &*m.text).collect();
+    let mut daily = vec![0u32; WINDOW_DAYS];
+    for created in members.iter().filter_map(|m| m.created_at) {
+        let day = now.duration_since(created).as_secs().max(0) / DAY_SECONDS;
+        if let Some(count) = usize::try_from(day).ok().and_then(|day| daily.get_mut(day)) {
+            *count += 1;
+        }
+    }
+    ClusterVolume {
+        id: members.first().map(|m| m.id.to_string()).unwrap_or_default(),
+        name: vocabulary.name(&texts, NAME_WORDS),
+        daily,
+        known_days,
+        samples: members.iter().rev().take(SAMPLES).map(|m| m.id.to_string()).collect(),
+    }
+}
+
+impl ClusterReport {
+    /// What `reader` may see of `cluster`: its members of the teams the reader sees, and the
+    /// identity, name and volumes of those alone (a name never made of words the reader may
+    /// not read); `None` when it sees none.
+    pub fn view<'a>(&'a self, cluster: &'a Cluster, reader: &Actor) -> Option<(ClusterVolume, Vec<&'a Member>)> {
+        let seen: Vec<&Member> = cluster.members.iter().filter(|m| reader.can_see_team(m.team.as_ref())).collect();
+        if seen.is_empty() {
+            return None;
+        }
+        if seen.len() == cluster.members.len() {
+            return Some((cluster.volume.clone(), seen));
+        }
+        Some((volume_of(&seen, &self.vocabulary, self.computed_at, self.known_days), seen))
+    }
 }
 
 /// Computes the clusters now, then again and again, ten times the last computation apart
@@ -324,47 +375,93 @@ pub async fn list_clusters(
 ) -> Result<Json<Value>, ApiError> {
     let query = parse_query(raw.as_deref())?;
     let report = state.clusters.latest_or_compute(&state).await?;
-    Ok(Json(clusters_json(&state, &report, &actor, &query).await?))
+    Ok(Json(clusters_json(&state, report, &actor, query).await?))
+}
+
+/// A cluster as a reader sees it: its view, and its open tickets listed.
+struct Shown<'a> {
+    volume: ClusterVolume,
+    size: usize,
+    open: Vec<&'a Member>,
+}
+
+/// The clusters `actor` sees with at least `query.min_open` open tickets, the largest first:
+/// open by the report, of the teams asked for, and still held by the live state.
+fn choose<'a>(state: &AppState, report: &'a ClusterReport, actor: &Actor, query: &ClusterQuery) -> Vec<Shown<'a>> {
+    let team_asked = |m: &Member| query.team.as_ref().is_none_or(|team| m.team.as_ref() == Some(team));
+    let mut views: Vec<(ClusterVolume, usize, Vec<&Member>)> = report
+        .clusters
+        .iter()
+        .filter_map(|cluster| report.view(cluster, actor))
+        .map(|(volume, seen)| {
+            let size = seen.len();
+            (volume, size, seen.into_iter().filter(|m| m.open && team_asked(m)).collect::<Vec<_>>())
+        })
+        .filter(|(_, _, open)| open.len() >= query.min_open)
+        .collect();
+    // Which of those are still open, one batch of the live state at a time.
+    let ids: Vec<&str> = views.iter().flat_map(|(_, _, open)| open.iter().map(|m| &*m.id)).collect();
+    let mut held = state.live.holds_each(&ids).into_iter();
+    for (_, _, open) in &mut views {
+        open.retain(|_| held.next().unwrap_or(false));
+    }
+    let mut shown: Vec<Shown<'_>> = views
+        .into_iter()
+        .filter(|(_, _, open)| open.len() >= query.min_open)
+        .map(|(volume, size, open)| Shown { volume, size, open })
+        .collect();
+    shown.sort_by(|a, b| {
+        b.open
+            .len()
+            .cmp(&a.open.len())
+            .then(b.volume.daily[0].cmp(&a.volume.daily[0]))
+            .then_with(|| a.volume.id.cmp(&b.volume.id))
+    });
+    shown.truncate(query.limit);
+    shown
+}
+
+/// A cluster listed: its view, the members the reader sees, its open tickets and those listed.
+struct Listed {
+    volume: ClusterVolume,
+    size: usize,
+    open: usize,
+    tickets: Vec<Arc<str>>,
 }
 
 async fn clusters_json(
     state: &AppState,
-    report: &ClusterReport,
+    report: Arc<ClusterReport>,
     actor: &Actor,
-    query: &ClusterQuery,
-) -> Result<Value, StoreError> {
-    let visible = |member: &Member| {
-        member.open
-            && actor.can_see_team(member.team.as_ref())
-            && query.team.as_ref().is_none_or(|team| member.team.as_ref() == Some(team))
-            && state.live.holds(&member.id)
-    };
-    // The open tickets shown of each cluster, by what the report saw and the live state says.
-    let mut chosen: Vec<(&Cluster, Vec<&Member>)> = report
-        .clusters
-        .iter()
-        .map(|c| (c, c.members.iter().filter(|m| visible(m)).collect::<Vec<_>>()))
-        .filter(|(_, open)| open.len() >= query.min_open)
-        .collect();
-    chosen.sort_by(|(a, x), (b, y)| {
-        y.len().cmp(&x.len()).then(b.volume.daily[0].cmp(&a.volume.daily[0])).then_with(|| a.id.cmp(&b.id))
-    });
-    chosen.truncate(query.limit);
+    query: ClusterQuery,
+) -> Result<Value, ApiError> {
+    // Up to every open ticket of a million looked at: off the async threads.
+    let (chosen_state, chosen_actor) = (state.clone(), actor.clone());
+    let (report, chosen) = tokio::task::spawn_blocking(move || {
+        let chosen: Vec<Listed> = choose(&chosen_state, &report, &chosen_actor, &query)
+            .into_iter()
+            .map(|shown| Listed {
+                open: shown.open.len(),
+                size: shown.size,
+                tickets: shown.open.iter().take(query.tickets).map(|m| m.id.clone()).collect(),
+                volume: shown.volume,
+            })
+            .collect();
+        (report, chosen)
+    })
+    .await
+    .map_err(|_| ApiError::Internal("the clusters could not be listed".into()))?;
     // The tickets as they are now: one read for all the clusters listed.
-    let ids: Vec<TicketId> = chosen
-        .iter()
-        .flat_map(|(_, open)| open.iter().take(query.tickets))
-        .filter_map(|m| TicketId::parse(m.id.to_string()).ok())
-        .collect();
+    let ids: Vec<TicketId> =
+        chosen.iter().flat_map(|c| &c.tickets).filter_map(|id| TicketId::parse(id.to_string()).ok()).collect();
     let mut now_read: HashMap<String, vigie_core::Ticket> =
         state.store.tickets_by_ids(&ids).await?.into_iter().map(|t| (t.id.to_string(), t)).collect();
     let clusters: Vec<Value> = chosen
         .iter()
-        .map(|(cluster, open)| {
-            let tickets: Vec<Value> = open
+        .map(|Listed { volume, size, open, tickets }| {
+            let tickets: Vec<Value> = tickets
                 .iter()
-                .take(query.tickets)
-                .filter_map(|m| now_read.remove(&*m.id))
+                .filter_map(|id| now_read.remove(&**id))
                 .filter(|t| t.status.is_open() && actor.can_see(t))
                 .map(|t| {
                     json!({
@@ -378,14 +475,14 @@ async fn clusters_json(
                     })
                 })
                 .collect();
-            let spike = spike(&cluster.volume);
+            let spike = spike(volume);
             json!({
-                "id": cluster.id,
-                "name": cluster.name,
-                "open": open.len(),
-                "size": cluster.members.len(),
-                "last_24h": cluster.volume.daily[0],
-                "last_28d": cluster.volume.daily.iter().map(|&n| u64::from(n)).sum::<u64>(),
+                "id": volume.id,
+                "name": volume.name,
+                "open": open,
+                "size": size,
+                "last_24h": volume.daily[0],
+                "last_28d": volume.daily.iter().map(|&n| u64::from(n)).sum::<u64>(),
                 "usual_per_day": spike.map_or(Value::Null, |s| float(s.usual)),
                 "spike_score": spike.map_or(Value::Null, |s| float(s.score)),
                 "tickets": tickets,

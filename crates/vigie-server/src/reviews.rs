@@ -315,7 +315,9 @@ fn outcomes(sla: &TicketSla, first_response_at: Option<Timestamp>, now: Timestam
 }
 
 impl Weekly {
-    pub async fn at(state: &AppState, now: Timestamp) -> Result<Weekly, StoreError> {
+    /// The review at `now`; its recurring clusters as `reader` may see them (see
+    /// [`crate::clusters::ClusterReport::view`]).
+    pub async fn at(state: &AppState, now: Timestamp, reader: &vigie_core::Actor) -> Result<Weekly, StoreError> {
         let week = SignedDuration::from_hours(7 * 24);
         let this_from = now.checked_sub(week).unwrap_or(now);
         let last_from = this_from.checked_sub(week).unwrap_or(this_from);
@@ -352,19 +354,23 @@ impl Weekly {
             vigie_core::reviews::rises(&this_week.inflow_by_category, &last_week.inflow_by_category, RISES_LISTED);
         let days = crate::history::daily_points(state, this_from, now).await?;
         let clusters = state.clusters.latest_or_compute(state).await?;
-        let volumes: Vec<_> = clusters.clusters.iter().map(|c| c.volume.clone()).collect();
-        let recurring = vigie_core::recurring::top_recurring(&volumes, RECURRING_LISTED)
+        // What the reader sees of each cluster, with its open tickets.
+        let views: Vec<(vigie_core::recurring::ClusterVolume, usize)> = clusters
+            .clusters
+            .iter()
+            .filter_map(|cluster| clusters.view(cluster, reader))
+            .map(|(volume, seen)| (volume, seen.iter().filter(|m| m.open).count()))
+            .collect();
+        let open_of: std::collections::HashMap<&str, usize> =
+            views.iter().map(|(volume, open)| (volume.id.as_str(), *open)).collect();
+        let recurring = vigie_core::recurring::top_recurring(views.iter().map(|(volume, _)| volume), RECURRING_LISTED)
             .into_iter()
             .map(|r| RecurringCluster {
                 id: r.volume.id.clone(),
                 name: r.volume.name.clone(),
                 total: r.total,
                 weekly: r.weekly,
-                open: clusters
-                    .clusters
-                    .iter()
-                    .find(|c| c.id == r.volume.id)
-                    .map_or(0, |c| c.members.iter().filter(|m| m.open).count()),
+                open: open_of.get(r.volume.id.as_str()).copied().unwrap_or(0),
                 samples: r.volume.samples.clone(),
             })
             .collect();
@@ -529,11 +535,12 @@ fn hours_or_minutes(minutes: f64) -> String {
 
 /// The weekly review: tickets in and out, first-response and resolution times, SLA
 /// compliance and satisfaction, this week against the last; the categories that rose most;
-/// the backlog each day.
+/// the backlog each day; the clusters of similar tickets that came back most over four weeks
+/// (those the caller may see).
 #[utoipa::path(get, path = "/api/v1/reports/weekly", tag = "reports",
     responses((status = 200, body = Object, description = "The review (`vigie.weekly.v1`)"),
         (status = 401, body = Problem)))]
-pub async fn get_weekly(State(state): State<AppState>, Caller(_actor): Caller) -> Result<Json<Value>, ApiError> {
+pub async fn get_weekly(State(state): State<AppState>, Caller(actor): Caller) -> Result<Json<Value>, ApiError> {
     let now = state.now();
-    Ok(Json(Weekly::at(&state, now).await?.to_json()))
+    Ok(Json(Weekly::at(&state, now, &actor).await?.to_json()))
 }

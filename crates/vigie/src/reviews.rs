@@ -31,7 +31,8 @@ pub struct MorningArgs {
 /// The weekly review, from the store.
 pub async fn weekly(args: MorningArgs) -> anyhow::Result<()> {
     let (state, store) = open_state(&args).await?;
-    let review = Weekly::at(&state, Timestamp::now()).await.context("cannot read the tickets")?;
+    let review =
+        Weekly::at(&state, Timestamp::now(), &vigie_core::Actor::system()).await.context("cannot read the tickets")?;
     let text = match args.format {
         Format::Text => review.to_text(),
         Format::Json => format!("{}\n", review.to_json()),

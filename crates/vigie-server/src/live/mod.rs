@@ -454,6 +454,17 @@ impl LiveState {
         self.read().tickets.contains_key(id)
     }
 
+    /// [`LiveState::holds`] of each id, a few thousand under one read of the state at a time
+    /// (so a commit waits for one batch at most).
+    pub fn holds_each(&self, ids: &[&str]) -> Vec<bool> {
+        let mut held = Vec::with_capacity(ids.len());
+        for batch in ids.chunks(4_096) {
+            let inner = self.read();
+            held.extend(batch.iter().map(|id| inner.tickets.contains_key(*id)));
+        }
+        held
+    }
+
     pub fn len(&self) -> usize {
         self.read().tickets.len()
     }

@@ -951,7 +951,7 @@ struct WeeklyPage {
 async fn weekly(State(state): State<AppState>, session: Session) -> Response {
     let now = state.now();
     let zone = state.operations.day_zone.clone();
-    match crate::reviews::Weekly::at(&state, now).await {
+    match crate::reviews::Weekly::at(&state, now, &session.actor()).await {
         Ok(review) => {
             // A point is the midnight that ends its day: labelled by that day.
             let label = |at: i64| {
