@@ -123,6 +123,9 @@ const STOPWORDS: &[&str] = &[
     "faire",
     "comme",
     "encore",
+    "quand",
+    "alors",
+    "aussi",
 ];
 
 /// How often words occur across tickets: each ticket counts a word once.

@@ -104,11 +104,25 @@ pub async fn evaluate_rules(state: &AppState, now: Timestamp) -> Result<usize, S
     let facts = facts(state, now).await?;
     let mut recorded = 0;
     for rule in &settings.rules {
-        let Some(firing) = evaluate(rule, &facts) else { continue };
+        let Some(mut firing) = evaluate(rule, &facts) else { continue };
         let last = state.store.last_alert_at(&rule.name).await?;
         let cooldown = SignedDuration::from_mins(rule.cooldown_minutes);
+        let mut facts = std::borrow::Cow::Borrowed(&facts);
         if last.is_some_and(|last| last.checked_add(cooldown).is_ok_and(|quiet_until| now < quiet_until)) {
-            continue;
+            if rule.kind != AlertKind::ClusterSpike {
+                continue;
+            }
+            // A cluster spike is quiet per cluster: those reported within the cooldown are left
+            // out, and another cluster spiking meanwhile still fires.
+            let since = now.checked_sub(cooldown).unwrap_or(now);
+            let reported = reported_clusters(&state.store.alert_payloads_since(&rule.name, since).await?);
+            let unreported = AlertFacts {
+                clusters: facts.clusters.iter().filter(|c| !reported.contains(&c.id)).cloned().collect(),
+                ..facts.as_ref().clone()
+            };
+            let Some(fresh) = evaluate(rule, &unreported) else { continue };
+            firing = fresh;
+            facts = std::borrow::Cow::Owned(unreported);
         }
         let clusters: Vec<Value> = firing
             .clusters
@@ -158,6 +172,22 @@ pub async fn evaluate_rules(state: &AppState, now: Timestamp) -> Result<usize, S
         recorded += 1;
     }
     Ok(recorded)
+}
+
+/// The ids of the clusters these alert payloads reported.
+fn reported_clusters(payloads: &[String]) -> std::collections::HashSet<String> {
+    payloads
+        .iter()
+        .filter_map(|payload| serde_json::from_str::<Value>(payload).ok())
+        .flat_map(|payload| {
+            payload["clusters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c["id"].as_str().map(str::to_owned))
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// `X-Vigie-Signature` of a body: `sha256=` and the hex HMAC-SHA256 of `"{timestamp}.{body}"`.

@@ -839,6 +839,12 @@ impl Store {
         on_writer!(self, |conn, Q| Q::insert_alert(conn, alert).await)
     }
 
+    /// The payloads of `rule`'s alerts fired at or after `since` (each once, whatever its
+    /// destinations), at most 100, in no particular order.
+    pub async fn alert_payloads_since(&self, rule: &str, since: Timestamp) -> Result<Vec<String>, StoreError> {
+        on_backend!(self, |conn, Q| Q::alert_payloads_since(conn, rule, since).await)
+    }
+
     /// When `rule` last fired.
     pub async fn last_alert_at(&self, rule: &str) -> Result<Option<Timestamp>, StoreError> {
         on_backend!(self, |conn, Q| Q::last_alert_at(conn, rule).await)

@@ -780,6 +780,18 @@ where
         Ok(())
     }
 
+    pub(crate) async fn alert_payloads_since(
+        conn: &mut DB::Connection,
+        rule: &str,
+        since: Timestamp,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT DISTINCT payload FROM alerts WHERE rule = $1 AND fired_at >= $2 LIMIT 100")
+            .bind(rule.to_owned())
+            .bind(micros(since))
+            .fetch_all(&mut *conn)
+            .await?)
+    }
+
     pub(crate) async fn last_alert_at(conn: &mut DB::Connection, rule: &str) -> Result<Option<Timestamp>, StoreError> {
         let at: Option<i64> = sqlx::query_scalar("SELECT MAX(fired_at) FROM alerts WHERE rule = $1")
             .bind(rule.to_owned())

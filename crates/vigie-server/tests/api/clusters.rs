@@ -135,12 +135,27 @@ async fn a_cluster_spike_is_an_alert_and_recurring_clusters_are_reviewed(app: Te
     assert!(summary.starts_with("12 tickets in 24 h look like '"), "{summary}");
     assert!(summary.contains("paiement") && summary.ends_with("(usually 1 a day)"), "{summary}");
     assert_eq!(alerts["items"][0]["value"], 11.0, "12 against a usual 1, spread 1");
-    // Quiet in its cooldown.
+    // Quiet in its cooldown, for that cluster: another one spiking meanwhile still fires.
     assert_eq!(vigie_server::alerts::evaluate_rules(&state, now).await.expect("evaluated"), 0);
+    for n in 0..9 {
+        let body = format!(
+            "Le site affiche une erreur 500 quand je veux télécharger mon relevé de compte depuis hier soir. Client {n}."
+        );
+        id_of(&app, &app.agent, json!({"subject": "Erreur 500 relevé", "body": body})).await;
+    }
+    state.clusters.refresh(&state).await.expect("computed");
+    let later = now.checked_add(SignedDuration::from_mins(5)).expect("instant");
+    assert_eq!(vigie_server::alerts::evaluate_rules(&state, later).await.expect("evaluated"), 1);
+    let alerts = app.get("/api/v1/alerts", &app.lead).await.expect(200).body;
+    let summary = alerts["items"][0]["summary"].as_str().expect("summary");
+    assert!(summary.starts_with("9 tickets in 24 h look like '") && summary.contains("erreur"), "{summary}");
+    assert!(!summary.contains("more cluster"), "the card payments were reported already: {summary}");
+    assert_eq!(vigie_server::alerts::evaluate_rules(&state, later).await.expect("evaluated"), 0);
 
     let weekly = app.get("/api/v1/reports/weekly", &app.lead).await.expect(200).body;
     let recurring = &weekly["recurring_clusters"];
-    assert_eq!(recurring.as_array().map(Vec::len), Some(1), "{weekly}");
+    assert_eq!(recurring.as_array().map(Vec::len), Some(2), "{weekly}");
+    assert_eq!(recurring[1]["tickets_4_weeks"], 9, "the error pages, second");
     assert_eq!(recurring[0]["tickets_4_weeks"], 32);
     assert_eq!(recurring[0]["weekly"], json!([18, 7, 7, 0]));
     assert_eq!(recurring[0]["open"], 12);
