@@ -208,7 +208,7 @@ impl<K: Clone + Eq + Hash> SimilarIndex<K> {
             }
             let Some(&head) = self.heads[band].get(&fingerprint.band_keys[band]) else { continue };
             let (mut slot, mut walked) = (head, 0);
-            while slot != NONE && walked < MAX_BUCKET_WALK {
+            while slot != NONE && walked < MAX_BUCKET_WALK && found.len() < limit.saturating_mul(2) {
                 if seen.insert(slot) {
                     let s = slot as usize;
                     let estimate = estimate(&fingerprint.sketch, &self.sketches[s * bins..(s + 1) * bins]);
@@ -236,8 +236,9 @@ pub const ESTIMATE_MARGIN: f64 = 0.1;
 impl<K: Clone + Eq + Hash> SimilarIndex<K> {
     /// The tickets held that `keep` accepts whose exact similarity (Jaccard of the normalised
     /// texts' shingles) to `fingerprint`'s text is at least `threshold`, the most similar
-    /// first, at most `limit`: the candidates near the threshold by estimate are scored on the
-    /// texts held.
+    /// first, at most `limit`: the candidates near the threshold are scored on the texts held,
+    /// the best estimates first, until `limit` are found (so the `limit` returned are the best
+    /// by estimate among those that pass, each with its exact score).
     pub fn similar(
         &self,
         fingerprint: &Fingerprint,
@@ -250,6 +251,8 @@ impl<K: Clone + Eq + Hash> SimilarIndex<K> {
             return Vec::new();
         }
         let own = shingle_set(&fingerprint.text);
+        // The best estimates first, until `limit` are confirmed: when many texts held are nearly
+        // this one (the worst case, a burst of one text), five exact scores instead of twenty.
         let mut found: Vec<(K, f64)> = candidates
             .into_iter()
             .filter(|candidate| keep(&candidate.key))
@@ -258,9 +261,9 @@ impl<K: Clone + Eq + Hash> SimilarIndex<K> {
                 let score = jaccard(&own, &shingle_set(&self.texts[slot]));
                 (score >= threshold).then_some((candidate.key, score))
             })
+            .take(limit)
             .collect();
         found.sort_by(|x, y| y.1.total_cmp(&x.1));
-        found.truncate(limit);
         found
     }
 }

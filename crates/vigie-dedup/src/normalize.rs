@@ -26,10 +26,12 @@ use unicode_normalization::UnicodeNormalization;
 pub const MAX_INPUT_BYTES: usize = 64 * 1024;
 /// The most of the normalised text that is kept.
 pub const MAX_TEXT_BYTES: usize = 4 * 1024;
+/// The most of a subject read.
+pub const MAX_SUBJECT_BYTES: usize = 1024;
 
 /// The normalised text of a ticket: ASCII letters and digits in words separated by one space.
 pub fn normalize(subject: &str, body: &str) -> String {
-    let subject = strip_subject_markers(truncate(subject, 1024));
+    let subject = strip_subject_markers(truncate(subject, MAX_SUBJECT_BYTES));
     let body = truncate(body, MAX_INPUT_BYTES);
     let body: Cow<'_, str> = if looks_like_html(body) { Cow::Owned(html_to_text(body)) } else { Cow::Borrowed(body) };
     let body = strip_quotes_and_signatures(&body);

@@ -47,6 +47,25 @@ pub struct SimilarTickets {
     /// The least similarity suggested.
     threshold: f64,
     held: RwLock<Held>,
+    /// The fingerprints the intake check computed, by [`text_key`], until the commit of their
+    /// ticket takes them: a create is normalised and fingerprinted once, off the writer's
+    /// path (the commit listener runs on it, one commit after the other).
+    handed_over: std::sync::Mutex<HashMap<u64, Fingerprint>>,
+}
+
+/// Fingerprints waiting for their commit, at most (a create refused after its check leaves
+/// one behind: the map is emptied when full).
+const MAX_HANDED_OVER: usize = 1_024;
+
+/// What a ticket's fingerprint depends on, hashed: the parts of its subject and body that
+/// `normalize` reads. Two texts with one key have one fingerprint but for a 64-bit collision,
+/// which would cost a wrong suggestion, never a wrong record.
+fn text_key(subject: &str, body: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    subject.as_bytes()[..subject.len().min(vigie_dedup::normalize::MAX_SUBJECT_BYTES)].hash(&mut hasher);
+    body.as_bytes()[..body.len().min(vigie_dedup::normalize::MAX_INPUT_BYTES)].hash(&mut hasher);
+    hasher.finish()
 }
 
 impl std::fmt::Debug for SimilarTickets {
@@ -80,7 +99,7 @@ impl SimilarTickets {
     pub fn new(threshold: f64) -> SimilarTickets {
         let lsh = Lsh::DEFAULT;
         let held = Held { index: SimilarIndex::new(lsh), teams: HashMap::new() };
-        SimilarTickets { lsh, threshold, held: RwLock::new(held) }
+        SimilarTickets { lsh, threshold, held: RwLock::new(held), handed_over: std::sync::Mutex::new(HashMap::new()) }
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Held> {
@@ -134,10 +153,17 @@ impl SimilarTickets {
             (None, false) => return,
             (Some(team), true) if *team == ticket.team => return,
             (Some(_), _) => None,
-            (None, true) => match fingerprint(self.lsh, &ticket.subject, &ticket.body) {
-                Some(print) => Some(print),
-                None => return, // no text: like nothing
-            },
+            (None, true) => {
+                let handed_over = self
+                    .handed_over
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .remove(&text_key(&ticket.subject, &ticket.body));
+                match handed_over.or_else(|| fingerprint(self.lsh, &ticket.subject, &ticket.body)) {
+                    Some(print) => Some(print),
+                    None => return, // no text: like nothing
+                }
+            }
         };
         let id: Arc<str> = Arc::from(ticket.id.as_str());
         let mut held = self.write();
@@ -175,6 +201,12 @@ impl SimilarTickets {
         all
     }
 
+    /// Fingerprints computed by a check and not yet taken by their ticket's commit (a create
+    /// refused after its check leaves its own until the map is next emptied).
+    pub fn handed_over(&self) -> usize {
+        self.handed_over.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+    }
+
     /// The least similarity suggested.
     pub fn threshold(&self) -> f64 {
         self.threshold
@@ -198,10 +230,17 @@ impl SimilarTickets {
         keep: impl Fn(&Arc<str>, Option<&TeamId>) -> bool,
     ) -> Vec<(Arc<str>, f64)> {
         let Some(print) = fingerprint(self.lsh, subject, body) else { return Vec::new() };
+        self.find_print(&print, keep)
+    }
+
+    fn find_print(
+        &self,
+        print: &Fingerprint,
+        keep: impl Fn(&Arc<str>, Option<&TeamId>) -> bool,
+    ) -> Vec<(Arc<str>, f64)> {
         let held = self.read();
-        held.index.similar(&print, self.threshold, MAX_SUGGESTIONS, |id| {
-            keep(id, held.teams.get(id).and_then(Option::as_ref))
-        })
+        held.index
+            .similar(print, self.threshold, MAX_SUGGESTIONS, |id| keep(id, held.teams.get(id).and_then(Option::as_ref)))
     }
 
     /// The open tickets `actor` may see that say nearly what `subject` and `body` say, the
@@ -234,12 +273,21 @@ impl SimilarTickets {
     /// see (whoever reads the new ticket's history reads them; a lead sees the other teams'
     /// through `GET /api/v1/tickets/{id}/similar`). In memory: no read of the store on the way
     /// of a create.
+    ///
+    /// The fingerprint is handed over to the commit of the ticket, which holds it from then on.
     pub fn suggestions(&self, new_ticket: &vigie_core::NewTicket, actor: &Actor) -> Vec<SimilarTicket> {
-        self.find(&new_ticket.subject, &new_ticket.body, |_, team| {
-            team == new_ticket.team.as_ref() && actor.can_see_team(team)
-        })
-        .into_iter()
-        .filter_map(|(id, score)| TicketId::parse(id.to_string()).ok().map(|id| SimilarTicket::new(id, score)))
-        .collect()
+        let Some(print) = fingerprint(self.lsh, &new_ticket.subject, &new_ticket.body) else { return Vec::new() };
+        let found = self.find_print(&print, |_, team| team == new_ticket.team.as_ref() && actor.can_see_team(team));
+        {
+            let mut handed_over = self.handed_over.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if handed_over.len() >= MAX_HANDED_OVER {
+                handed_over.clear();
+            }
+            handed_over.insert(text_key(&new_ticket.subject, &new_ticket.body), print);
+        }
+        found
+            .into_iter()
+            .filter_map(|(id, score)| TicketId::parse(id.to_string()).ok().map(|id| SimilarTicket::new(id, score)))
+            .collect()
     }
 }

@@ -31,6 +31,7 @@ async fn a_resend_is_suggested_at_intake_and_on_demand(app: TestApp) {
     .await;
     let events = app.get(&format!("/api/v1/tickets/{resend}/events"), &app.agent).await.expect(200);
     assert_eq!(kinds(&events.body), ["ticket_created", "duplicates_suggested"]);
+    assert_eq!(app.state.similar.handed_over(), 0, "each commit took the fingerprint its check computed");
     let suggestion = &events.body["items"][1]["change"]["similar"];
     assert_eq!(suggestion.as_array().expect("similar").len(), 1, "{suggestion}");
     assert_eq!(suggestion[0]["ticket"], original.as_str());
