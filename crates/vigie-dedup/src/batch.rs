@@ -1,4 +1,5 @@
-//! Every similar pair of a set of texts (`vigie dedup`).
+//! Every similar pair of a set of texts (`vigie dedup`), and their groups ([`similar_groups`],
+//! the server's clusters).
 //!
 //! 1. Each text's signature gives its band keys and a sketch (parallel over texts).
 //! 2. Per band, the (key, text) entries are sorted; texts that share a key are candidates
@@ -144,15 +145,17 @@ fn parallel<S: Send>(
     })
 }
 
-/// Every pair of texts at or above the threshold, ordered by (a, b).
-pub fn similar_pairs(texts: &Texts, search: Search) -> (Vec<Pair>, Stats) {
-    let n = texts.len();
-    let lsh = search.lsh;
-    let (bands, bins) = (lsh.bands(), lsh.bins());
-    let threads = threads(search.threads);
-    let mut stats = Stats { texts: n, ..Stats::default() };
+/// Every text's band keys (`bands` a text) and sketch (`bins` bytes a text), and whether it has
+/// any shingle.
+struct Signed {
+    keys: Vec<u64>,
+    sketches: Vec<u8>,
+    has_shingles: Vec<bool>,
+}
 
-    // 1. Signatures, in chunks of texts.
+fn signatures(texts: &Texts, lsh: Lsh, threads: usize) -> Signed {
+    let n = texts.len();
+    let (bands, bins) = (lsh.bands(), lsh.bins());
     const CHUNK: usize = 4096;
     let chunks = n.div_ceil(CHUNK);
     let mut keys = vec![0u64; n * bands];
@@ -181,6 +184,19 @@ pub fn similar_pairs(texts: &Texts, search: Search) -> (Vec<Pair>, Stats) {
             has_shingles[lo..lo + chunk_has.len()].copy_from_slice(&chunk_has);
         }
     }
+    Signed { keys, sketches, has_shingles }
+}
+
+/// Every pair of texts at or above the threshold, ordered by (a, b).
+pub fn similar_pairs(texts: &Texts, search: Search) -> (Vec<Pair>, Stats) {
+    let n = texts.len();
+    let lsh = search.lsh;
+    let (bands, bins) = (lsh.bands(), lsh.bins());
+    let threads = threads(search.threads);
+    let mut stats = Stats { texts: n, ..Stats::default() };
+
+    // 1. Signatures, in chunks of texts.
+    let Signed { keys, sketches, has_shingles } = signatures(texts, lsh, threads);
 
     // 2. Candidates: per band, the texts sharing a key. A pair is looked at in the first band it
     // shares only (an earlier shared band is a comparison of keys side by side), so no pair is
@@ -274,6 +290,72 @@ pub fn similar_pairs(texts: &Texts, search: Search) -> (Vec<Pair>, Stats) {
     (pairs, stats)
 }
 
+/// How [`similar_groups`] compares the texts of a bucket: every pair, or, in a bucket of more
+/// than `bucket` texts, each with the `window` texts after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Crowd {
+    pub bucket: usize,
+    pub window: usize,
+}
+
+impl Crowd {
+    /// The server's clusters: linear whatever the texts.
+    pub const GROUPS: Crowd = Crowd { bucket: 64, window: 16 };
+    /// Every pair sharing a bucket (quadratic in a crowded bucket: for tests and small sets).
+    pub const EVERY_PAIR: Crowd = Crowd { bucket: usize::MAX, window: usize::MAX };
+}
+
+/// The groups of similar texts: the connected components of the pairs at or above the
+/// threshold, each group's members ascending, groups by their first member; texts in no pair
+/// are left out. What [`crate::components`] of [`similar_pairs`] gives, without listing the
+/// pairs, in memory linear in the texts.
+///
+/// The bands are walked one after the other with a union-find of the groups so far: a pair
+/// already in one group is not compared again (in a bucket of many alike texts, the first few
+/// comparisons link them all and the rest cost a lookup each). Its other candidates are those
+/// of [`similar_pairs`] (same estimate filter, same exact score), but for buckets of more than
+/// `crowd.bucket` texts, each compared with the `crowd.window` after it: with
+/// [`Crowd::GROUPS`], a million open tickets that all nearly say one thing (a load test, a
+/// machine's alerts) stay linear. A text linked to others only beyond the window may then be
+/// left out of a group (with `Crowd::EVERY_PAIR` the groups are exactly the components).
+/// One thread walks the bands; the signatures use `search.threads`.
+pub fn similar_groups(texts: &Texts, search: Search, crowd: Crowd) -> Vec<Vec<u32>> {
+    let n = texts.len();
+    let lsh = search.lsh;
+    let (bands, bins) = (lsh.bands(), lsh.bins());
+    let Signed { keys, sketches, has_shingles } = signatures(texts, lsh, threads(search.threads));
+    let floor = search.threshold - ESTIMATE_MARGIN;
+    let sketch_of = |i: usize| &sketches[i * bins..(i + 1) * bins];
+    let mut groups = crate::clusters::Groups::new(n);
+    let mut entries: Vec<u64> = Vec::with_capacity(n);
+    for band in 0..bands {
+        entries.clear();
+        entries.extend((0..n).filter(|&i| has_shingles[i]).map(|i| keys[i * bands + band] & !0xffff_ffff | i as u64));
+        entries.sort_unstable();
+        for run in entries.chunk_by(|x, y| x >> 32 == y >> 32) {
+            let window = if run.len() > crowd.bucket { crowd.window } else { run.len() };
+            for (i, &x) in run.iter().enumerate() {
+                let x = x as u32;
+                // The text's shingles, made once for its row and only if a comparison needs them.
+                let mut own: Option<Vec<u64>> = None;
+                for &y in run[i + 1..].iter().take(window) {
+                    let y = y as u32;
+                    if groups.root(x) == groups.root(y)
+                        || estimate(sketch_of(x as usize), sketch_of(y as usize)) < floor
+                    {
+                        continue;
+                    }
+                    let own = own.get_or_insert_with(|| shingle_set(texts.get(x as usize)));
+                    if jaccard(own, &shingle_set(texts.get(y as usize))) >= search.threshold {
+                        groups.link(x, y);
+                    }
+                }
+            }
+        }
+    }
+    groups.into_groups()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,6 +399,35 @@ mod tests {
         assert!(pairs.len() <= n * CROWDED_WINDOW, "{} pairs", pairs.len());
         assert!(pairs.len() >= n, "{} pairs", pairs.len());
         let groups = crate::clusters::components(n, &pairs);
+        assert_eq!(groups.len(), 1);
+        assert_eq!(groups[0].len(), n);
+    }
+
+    #[test]
+    fn groups_are_the_components_of_the_pairs() {
+        let mut items = Vec::new();
+        for i in 0..400 {
+            items.push((
+                format!("subject {}", i % 7),
+                format!("body number {i} about topic {} with words {}", i % 13, "x ".repeat(i % 5)),
+            ));
+        }
+        let borrowed: Vec<(&str, &str)> = items.iter().map(|(s, b)| (s.as_str(), b.as_str())).collect();
+        let t = texts(&borrowed);
+        let (pairs, _) = similar_pairs(&t, Search { threads: 2, ..Search::default() });
+        let groups = similar_groups(&t, Search { threads: 2, ..Search::default() }, Crowd::EVERY_PAIR);
+        assert!(groups.len() > 1);
+        assert_eq!(groups, crate::clusters::components(t.len(), &pairs));
+    }
+
+    #[test]
+    fn groups_of_a_crowd_stay_linear_and_one() {
+        let mut t = Texts::default();
+        let n = 20 * Crowd::GROUPS.bucket;
+        for i in 0..n {
+            t.push(&normalize("Front desk", &format!("Call inquiry at unknown place {}", i % 2)));
+        }
+        let groups = similar_groups(&t, Search { threads: 1, ..Search::default() }, Crowd::GROUPS);
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].len(), n);
     }

@@ -14,38 +14,59 @@ use crate::batch::Pair;
 /// The groups of `n` items linked by `pairs`, each group's members ascending, groups by their
 /// first member; items in no pair are left out.
 pub fn components(n: usize, pairs: &[Pair]) -> Vec<Vec<u32>> {
-    let mut parent: Vec<u32> = (0..n as u32).collect();
-    fn root(parent: &mut [u32], mut x: u32) -> u32 {
-        while parent[x as usize] != x {
-            let up = parent[parent[x as usize] as usize];
-            parent[x as usize] = up;
+    let mut groups = Groups::new(n);
+    for pair in pairs {
+        groups.link(pair.a, pair.b);
+    }
+    groups.into_groups()
+}
+
+/// Groups being made: a union-find whose roots are each group's first member.
+pub(crate) struct Groups {
+    parent: Vec<u32>,
+    linked: Vec<bool>,
+}
+
+impl Groups {
+    pub(crate) fn new(n: usize) -> Groups {
+        Groups { parent: (0..n as u32).collect(), linked: vec![false; n] }
+    }
+
+    /// The first member of `x`'s group.
+    pub(crate) fn root(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let up = self.parent[self.parent[x as usize] as usize];
+            self.parent[x as usize] = up;
             x = up;
         }
         x
     }
-    for pair in pairs {
-        let (ra, rb) = (root(&mut parent, pair.a), root(&mut parent, pair.b));
+
+    /// Puts `a` and `b` in one group.
+    pub(crate) fn link(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.root(a), self.root(b));
+        self.linked[a as usize] = true;
+        self.linked[b as usize] = true;
         if ra != rb {
             // The smaller root wins, so a group's root is its first member.
             let (low, high) = if ra < rb { (ra, rb) } else { (rb, ra) };
-            parent[high as usize] = low;
+            self.parent[high as usize] = low;
         }
     }
-    let mut linked = vec![false; n];
-    for pair in pairs {
-        linked[pair.a as usize] = true;
-        linked[pair.b as usize] = true;
-    }
-    let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
-    for x in 0..n as u32 {
-        if linked[x as usize] {
-            let r = root(&mut parent, x);
-            groups.entry(r).or_default().push(x);
+
+    /// The groups of the items linked, each ascending, by their first member.
+    pub(crate) fn into_groups(mut self) -> Vec<Vec<u32>> {
+        let mut groups: HashMap<u32, Vec<u32>> = HashMap::new();
+        for x in 0..self.parent.len() as u32 {
+            if self.linked[x as usize] {
+                let r = self.root(x);
+                groups.entry(r).or_default().push(x);
+            }
         }
+        let mut groups: Vec<Vec<u32>> = groups.into_values().collect();
+        groups.sort_unstable_by_key(|g| g[0]);
+        groups
     }
-    let mut groups: Vec<Vec<u32>> = groups.into_values().collect();
-    groups.sort_unstable_by_key(|g| g[0]);
-    groups
 }
 
 /// Words too common in tickets of any subject to name a group (normalised spelling).

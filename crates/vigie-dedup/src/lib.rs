@@ -9,7 +9,7 @@ pub mod index;
 pub mod minhash;
 pub mod normalize;
 
-pub use batch::{DEFAULT_THRESHOLD, Pair, Search, Stats, Texts, similar_pairs};
+pub use batch::{Crowd, DEFAULT_THRESHOLD, Pair, Search, Stats, Texts, similar_groups, similar_pairs};
 pub use clusters::{Vocabulary, components};
 pub use index::{Candidate, Fingerprint, SimilarIndex};
 pub use minhash::Lsh;
