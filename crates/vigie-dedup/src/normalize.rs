@@ -5,6 +5,9 @@
 //! - the quoted earlier message below a reply (`> ` lines, `On ... wrote:`, `Le ... a écrit :`,
 //!   the "Original Message" separators) and the signature below `-- `;
 //! - a device signature (`Sent from my iPhone`, `Envoyé de mon mobile`);
+//! - the frame of a chat transcript: its header line, the speakers' names before their words,
+//!   and the lines of the assistant or the agent (`Assistant: an advisor will join…`), so a
+//!   request told in a chat reads like the same request sent by e-mail;
 //! - HTML markup (tags, script and style, quoted `<blockquote>`s, entities);
 //! - case, accents and compatibility forms (NFKC, lowercase, then transliteration to ASCII, so
 //!   `Télécharger`, `TELECHARGER` and `telecharger` are one word), and punctuation.
@@ -35,6 +38,7 @@ pub fn normalize(subject: &str, body: &str) -> String {
     let body = truncate(body, MAX_INPUT_BYTES);
     let body: Cow<'_, str> = if looks_like_html(body) { Cow::Owned(html_to_text(body)) } else { Cow::Borrowed(body) };
     let body = strip_quotes_and_signatures(&body);
+    let body = strip_chat_frame(&body);
     let mut out = String::with_capacity((subject.len() + body.len()).min(MAX_TEXT_BYTES) + 8);
     let mut folder = Folder { out: &mut out, pending_space: false };
     folder.push_text(subject);
@@ -204,6 +208,58 @@ fn strip_quotes_and_signatures(body: &str) -> Cow<'_, str> {
     }
 }
 
+/// Speakers whose lines are not the customer's (lowercase).
+const CHAT_STAFF: &[&str] =
+    &["assistant", "bot", "agent", "advisor", "adviser", "support", "system", "conseiller", "conseillere", "systeme"];
+
+/// The speaker of a chat line: `Name: words` or `Name : words`, a name of one to four words
+/// that start with a capital (at most 40 bytes); and the words.
+fn chat_speaker(line: &str) -> Option<(&str, &str)> {
+    let colon = truncate(line, 42).find(':')?;
+    let name = line[..colon].trim_end();
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let named = !name.is_empty()
+        && name.len() <= 40
+        && words.len() <= 4
+        && words.iter().all(|w| w.chars().next().is_some_and(char::is_uppercase) && w.chars().all(char::is_alphabetic));
+    named.then(|| (name, line[colon + 1..].trim_start()))
+}
+
+/// A chat transcript without its frame: a header line naming a chat, transcript or
+/// conversation goes, each line's speaker goes, and the staff's lines go. A body is taken for a
+/// transcript when at least two of its lines have a speaker; any other body is kept as is.
+fn strip_chat_frame(body: &str) -> Cow<'_, str> {
+    let spoken = body.lines().filter(|line| chat_speaker(line.trim()).is_some()).take(2).count();
+    if spoken < 2 {
+        return Cow::Borrowed(body);
+    }
+    let mut kept = String::with_capacity(body.len());
+    for (n, line) in body.lines().enumerate() {
+        let line = line.trim();
+        match chat_speaker(line) {
+            Some((name, words)) => {
+                let staff = name.split_whitespace().next().is_some_and(|first| {
+                    let first: String = first.to_lowercase().nfkd().filter(char::is_ascii).collect();
+                    CHAT_STAFF.contains(&first.as_str())
+                });
+                if !staff {
+                    kept.push_str(words);
+                    kept.push('\n');
+                }
+            }
+            None if n == 0 && {
+                let head = lower_head(line, 120);
+                head.contains("chat") || head.contains("transcript") || head.contains("conversation")
+            } => {}
+            None => {
+                kept.push_str(line);
+                kept.push('\n');
+            }
+        }
+    }
+    Cow::Owned(kept)
+}
+
 /// The first byte of `line` lowercased, up to `n` bytes, for prefix tests.
 fn lower_head(line: &str, n: usize) -> String {
     truncate(line, n).to_lowercase()
@@ -354,6 +410,29 @@ fn decode_entity(rest: &str) -> Option<(char, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chat_reads_like_the_same_mail() {
+        let said = "Since the maintenance announced last night in Lille we have no internet at all. The box shows a \
+                    red light and the diagnostic page says E504. When will the service be restored?";
+        let mail = normalize("No internet in Lille", &format!("Hello,\n\n{said}\nAccount ACC-001310."));
+        let chat = normalize(
+            "No internet in Lille",
+            &format!(
+                "Chat transcript, started at 08:20\nJames Hall: Hello\nJames Hall: {said}\nAssistant: Thank you, an \
+                 advisor will join the conversation in a moment.\nJames Hall: Account ACC-001310."
+            ),
+        );
+        assert_eq!(chat, mail);
+        let french = normalize(
+            "",
+            "Transcription du chat, 09:12\nÉlodie Martin : Bonjour\nÉlodie Martin : Plus de réseau\n\
+             Conseillère : Merci, un conseiller va rejoindre la conversation.",
+        );
+        assert_eq!(french, "bonjour plus de reseau");
+        // One line with a colon is no transcript.
+        assert_eq!(normalize("", "Error: E504 since 8:20"), "error e504 since 8 20");
+    }
 
     #[test]
     fn case_accents_punctuation_and_numbers_fold_away() {
