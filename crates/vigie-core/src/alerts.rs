@@ -363,7 +363,14 @@ mod tests {
         let quiet = |id: &str, last: u32| {
             let mut daily = vec![1; crate::recurring::WINDOW_DAYS];
             daily[0] = last;
-            ClusterVolume { id: id.into(), name: format!("words of {id}"), daily, known_days: 28, samples: vec![] }
+            ClusterVolume {
+                id: id.into(),
+                name: format!("words of {id}"),
+                daily,
+                known_days: 28,
+                samples: vec![],
+                recent: vec![],
+            }
         };
         let mut facts = AlertFacts {
             clusters: vec![quiet("T-1", 2), quiet("T-2", 27), quiet("T-3", 9), quiet("T-4", 4)],

@@ -32,7 +32,14 @@ pub struct ClusterVolume {
     pub known_days: usize,
     /// A few of its latest tickets.
     pub samples: Vec<String>,
+    /// Its tickets of the last 24 hours, the latest first, at most [`MAX_RECENT`]: what tells
+    /// one spike from another when the cluster's identity moved (its oldest ticket left the
+    /// window, two clusters joined).
+    pub recent: Vec<String>,
 }
+
+/// The most tickets of the last 24 hours a [`ClusterVolume`] names.
+pub const MAX_RECENT: usize = 200;
 
 /// A day above the usual level.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -104,7 +111,14 @@ mod tests {
     use super::*;
 
     fn volume(daily: &[u32], known_days: usize) -> ClusterVolume {
-        ClusterVolume { id: "T-1".into(), name: "n".into(), daily: daily.to_vec(), known_days, samples: Vec::new() }
+        ClusterVolume {
+            id: "T-1".into(),
+            name: "n".into(),
+            daily: daily.to_vec(),
+            known_days,
+            samples: Vec::new(),
+            recent: Vec::new(),
+        }
     }
 
     #[test]

@@ -307,8 +307,9 @@ impl Crowd {
 
 /// The groups of similar texts: the connected components of the pairs at or above the
 /// threshold, each group's members ascending, groups by their first member; texts in no pair
-/// are left out. What [`crate::components`] of [`similar_pairs`] gives, without listing the
-/// pairs, in memory linear in the texts.
+/// are left out. With [`Crowd::EVERY_PAIR`], the components of every pair sharing a band (what
+/// [`crate::components`] of [`similar_pairs`] gives when no bucket holds more than
+/// [`CROWDED_BUCKET`] texts), without listing the pairs, in memory linear in the texts.
 ///
 /// The bands are walked one after the other with a union-find of the groups so far: a pair
 /// already in one group is not compared again (in a bucket of many alike texts, the first few
@@ -317,7 +318,9 @@ impl Crowd {
 /// `crowd.bucket` texts, each compared with the `crowd.window` after it: with
 /// [`Crowd::GROUPS`], a million open tickets that all nearly say one thing (a load test, a
 /// machine's alerts) stay linear. A text linked to others only beyond the window may then be
-/// left out of a group (with `Crowd::EVERY_PAIR` the groups are exactly the components).
+/// left out of a group. Near-duplicates of one form that fall just under the threshold cost the
+/// most: each pair of a bucket is compared in every band it shares (the shingle sets are made
+/// once per bucket).
 /// One thread walks the bands; the signatures use `search.threads`.
 pub fn similar_groups(texts: &Texts, search: Search, crowd: Crowd) -> Vec<Vec<u32>> {
     let n = texts.len();
@@ -333,20 +336,33 @@ pub fn similar_groups(texts: &Texts, search: Search, crowd: Crowd) -> Vec<Vec<u3
         entries.extend((0..n).filter(|&i| has_shingles[i]).map(|i| keys[i * bands + band] & !0xffff_ffff | i as u64));
         entries.sort_unstable();
         for run in entries.chunk_by(|x, y| x >> 32 == y >> 32) {
+            if run.len() < 2 {
+                continue;
+            }
             let window = if run.len() > crowd.bucket { crowd.window } else { run.len() };
+            // The shingle sets of the run's texts, made once when first needed and kept while
+            // they can still be compared: a ring over the window (the whole run when it is not
+            // crowded), each slot tagged with the position it holds.
+            let ring = window.min(run.len()) + 1;
+            let mut sets: Vec<(usize, Vec<u64>)> = vec![(usize::MAX, Vec::new()); ring];
+            let fill = |sets: &mut Vec<(usize, Vec<u64>)>, at: usize, text: u32| {
+                if sets[at % ring].0 != at {
+                    sets[at % ring] = (at, shingle_set(texts.get(text as usize)));
+                }
+            };
             for (i, &x) in run.iter().enumerate() {
                 let x = x as u32;
-                // The text's shingles, made once for its row and only if a comparison needs them.
-                let mut own: Option<Vec<u64>> = None;
-                for &y in run[i + 1..].iter().take(window) {
+                for (j, &y) in run.iter().enumerate().skip(i + 1).take(window) {
                     let y = y as u32;
                     if groups.root(x) == groups.root(y)
                         || estimate(sketch_of(x as usize), sketch_of(y as usize)) < floor
                     {
                         continue;
                     }
-                    let own = own.get_or_insert_with(|| shingle_set(texts.get(x as usize)));
-                    if jaccard(own, &shingle_set(texts.get(y as usize))) >= search.threshold {
+                    fill(&mut sets, i, x);
+                    fill(&mut sets, j, y);
+                    // Two slots: `j - i` is at most the window, less than the ring.
+                    if jaccard(&sets[i % ring].1, &sets[j % ring].1) >= search.threshold {
                         groups.link(x, y);
                     }
                 }

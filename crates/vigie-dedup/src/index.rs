@@ -196,6 +196,19 @@ impl<K: Clone + Eq + Hash> SimilarIndex<K> {
     /// most similar first (ties by slot), at most `limit`: the best of the first `2 × limit`
     /// found, band after band, looking at most at [`MAX_BUCKET_WALK`] tickets of a bucket.
     pub fn candidates(&self, fingerprint: &Fingerprint, floor: f64, limit: usize) -> Vec<Candidate<K>> {
+        self.candidates_kept(fingerprint, floor, limit, |_| true)
+    }
+
+    /// [`SimilarIndex::candidates`] among the tickets `keep` accepts: the others do not count
+    /// towards the `2 × limit` found (a true duplicate behind many tickets of another team is
+    /// still reached).
+    pub fn candidates_kept(
+        &self,
+        fingerprint: &Fingerprint,
+        floor: f64,
+        limit: usize,
+        keep: impl Fn(&K) -> bool,
+    ) -> Vec<Candidate<K>> {
         let bands = self.lsh.bands();
         let bins = self.lsh.bins();
         let mut seen: std::collections::HashSet<u32> = std::collections::HashSet::new();
@@ -212,7 +225,7 @@ impl<K: Clone + Eq + Hash> SimilarIndex<K> {
                 if seen.insert(slot) {
                     let s = slot as usize;
                     let estimate = estimate(&fingerprint.sketch, &self.sketches[s * bins..(s + 1) * bins]);
-                    if estimate >= floor {
+                    if estimate >= floor && self.slots[s].as_ref().is_some_and(&keep) {
                         found.push((estimate, slot));
                     }
                 }
@@ -246,7 +259,7 @@ impl<K: Clone + Eq + Hash> SimilarIndex<K> {
         limit: usize,
         keep: impl Fn(&K) -> bool,
     ) -> Vec<(K, f64)> {
-        let candidates = self.candidates(fingerprint, threshold - ESTIMATE_MARGIN, limit.saturating_mul(4));
+        let candidates = self.candidates_kept(fingerprint, threshold - ESTIMATE_MARGIN, limit.saturating_mul(4), &keep);
         if candidates.is_empty() {
             return Vec::new();
         }
@@ -255,7 +268,6 @@ impl<K: Clone + Eq + Hash> SimilarIndex<K> {
         // this one (the worst case, a burst of one text), five exact scores instead of twenty.
         let mut found: Vec<(K, f64)> = candidates
             .into_iter()
-            .filter(|candidate| keep(&candidate.key))
             .filter_map(|candidate| {
                 let slot = *self.by_key.get(&candidate.key)? as usize;
                 let score = jaccard(&own, &shingle_set(&self.texts[slot]));

@@ -10,6 +10,7 @@
 //! delivery whose outcome could not be recorded (a crash between the send and the update) is
 //! sent again, with the same id.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use axum::Json;
@@ -22,6 +23,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::sync::watch;
 use vigie_core::alerts::{AlertFacts, AlertKind, evaluate};
+use vigie_core::recurring::ClusterVolume;
 use vigie_store::{AlertDelivery, DeliveryOutcome, NewAlert, StoreError};
 
 use crate::AppState;
@@ -115,9 +117,12 @@ pub async fn evaluate_rules(state: &AppState, now: Timestamp) -> Result<usize, S
             // A cluster spike is quiet per cluster: those reported within the cooldown are left
             // out, and another cluster spiking meanwhile still fires.
             let since = now.checked_sub(cooldown).unwrap_or(now);
-            let reported = reported_clusters(&state.store.alert_payloads_since(&rule.name, since).await?);
+            let (ids, recent) = reported_clusters(&state.store.alert_payloads_since(&rule.name, since).await?);
+            // Reported: by its identity, or by a ticket of its spike (its identity may have
+            // moved since: its oldest ticket left the window, or two clusters joined).
+            let reported = |c: &&ClusterVolume| ids.contains(&c.id) || c.recent.iter().any(|id| recent.contains(id));
             let unreported = AlertFacts {
-                clusters: facts.clusters.iter().filter(|c| !reported.contains(&c.id)).cloned().collect(),
+                clusters: facts.clusters.iter().filter(|c| !reported(c)).cloned().collect(),
                 ..facts.as_ref().clone()
             };
             let Some(fresh) = evaluate(rule, &unreported) else { continue };
@@ -136,6 +141,7 @@ pub async fn evaluate_rules(state: &AppState, now: Timestamp) -> Result<usize, S
                     "usual_per_day": spike.usual,
                     "score": spike.score,
                     "samples": cluster.samples,
+                    "recent": cluster.recent,
                 })
             })
             .collect();
@@ -174,20 +180,17 @@ pub async fn evaluate_rules(state: &AppState, now: Timestamp) -> Result<usize, S
     Ok(recorded)
 }
 
-/// The ids of the clusters these alert payloads reported.
-fn reported_clusters(payloads: &[String]) -> std::collections::HashSet<String> {
-    payloads
-        .iter()
-        .filter_map(|payload| serde_json::from_str::<Value>(payload).ok())
-        .flat_map(|payload| {
-            payload["clusters"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|c| c["id"].as_str().map(str::to_owned))
-                .collect::<Vec<_>>()
-        })
-        .collect()
+/// The ids of the clusters these alert payloads reported, and of their spikes' tickets.
+fn reported_clusters(payloads: &[String]) -> (HashSet<String>, HashSet<String>) {
+    let (mut ids, mut recent) = (HashSet::new(), HashSet::new());
+    for payload in payloads.iter().filter_map(|payload| serde_json::from_str::<Value>(payload).ok()) {
+        for cluster in payload["clusters"].as_array().into_iter().flatten() {
+            ids.extend(cluster["id"].as_str().map(str::to_owned));
+            let tickets = cluster["recent"].as_array().into_iter().flatten();
+            recent.extend(tickets.filter_map(|id| id.as_str().map(str::to_owned)));
+        }
+    }
+    (ids, recent)
 }
 
 /// `X-Vigie-Signature` of a body: `sha256=` and the hex HMAC-SHA256 of `"{timestamp}.{body}"`.

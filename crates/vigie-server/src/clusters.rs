@@ -12,9 +12,10 @@
 //! whether it was open; a request filters by what the caller may see and checks against the
 //! live state that each ticket is still open, then reads the tickets it shows from the store.
 //!
-//! Cost: linear in the tickets, whatever they say (measured: 1,000,000 open tickets that nearly
-//! all say one thing in 17 s, Boston's 19,873 open cases in 1.1 s), so the background loop waits
-//! ten times the last computation, and at least a minute, between two.
+//! Cost: linear in the tickets (measured: 1,000,000 open tickets that nearly all say one thing
+//! in 17 s, Boston's 19,873 open cases in 1.1 s; see `vigie_dedup::similar_groups` for what
+//! costs most), so the background loop waits ten times the last computation, and at least a
+//! minute, between two.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -264,6 +265,13 @@ fn volume_of(members: &[&Member], vocabulary: &Vocabulary, now: Timestamp, known
         daily,
         known_days,
         samples: members.iter().rev().take(SAMPLES).map(|m| m.id.to_string()).collect(),
+        recent: members
+            .iter()
+            .rev()
+            .take_while(|m| m.created_at.is_some_and(|at| now.duration_since(at).as_secs() < DAY_SECONDS))
+            .take(vigie_core::recurring::MAX_RECENT)
+            .map(|m| m.id.to_string())
+            .collect(),
     }
 }
 

@@ -2,13 +2,14 @@
 //! `duplicates_suggested` event beside its creation) and on demand
 //! (`GET /api/v1/tickets/{id}/similar`).
 //!
-//! The index (`vigie_dedup::SimilarIndex`) holds a fingerprint of every open ticket, no text:
-//! built from the store at start, kept current by every commit (a created or reopened ticket
-//! goes in, a solved or closed one out). A check normalises the new text, walks the LSH buckets
-//! it falls in (the latest 64 tickets of each at most), and scores the best sketch estimates
-//! near the threshold exactly on the normalised texts the index holds, as `vigie dedup` does:
-//! no read of the store on the way of a create. Only open tickets the caller may see are
-//! suggested.
+//! The index (`vigie_dedup::SimilarIndex`) holds a fingerprint and the normalised text of
+//! every open ticket: built from the store at start, kept current by every commit (a created or
+//! reopened ticket goes in, a solved or closed one out). A check normalises the new text, walks
+//! the LSH buckets it falls in (the latest 64 tickets of each at most, and no further once 40
+//! candidates the caller may see are found), and scores the best sketch estimates near the
+//! threshold exactly on the normalised texts the index holds, until five are confirmed: no
+//! read of the store on the way of a create. The fingerprint a create's check computed is
+//! handed over to the ticket's commit, so a text is fingerprinted once.
 //!
 //! Several instances each keep their own index, fed by their own commits and by the tail of
 //! the others', each applied as the live state decided (a late copy of a ticket is ignored
@@ -51,18 +52,22 @@ pub struct SimilarTickets {
     /// ticket takes them: a create is normalised and fingerprinted once, off the writer's
     /// path (the commit listener runs on it, one commit after the other).
     handed_over: std::sync::Mutex<HashMap<u64, Fingerprint>>,
+    /// Random keys of [`text_key`]'s hash, drawn at start: a collision cannot be made on
+    /// purpose.
+    keys: std::hash::RandomState,
 }
 
 /// Fingerprints waiting for their commit, at most (a create refused after its check leaves
 /// one behind: the map is emptied when full).
 const MAX_HANDED_OVER: usize = 1_024;
 
-/// What a ticket's fingerprint depends on, hashed: the parts of its subject and body that
-/// `normalize` reads. Two texts with one key have one fingerprint but for a 64-bit collision,
-/// which would cost a wrong suggestion, never a wrong record.
-fn text_key(subject: &str, body: &str) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::hash::DefaultHasher::new();
+/// What a ticket's fingerprint depends on, hashed with `keys`: the parts of its subject and
+/// body that `normalize` reads. Two texts with one key have one fingerprint but for a chance
+/// 64-bit collision among the few fingerprints waiting (the keys are random), which would put
+/// the other text's fingerprint in the index for this ticket: its suggestions and clusters.
+fn text_key(keys: &std::hash::RandomState, subject: &str, body: &str) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut hasher = keys.build_hasher();
     subject.as_bytes()[..subject.len().min(vigie_dedup::normalize::MAX_SUBJECT_BYTES)].hash(&mut hasher);
     body.as_bytes()[..body.len().min(vigie_dedup::normalize::MAX_INPUT_BYTES)].hash(&mut hasher);
     hasher.finish()
@@ -99,7 +104,13 @@ impl SimilarTickets {
     pub fn new(threshold: f64) -> SimilarTickets {
         let lsh = Lsh::DEFAULT;
         let held = Held { index: SimilarIndex::new(lsh), teams: HashMap::new() };
-        SimilarTickets { lsh, threshold, held: RwLock::new(held), handed_over: std::sync::Mutex::new(HashMap::new()) }
+        SimilarTickets {
+            lsh,
+            threshold,
+            held: RwLock::new(held),
+            handed_over: std::sync::Mutex::new(HashMap::new()),
+            keys: std::hash::RandomState::new(),
+        }
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, Held> {
@@ -154,11 +165,9 @@ impl SimilarTickets {
             (Some(team), true) if *team == ticket.team => return,
             (Some(_), _) => None,
             (None, true) => {
-                let handed_over = self
-                    .handed_over
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .remove(&text_key(&ticket.subject, &ticket.body));
+                let key = text_key(&self.keys, &ticket.subject, &ticket.body);
+                let handed_over =
+                    self.handed_over.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&key);
                 match handed_over.or_else(|| fingerprint(self.lsh, &ticket.subject, &ticket.body)) {
                     Some(print) => Some(print),
                     None => return, // no text: like nothing
@@ -278,12 +287,13 @@ impl SimilarTickets {
     pub fn suggestions(&self, new_ticket: &vigie_core::NewTicket, actor: &Actor) -> Vec<SimilarTicket> {
         let Some(print) = fingerprint(self.lsh, &new_ticket.subject, &new_ticket.body) else { return Vec::new() };
         let found = self.find_print(&print, |_, team| team == new_ticket.team.as_ref() && actor.can_see_team(team));
+        let key = text_key(&self.keys, &new_ticket.subject, &new_ticket.body);
         {
             let mut handed_over = self.handed_over.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             if handed_over.len() >= MAX_HANDED_OVER {
                 handed_over.clear();
             }
-            handed_over.insert(text_key(&new_ticket.subject, &new_ticket.body), print);
+            handed_over.insert(key, print);
         }
         found
             .into_iter()

@@ -839,8 +839,8 @@ impl Store {
         on_writer!(self, |conn, Q| Q::insert_alert(conn, alert).await)
     }
 
-    /// The payloads of `rule`'s alerts fired at or after `since` (each once, whatever its
-    /// destinations), at most 100, in no particular order.
+    /// The payloads of `rule`'s alerts fired after `since` (each once, whatever its
+    /// destinations), the latest first, at most 1,000.
     pub async fn alert_payloads_since(&self, rule: &str, since: Timestamp) -> Result<Vec<String>, StoreError> {
         on_backend!(self, |conn, Q| Q::alert_payloads_since(conn, rule, since).await)
     }

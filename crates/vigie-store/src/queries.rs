@@ -785,11 +785,16 @@ where
         rule: &str,
         since: Timestamp,
     ) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT DISTINCT payload FROM alerts WHERE rule = $1 AND fired_at >= $2 LIMIT 100")
-            .bind(rule.to_owned())
-            .bind(micros(since))
-            .fetch_all(&mut *conn)
-            .await?)
+        // One row per destination: grouped, the latest first.
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT fired_at, payload FROM alerts WHERE rule = $1 AND fired_at > $2 \
+             GROUP BY fired_at, payload ORDER BY fired_at DESC LIMIT 1000",
+        )
+        .bind(rule.to_owned())
+        .bind(micros(since))
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(rows.into_iter().map(|(_, payload)| payload).collect())
     }
 
     pub(crate) async fn last_alert_at(conn: &mut DB::Connection, rule: &str) -> Result<Option<Timestamp>, StoreError> {
