@@ -103,6 +103,19 @@ pub async fn bulk_change(
             )));
         }
     };
+    Ok(Json(apply(&state, &actor, &ids, patch, reply).await?))
+}
+
+/// The reply (first) and the changes applied to each of `ids`, each ticket its own commands
+/// and events, concurrently; one result per ticket, in the order of `ids`. The bulk API and
+/// the batches page.
+pub async fn apply(
+    state: &AppState,
+    actor: &vigie_core::Actor,
+    ids: &[TicketId],
+    patch: Option<vigie_core::TicketPatch>,
+    reply: Option<vigie_core::NewComment>,
+) -> Result<BulkReport, ApiError> {
     let now = state.now();
     let mut submissions = tokio::task::JoinSet::new();
     for (idx, ticket_id) in ids.iter().enumerate() {
@@ -180,7 +193,7 @@ pub async fn bulk_change(
         };
         report.results.push(result);
     }
-    Ok(Json(report))
+    Ok(report)
 }
 
 fn parse_ids(ids: Vec<String>) -> Result<Vec<TicketId>, ApiError> {

@@ -320,15 +320,23 @@ const MAX_CLUSTERS: usize = 100;
 const DEFAULT_TICKETS: usize = 50;
 const MAX_TICKETS: usize = 500;
 
-struct ClusterQuery {
-    limit: usize,
-    tickets: usize,
-    team: Option<TeamId>,
-    min_open: usize,
+/// Which clusters to list: at most `limit`, each with its first `tickets` open tickets, only
+/// `team`'s tickets if given, and only those with at least `min_open` open tickets.
+pub struct ClusterQuery {
+    pub limit: usize,
+    pub tickets: usize,
+    pub team: Option<TeamId>,
+    pub min_open: usize,
+}
+
+impl Default for ClusterQuery {
+    fn default() -> ClusterQuery {
+        ClusterQuery { limit: DEFAULT_CLUSTERS, tickets: DEFAULT_TICKETS, team: None, min_open: 2 }
+    }
 }
 
 fn parse_query(raw: Option<&str>) -> Result<ClusterQuery, ApiError> {
-    let mut query = ClusterQuery { limit: DEFAULT_CLUSTERS, tickets: DEFAULT_TICKETS, team: None, min_open: 2 };
+    let mut query = ClusterQuery::default();
     let number = |name: &str, value: &str, range: std::ops::RangeInclusive<usize>| {
         value.parse::<usize>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
             ApiError::bad_field(
@@ -383,8 +391,7 @@ pub async fn list_clusters(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let query = parse_query(raw.as_deref())?;
-    let report = state.clusters.latest_or_compute(&state).await?;
-    Ok(Json(clusters_json(&state, report, &actor, query).await?))
+    Ok(Json(clusters_json(&state, &actor, query).await?))
 }
 
 /// A cluster as a reader sees it: its view, and its open tickets listed.
@@ -438,12 +445,24 @@ struct Listed {
     tickets: Vec<Arc<str>>,
 }
 
-async fn clusters_json(
+/// A cluster as a reader sees it now: its view, and its open tickets read from the store.
+pub struct ClusterListed {
+    pub volume: ClusterVolume,
+    /// The members the reader sees, open or not.
+    pub size: usize,
+    /// Its open tickets the reader sees.
+    pub open: usize,
+    /// The first of them (oldest first), as they are now.
+    pub tickets: Vec<vigie_core::Ticket>,
+}
+
+/// The clusters `actor` sees, the largest first, as `query` asks, with their tickets read now.
+pub async fn list(
     state: &AppState,
-    report: Arc<ClusterReport>,
     actor: &Actor,
     query: ClusterQuery,
-) -> Result<Value, ApiError> {
+) -> Result<(Arc<ClusterReport>, Vec<ClusterListed>), ApiError> {
+    let report = state.clusters.latest_or_compute(state).await?;
     // Up to every open ticket of a million looked at: off the async threads.
     let (chosen_state, chosen_actor) = (state.clone(), actor.clone());
     let (report, chosen) = tokio::task::spawn_blocking(move || {
@@ -465,13 +484,29 @@ async fn clusters_json(
         chosen.iter().flat_map(|c| &c.tickets).filter_map(|id| TicketId::parse(id.to_string()).ok()).collect();
     let mut now_read: HashMap<String, vigie_core::Ticket> =
         state.store.tickets_by_ids(&ids).await?.into_iter().map(|t| (t.id.to_string(), t)).collect();
-    let clusters: Vec<Value> = chosen
-        .iter()
-        .map(|Listed { volume, size, open, tickets }| {
-            let tickets: Vec<Value> = tickets
+    let listed = chosen
+        .into_iter()
+        .map(|Listed { volume, size, open, tickets }| ClusterListed {
+            volume,
+            size,
+            open,
+            tickets: tickets
                 .iter()
                 .filter_map(|id| now_read.remove(&**id))
                 .filter(|t| t.status.is_open() && actor.can_see(t))
+                .collect(),
+        })
+        .collect();
+    Ok((report, listed))
+}
+
+async fn clusters_json(state: &AppState, actor: &Actor, query: ClusterQuery) -> Result<Value, ApiError> {
+    let (report, listed) = list(state, actor, query).await?;
+    let clusters: Vec<Value> = listed
+        .iter()
+        .map(|ClusterListed { volume, size, open, tickets }| {
+            let tickets: Vec<Value> = tickets
+                .iter()
                 .map(|t| {
                     json!({
                         "id": t.id.to_string(),

@@ -147,7 +147,7 @@ async fn sign_in_watch_the_wall_turn_red_take_the_next_ticket_and_reply() {
         .await
         .expect("the app starts")
         .with_operations(operations);
-    let served = common::Served::start(state).await;
+    let served = common::Served::start(state.clone()).await;
     let base = served.base.clone();
     let api = reqwest::Client::new();
     let create = |subject: &str| {
@@ -221,6 +221,23 @@ async fn sign_in_watch_the_wall_turn_red_take_the_next_ticket_and_reply() {
     assert_eq!(text_of(&client, "#status").await, "open", "the first answer opens a new ticket");
     screenshot(&client, "ticket.png").await;
 
+    // Batches: two tickets that say one thing, answered at once from their page.
+    create("Cannot download my invoice as PDF").await;
+    create("Cannot download my invoice as PDF").await;
+    state.clusters.refresh(&state).await.expect("the clusters");
+    client.goto(&format!("{base}/batches")).await.expect("goto");
+    let batch = text_of(&client, ".batch h2").await;
+    assert!(batch.contains("download") && batch.contains("2 open"), "{batch}");
+    client
+        .find(Locator::Css(".batch-reply textarea"))
+        .await
+        .expect("the batch's reply")
+        .send_keys("A fix for the PDF download is on its way.")
+        .await
+        .expect("type");
+    submit(&client, ".batch-reply button").await;
+    assert_eq!(text_of(&client, "#flash").await, "Replied to 2 tickets.");
+
     client.close().await.expect("close the browser");
     served.stop().await;
 }
@@ -270,6 +287,8 @@ async fn screenshots_of_the_demo() {
     screenshot(&client, "ticket.png").await;
     client.goto(&format!("{base}/reports/morning")).await.expect("goto");
     screenshot(&client, "morning.png").await;
+    client.goto(&format!("{base}/batches")).await.expect("goto");
+    screenshot(&client, "batches.png").await;
     client.close().await.expect("close");
     served.stop().await;
 }

@@ -61,6 +61,8 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/change", post(change))
         .route("/reports/morning", get(morning))
         .route("/alerts", get(alerts))
+        .route("/batches", get(batches))
+        .route("/batches/reply", post(batch_reply))
         .route("/reports/weekly", get(weekly))
         .route(
             "/static/vigie.css",
@@ -935,6 +937,165 @@ async fn alerts(State(state): State<AppState>, session: Session) -> Response {
         })
         .collect();
     page(&AlertsPage { chrome: Chrome::of(&session, "alerts"), rules: rules.join("; "), rows })
+}
+
+// ---- Batches of similar tickets ------------------------------------------------------------
+
+/// The tickets listed per batch on the page; a reply goes to all the batch's open tickets up to
+/// this many.
+const BATCH_TICKETS: usize = 200;
+
+struct BatchTicket {
+    id: String,
+    subject: String,
+    priority: &'static str,
+    team: String,
+    assignee: String,
+    status: &'static str,
+    created: String,
+}
+
+struct Batch {
+    id: String,
+    name: String,
+    open: usize,
+    last_24h: u32,
+    usual: String,
+    tickets: Vec<BatchTicket>,
+    /// Open tickets beyond those shown.
+    more: usize,
+    /// The ids the reply goes to, comma-separated, and how many.
+    ids: String,
+    count: usize,
+}
+
+#[derive(Template)]
+#[template(path = "batches.html")]
+struct BatchesPage {
+    chrome: Chrome,
+    flash: Option<String>,
+    flash_class: &'static str,
+    computed: String,
+    threshold: f64,
+    can_write: bool,
+    batches: Vec<Batch>,
+}
+
+/// Shown per batch; the rest are answered too.
+const BATCH_SHOWN: usize = 12;
+
+async fn batches(State(state): State<AppState>, session: Session, Query(query): Query<FlashQuery>) -> Response {
+    let actor = session.actor();
+    let listed = crate::clusters::list(
+        &state,
+        &actor,
+        crate::clusters::ClusterQuery { tickets: BATCH_TICKETS, ..crate::clusters::ClusterQuery::default() },
+    )
+    .await;
+    let (report, listed) = match listed {
+        Ok(listed) => listed,
+        Err(error) => return error_page(StatusCode::SERVICE_UNAVAILABLE, &problem_text(error)),
+    };
+    let zone = &state.operations.day_zone;
+    let batches = listed
+        .into_iter()
+        .map(|c| {
+            let spike = vigie_core::recurring::spike(&c.volume);
+            Batch {
+                id: c.volume.id.clone(),
+                name: c.volume.name.clone(),
+                open: c.open,
+                last_24h: c.volume.daily[0],
+                usual: match spike {
+                    None => "too young to have a usual day".to_owned(),
+                    Some(s) if s.usual == 0.0 => "usually none".to_owned(),
+                    Some(s) => format!("usually {} a day", (s.usual * 10.0).round() / 10.0),
+                },
+                more: c.open.saturating_sub(BATCH_SHOWN),
+                ids: c.tickets.iter().map(|t| t.id.to_string()).collect::<Vec<_>>().join(","),
+                count: c.tickets.len(),
+                tickets: c
+                    .tickets
+                    .iter()
+                    .take(BATCH_SHOWN)
+                    .map(|t| BatchTicket {
+                        id: t.id.to_string(),
+                        subject: t.subject.clone(),
+                        priority: t.priority.as_str(),
+                        team: t.team.as_ref().map(ToString::to_string).unwrap_or_default(),
+                        assignee: t.assignee.as_ref().map(ToString::to_string).unwrap_or_default(),
+                        status: t.status.as_str(),
+                        created: local_time(t.created_at, zone),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    page(&BatchesPage {
+        chrome: Chrome::of(&session, "batches"),
+        flash: query.flash,
+        flash_class: if query.kind.as_deref() == Some("error") { "error" } else { "" },
+        computed: local_time(report.computed_at, zone),
+        threshold: state.clusters.threshold(),
+        can_write: actor.can_write_tickets(),
+        batches,
+    })
+}
+
+#[derive(Deserialize)]
+struct BatchReplyForm {
+    csrf: String,
+    ids: String,
+    body: String,
+    public: Option<String>,
+}
+
+/// One reply to a batch: each ticket gets it as its own comment (the bulk API's `reply`).
+async fn batch_reply(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Form(form): Form<BatchReplyForm>,
+) -> Response {
+    if !same_origin(&headers) || !session.checks(&form.csrf) {
+        return cross_site();
+    }
+    let actor = session.actor();
+    if !actor.can_write_tickets() {
+        return Redirect::to(&flash_path("/batches", "Viewers cannot reply.", true)).into_response();
+    }
+    let public = form.public.as_deref() == Some("true");
+    let reply = match (NewCommentInput { body: form.body, public }).parse() {
+        Ok(reply) => reply,
+        Err(errors) => {
+            return Redirect::to(&flash_path("/batches", &problem_text(ApiError::invalid(errors)), true))
+                .into_response();
+        }
+    };
+    let ids: Result<Vec<TicketId>, _> = form
+        .ids
+        .split(',')
+        .filter(|id| !id.is_empty())
+        .take(BATCH_TICKETS)
+        .map(|id| TicketId::parse(id.to_owned()))
+        .collect();
+    let Ok(ids) = ids else {
+        return Redirect::to(&flash_path("/batches", "The batch names a ticket that does not exist.", true))
+            .into_response();
+    };
+    match crate::bulk::apply(&state, &actor, &ids, None, Some(reply)).await {
+        Ok(report) => {
+            let message = match report.n_failed {
+                0 => format!("Replied to {} tickets.", report.n_changed),
+                failed => format!(
+                    "Replied to {} tickets; {failed} could not be answered (closed, or no longer yours).",
+                    report.n_changed
+                ),
+            };
+            Redirect::to(&flash_path("/batches", &message, report.n_failed > 0)).into_response()
+        }
+        Err(error) => Redirect::to(&flash_path("/batches", &problem_text(error), true)).into_response(),
+    }
 }
 
 // ---- The weekly review --------------------------------------------------------------------

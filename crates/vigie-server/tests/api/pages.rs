@@ -25,6 +25,28 @@ fn form(path: &str, body: &str, cookie: Option<&str>, site: Option<&str>) -> Req
     builder.body(Body::from(body.to_owned())).expect("a request")
 }
 
+/// The form token of a page.
+fn form_token(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form token")
+        .to_owned()
+}
+
+const PASSWORD: &str = "a long enough secret";
+
+/// The user `ana`, an agent of the front office, whose password is [`PASSWORD`].
+async fn agent_ana(app: &TestApp) {
+    let user = UserRecord {
+        name: "ana".into(),
+        password_hash: vigie_server::web::session::hash_password(PASSWORD).expect("hash"),
+        role: Role::Agent,
+        teams: vec![TeamId::parse("front_office").expect("id")],
+    };
+    app.store.create_user(&user, Timestamp::now()).await.expect("user");
+}
+
 fn page(path: &str, cookie: Option<&str>) -> Request<Body> {
     let mut builder = Request::builder().uri(path).header(header::HOST, "vigie.example");
     if let Some(cookie) = cookie {
@@ -34,14 +56,8 @@ fn page(path: &str, cookie: Option<&str>) -> Request<Body> {
 }
 
 async fn signing_in_and_refusing_forged_writes(app: TestApp) {
-    let password = "a long enough secret";
-    let user = UserRecord {
-        name: "ana".into(),
-        password_hash: vigie_server::web::session::hash_password(password).expect("hash"),
-        role: Role::Agent,
-        teams: vec![TeamId::parse("front_office").expect("id")],
-    };
-    app.store.create_user(&user, Timestamp::now()).await.expect("user");
+    let password = PASSWORD;
+    agent_ana(&app).await;
     let id = app.create(&app.lead, json!({})).await.expect(201).body["id"].as_str().expect("id").to_owned();
 
     // Not signed in: to the sign-in page, and back after.
@@ -85,13 +101,7 @@ async fn signing_in_and_refusing_forged_writes(app: TestApp) {
     assert!(reply.text.contains("data-figure=\"backlog_count\""));
     let reply = app.send(page(&format!("/tickets/{id}"), Some(&cookie))).await;
     assert_eq!(reply.status, 200);
-    let csrf = reply
-        .text
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("a form token")
-        .to_owned();
+    let csrf = form_token(&reply.text);
 
     // A session does not open the API: tokens are for machines.
     let request =
@@ -142,4 +152,57 @@ async fn signing_in_and_refusing_forged_writes(app: TestApp) {
     let new_hash = vigie_server::web::session::hash_password("another long secret").expect("hash");
     assert!(app.store.set_password("ana", &new_hash).await.expect("set"));
     assert_eq!(app.send(page("/dashboard", Some(&cookie))).await.status, 303);
+}
+
+on_both_backends!(a_batch_is_answered_from_its_page);
+
+/// The batches page lists the clusters of similar open tickets the user may see, and one reply
+/// there reaches each of them as its own comment; a forged post changes nothing.
+async fn a_batch_is_answered_from_its_page(app: TestApp) {
+    let password = PASSWORD;
+    agent_ana(&app).await;
+    let said = "Mon paiement par carte est refusé sur votre site depuis ce matin, la banque dit que tout va bien.";
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let body = json!({"subject": "Paiement refusé", "body": format!("{said} Commande {n}.")});
+        ids.push(app.create(&app.lead, body).await.expect(201).body["id"].as_str().expect("id").to_owned());
+    }
+    let elsewhere = json!({"team": "back_office", "subject": "Paiement refusé", "body": format!("{said} Commande 9.")});
+    let hidden = app.create(&app.lead, elsewhere).await.expect(201).body["id"].as_str().expect("id").to_owned();
+
+    let body = format!("name=ana&password={}", password.replace(' ', "+"));
+    let reply = app.send(form("/login", &body, None, Some("same-origin"))).await;
+    let set_cookie = reply.headers[header::SET_COOKIE].to_str().expect("text").to_owned();
+    let cookie = set_cookie.split(';').next().expect("name=value").to_owned();
+    let reply = app.send(page("/batches", Some(&cookie))).await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.text.contains("Reply to these 3 tickets"), "{}", reply.text);
+    assert!(reply.text.contains("paiement"), "the batch is named");
+    for id in &ids {
+        assert!(reply.text.contains(&format!("/tickets/{id}\"")), "{id} listed");
+    }
+    assert!(!reply.text.contains(&hidden), "another team's ticket is not shown");
+    let csrf = form_token(&reply.text);
+    let posted_ids = format!("{},{hidden}", ids.join(","));
+    let answer = "Un incident de paiement est en cours de correction.";
+    let fields = format!("csrf={csrf}&ids={posted_ids}&public=true&body={}", answer.replace(' ', "+"));
+    let forged = app.send(form("/batches/reply", &fields, Some(&cookie), Some("cross-site"))).await;
+    assert_eq!(forged.status, 403);
+    let reply = app.send(form("/batches/reply", &fields, Some(&cookie), Some("same-origin"))).await;
+    assert_eq!(reply.status, 303);
+    let location = reply.headers[header::LOCATION].to_str().expect("text").to_owned();
+    assert!(location.contains("Replied+to+3+tickets") && location.contains("kind=error"), "{location}");
+    for id in ids.iter().chain([&hidden]) {
+        let events =
+            app.store.ticket_events(&vigie_core::TicketId::parse(id.clone()).expect("id")).await.expect("events");
+        let replies = events
+            .iter()
+            .filter(|e| matches!(&e.kind, vigie_core::EventKind::CommentAdded { body, .. } if body == answer))
+            .count();
+        assert_eq!(replies, usize::from(id != &hidden), "{id}: the back office's ticket is not the agent's to answer");
+    }
+    // An empty answer is refused, named on the page.
+    let empty = format!("csrf={csrf}&ids={}&public=true&body=", ids.join(","));
+    let reply = app.send(form("/batches/reply", &empty, Some(&cookie), Some("same-origin"))).await;
+    assert!(reply.headers[header::LOCATION].to_str().expect("text").contains("kind=error"));
 }
