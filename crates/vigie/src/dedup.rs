@@ -109,35 +109,19 @@ pub fn run(args: DedupArgs) -> anyhow::Result<()> {
             for i in (0..texts.len()).step_by((texts.len() / 20_000).max(1)) {
                 vocabulary.add(texts.get(i));
             }
-            let mut groups: Vec<serde_json::Value> = groups
+            let mut groups: Vec<GroupOut<'_>> = groups
                 .iter()
                 .map(|members| {
                     let mut tickets: Vec<&str> = members.iter().map(|&m| ids[m as usize].as_str()).collect();
                     tickets.sort_unstable();
                     let texts: Vec<&[u8]> = members.iter().map(|&m| texts.get(m as usize)).collect();
-                    serde_json::json!({
-                        "size": tickets.len(),
-                        "name": vocabulary.name(&texts, 4),
-                        "tickets": tickets,
-                    })
+                    GroupOut { name: vocabulary.name(&texts, 4), size: tickets.len(), tickets }
                 })
                 .collect();
-            groups.sort_by(|x, y| {
-                y["size"]
-                    .as_u64()
-                    .cmp(&x["size"].as_u64())
-                    .then_with(|| x["tickets"][0].as_str().cmp(&y["tickets"][0].as_str()))
-            });
-            let pairs: Vec<serde_json::Value> = named
-                .iter()
-                .map(|(a, b, score)| serde_json::json!({"id_a": a, "id_b": b, "score": (score * 1000.0).round() / 1000.0}))
-                .collect();
-            let document = serde_json::json!({
-                "tickets": texts.len(),
-                "threshold": args.threshold,
-                "pairs": pairs,
-                "groups": groups,
-            });
+            groups.sort_by(|x, y| y.size.cmp(&x.size).then_with(|| x.tickets.first().cmp(&y.tickets.first())));
+            // Written as it is serialised: millions of pairs are never held as JSON values.
+            let document =
+                Document { groups, pairs: PairsOut(&named), threshold: args.threshold, tickets: texts.len() };
             serde_json::to_writer(&mut out, &document)?;
             writeln!(out)?;
         }
@@ -164,5 +148,43 @@ fn csv_field(value: &str) -> std::borrow::Cow<'_, str> {
         format!("\"{}\"", value.replace('"', "\"\"")).into()
     } else {
         value.into()
+    }
+}
+
+// The JSON document, its fields in the order serde_json's maps have always written them
+// (alphabetical), so the output is unchanged byte for byte.
+#[derive(serde::Serialize)]
+struct Document<'a> {
+    groups: Vec<GroupOut<'a>>,
+    pairs: PairsOut<'a>,
+    threshold: f64,
+    tickets: usize,
+}
+
+#[derive(serde::Serialize)]
+struct GroupOut<'a> {
+    name: String,
+    size: usize,
+    tickets: Vec<&'a str>,
+}
+
+#[derive(serde::Serialize)]
+struct PairOut<'a> {
+    id_a: &'a str,
+    id_b: &'a str,
+    score: f64,
+}
+
+/// The pairs, serialised one after the other.
+struct PairsOut<'a>(&'a [(&'a str, &'a str, f64)]);
+
+impl serde::Serialize for PairsOut<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for &(id_a, id_b, score) in self.0 {
+            seq.serialize_element(&PairOut { id_a, id_b, score: (score * 1000.0).round() / 1000.0 })?;
+        }
+        seq.end()
     }
 }
