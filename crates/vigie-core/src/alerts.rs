@@ -277,18 +277,35 @@ pub fn evaluate(rule: &AlertRule, facts: &AlertFacts) -> Option<Firing> {
                 ),
             )
         }
-        AlertKind::ClusterSpike => return cluster_spikes(rule, facts),
+        AlertKind::ClusterSpike => return cluster_spikes(rule, facts, |_| false),
     };
     (value > rule.above).then_some(Firing { value, summary, clusters: Vec::new() })
 }
 
+/// Whether `rule` fires on `facts` during its cooldown: only a `cluster_spike` may, on the
+/// clusters `reported` does not name (another recurring problem spiking meanwhile).
+pub fn evaluate_unreported(
+    rule: &AlertRule,
+    facts: &AlertFacts,
+    reported: impl Fn(&ClusterVolume) -> bool,
+) -> Option<Firing> {
+    match rule.kind {
+        AlertKind::ClusterSpike => cluster_spikes(rule, facts, reported),
+        _ => None,
+    }
+}
+
 /// `cluster_spike`: the clusters whose last 24 hours hold at least `min_tickets` and score
 /// above the threshold, the strongest first.
-fn cluster_spikes(rule: &AlertRule, facts: &AlertFacts) -> Option<Firing> {
+///
+/// `reported` leaves out the clusters already alerted on (a cluster spike's cooldown is per
+/// cluster: see [`evaluate_unreported`]).
+fn cluster_spikes(rule: &AlertRule, facts: &AlertFacts, reported: impl Fn(&ClusterVolume) -> bool) -> Option<Firing> {
     let mut spiking: Vec<(usize, Spike)> = facts
         .clusters
         .iter()
         .enumerate()
+        .filter(|(_, volume)| !reported(volume))
         .filter_map(|(at, volume)| spike(volume).map(|s| (at, s)))
         .filter(|(_, s)| u64::from(s.last_day) >= rule.min_tickets && s.score > rule.above)
         .collect();

@@ -80,6 +80,8 @@ pub fn spike(volume: &ClusterVolume) -> Option<Spike> {
 /// A cluster among those that came back most.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recurring<'a> {
+    /// Its place among the clusters given.
+    pub at: usize,
     pub volume: &'a ClusterVolume,
     /// Tickets over the window.
     pub total: u64,
@@ -92,12 +94,13 @@ pub struct Recurring<'a> {
 pub fn top_recurring<'a>(clusters: impl IntoIterator<Item = &'a ClusterVolume>, most: usize) -> Vec<Recurring<'a>> {
     let mut ranked: Vec<Recurring<'a>> = clusters
         .into_iter()
-        .map(|volume| {
+        .enumerate()
+        .map(|(at, volume)| {
             let mut weekly = [0u64; 4];
             for (day, &n) in volume.daily.iter().take(WINDOW_DAYS).enumerate() {
                 weekly[day / 7] += u64::from(n);
             }
-            Recurring { volume, total: weekly.iter().sum(), weekly }
+            Recurring { at, volume, total: weekly.iter().sum(), weekly }
         })
         .filter(|r| r.total > 0)
         .collect();

@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio::sync::watch;
-use vigie_core::alerts::{AlertFacts, AlertKind, evaluate};
+use vigie_core::alerts::{AlertFacts, AlertKind, evaluate, evaluate_unreported};
 use vigie_core::recurring::ClusterVolume;
 use vigie_store::{AlertDelivery, DeliveryOutcome, NewAlert, StoreError};
 
@@ -109,25 +109,19 @@ pub async fn evaluate_rules(state: &AppState, now: Timestamp) -> Result<usize, S
         let Some(mut firing) = evaluate(rule, &facts) else { continue };
         let last = state.store.last_alert_at(&rule.name).await?;
         let cooldown = SignedDuration::from_mins(rule.cooldown_minutes);
-        let mut facts = std::borrow::Cow::Borrowed(&facts);
         if last.is_some_and(|last| last.checked_add(cooldown).is_ok_and(|quiet_until| now < quiet_until)) {
-            if rule.kind != AlertKind::ClusterSpike {
-                continue;
-            }
-            // A cluster spike is quiet per cluster: those reported within the cooldown are left
-            // out, and another cluster spiking meanwhile still fires.
+            // Quiet, but for a cluster spike only for the clusters reported within the cooldown.
             let since = now.checked_sub(cooldown).unwrap_or(now);
-            let (ids, recent) = reported_clusters(&state.store.alert_payloads_since(&rule.name, since).await?);
+            let payloads = match rule.kind {
+                AlertKind::ClusterSpike => state.store.alert_payloads_since(&rule.name, since).await?,
+                _ => Vec::new(),
+            };
+            let (ids, recent) = reported_clusters(&payloads);
             // Reported: by its identity, or by a ticket of its spike (its identity may have
             // moved since: its oldest ticket left the window, or two clusters joined).
-            let reported = |c: &&ClusterVolume| ids.contains(&c.id) || c.recent.iter().any(|id| recent.contains(id));
-            let unreported = AlertFacts {
-                clusters: facts.clusters.iter().filter(|c| !reported(c)).cloned().collect(),
-                ..facts.as_ref().clone()
-            };
-            let Some(fresh) = evaluate(rule, &unreported) else { continue };
+            let reported = |c: &ClusterVolume| ids.contains(&c.id) || c.recent.iter().any(|id| recent.contains(id));
+            let Some(fresh) = evaluate_unreported(rule, &facts, reported) else { continue };
             firing = fresh;
-            facts = std::borrow::Cow::Owned(unreported);
         }
         let clusters: Vec<Value> = firing
             .clusters

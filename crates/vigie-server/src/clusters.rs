@@ -17,7 +17,8 @@
 //! costs most), so the background loop waits ten times the last computation, and at least a
 //! minute, between two.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -61,12 +62,10 @@ pub struct Member {
 /// Similar tickets linked by chains of similar pairs.
 #[derive(Debug, Clone)]
 pub struct Cluster {
-    /// Its first ticket (the oldest), its identity from one report to the next while it stays.
-    pub id: String,
-    pub name: String,
     /// Oldest first (the tickets created before the window, by id, then by creation).
     pub members: Vec<Member>,
-    /// Its daily arrivals over the window.
+    /// Its identity (its first ticket, the oldest: the same from one report to the next while
+    /// it stays), its name and its daily arrivals over the window.
     pub volume: ClusterVolume,
 }
 
@@ -160,7 +159,8 @@ impl ClusterBoard {
             .await?;
         let threshold = self.threshold;
         let report = tokio::task::spawn_blocking(move || {
-            let held: HashMap<Arc<str>, crate::similar::OpenText> =
+            // By id: a ticket listed twice by the snapshot is one.
+            let mut held: HashMap<Arc<str>, crate::similar::OpenText> =
                 open.into_iter().map(|held| (held.id.clone(), held)).collect();
             // The window's texts, normalised on every core (an open ticket's is the index's).
             let mut items: Vec<Item> = crate::similar::on_every_core(&window, |t| Item {
@@ -174,8 +174,11 @@ impl ClusterBoard {
                 },
             });
             drop(window);
-            let in_window: HashSet<Arc<str>> = items.iter().map(|item| item.id.clone()).collect();
-            items.extend(held.into_values().filter(|held| !in_window.contains(&held.id)).map(|held| Item {
+            // The open tickets created before the window: those the window did not list.
+            for item in &items {
+                held.remove(&item.id);
+            }
+            items.extend(held.into_values().map(|held| Item {
                 id: held.id,
                 team: held.team,
                 open: true,
@@ -243,7 +246,7 @@ fn cluster(items: Vec<Item>, threshold: f64, now: Timestamp, threads: usize) -> 
                 .collect();
             let all: Vec<&Member> = members.iter().collect();
             let volume = volume_of(&all, &vocabulary, now, known_days);
-            Cluster { id: volume.id.clone(), name: volume.name.clone(), members, volume }
+            Cluster { members, volume }
         })
         .collect();
     ClusterReport { computed_at: now, known_days, vocabulary, took: Duration::ZERO, tickets: items.len(), clusters }
@@ -279,15 +282,19 @@ impl ClusterReport {
     /// What `reader` may see of `cluster`: its members of the teams the reader sees, and the
     /// identity, name and volumes of those alone (a name never made of words the reader may
     /// not read); `None` when it sees none.
-    pub fn view<'a>(&'a self, cluster: &'a Cluster, reader: &Actor) -> Option<(ClusterVolume, Vec<&'a Member>)> {
+    pub fn view<'a>(
+        &'a self,
+        cluster: &'a Cluster,
+        reader: &Actor,
+    ) -> Option<(Cow<'a, ClusterVolume>, Vec<&'a Member>)> {
         let seen: Vec<&Member> = cluster.members.iter().filter(|m| reader.can_see_team(m.team.as_ref())).collect();
         if seen.is_empty() {
             return None;
         }
         if seen.len() == cluster.members.len() {
-            return Some((cluster.volume.clone(), seen));
+            return Some((Cow::Borrowed(&cluster.volume), seen));
         }
-        Some((volume_of(&seen, &self.vocabulary, self.computed_at, self.known_days), seen))
+        Some((Cow::Owned(volume_of(&seen, &self.vocabulary, self.computed_at, self.known_days)), seen))
     }
 }
 
@@ -394,55 +401,50 @@ pub async fn list_clusters(
     Ok(Json(clusters_json(&state, &actor, query).await?))
 }
 
-/// A cluster as a reader sees it: its view, and its open tickets listed.
-struct Shown<'a> {
-    volume: ClusterVolume,
-    size: usize,
-    open: Vec<&'a Member>,
-}
-
-/// The clusters `actor` sees with at least `query.min_open` open tickets, the largest first:
-/// open by the report, of the teams asked for, and still held by the live state.
-fn choose<'a>(state: &AppState, report: &'a ClusterReport, actor: &Actor, query: &ClusterQuery) -> Vec<Shown<'a>> {
-    let team_asked = |m: &Member| query.team.as_ref().is_none_or(|team| m.team.as_ref() == Some(team));
-    let mut views: Vec<(ClusterVolume, usize, Vec<&Member>)> = report
-        .clusters
-        .iter()
-        .filter_map(|cluster| report.view(cluster, actor))
-        .map(|(volume, seen)| {
-            let size = seen.len();
-            (volume, size, seen.into_iter().filter(|m| m.open && team_asked(m)).collect::<Vec<_>>())
-        })
-        .filter(|(_, _, open)| open.len() >= query.min_open)
-        .collect();
-    // Which of those are still open, one batch of the live state at a time.
-    let ids: Vec<&str> = views.iter().flat_map(|(_, _, open)| open.iter().map(|m| &*m.id)).collect();
-    let mut held = state.live.holds_each(&ids).into_iter();
-    for (_, _, open) in &mut views {
-        open.retain(|_| held.next().unwrap_or(false));
-    }
-    let mut shown: Vec<Shown<'_>> = views
-        .into_iter()
-        .filter(|(_, _, open)| open.len() >= query.min_open)
-        .map(|(volume, size, open)| Shown { volume, size, open })
-        .collect();
-    shown.sort_by(|a, b| {
-        b.open
-            .len()
-            .cmp(&a.open.len())
-            .then(b.volume.daily[0].cmp(&a.volume.daily[0]))
-            .then_with(|| a.volume.id.cmp(&b.volume.id))
-    });
-    shown.truncate(query.limit);
-    shown
-}
-
 /// A cluster listed: its view, the members the reader sees, its open tickets and those listed.
 struct Listed {
     volume: ClusterVolume,
     size: usize,
     open: usize,
     tickets: Vec<Arc<str>>,
+}
+
+/// The clusters `actor` sees with at least `query.min_open` open tickets, the most open first
+/// (ties in the report's order): open by the report, of the teams asked for, and still held by
+/// the live state. Only the clusters listed are viewed (named, counted) for the reader.
+fn choose(state: &AppState, report: &ClusterReport, actor: &Actor, query: &ClusterQuery) -> Vec<Listed> {
+    let listed = |m: &Member| {
+        m.open
+            && actor.can_see_team(m.team.as_ref())
+            && query.team.as_ref().is_none_or(|team| m.team.as_ref() == Some(team))
+    };
+    let mut open: Vec<(&Cluster, Vec<&Member>)> = report
+        .clusters
+        .iter()
+        .map(|cluster| (cluster, cluster.members.iter().filter(|m| listed(m)).collect::<Vec<_>>()))
+        .filter(|(_, open)| open.len() >= query.min_open)
+        .collect();
+    // Which of those are still open, one batch of the live state at a time.
+    let ids: Vec<&str> = open.iter().flat_map(|(_, members)| members.iter().map(|m| &*m.id)).collect();
+    let mut held = state.live.holds_each(&ids).into_iter();
+    for (_, members) in &mut open {
+        members.retain(|_| held.next().unwrap_or(false));
+    }
+    open.retain(|(_, members)| members.len() >= query.min_open);
+    // Stable: ties keep the report's order.
+    open.sort_by_key(|(_, members)| std::cmp::Reverse(members.len()));
+    open.truncate(query.limit);
+    open.into_iter()
+        .filter_map(|(cluster, members)| {
+            let (volume, seen) = report.view(cluster, actor)?;
+            Some(Listed {
+                volume: volume.into_owned(),
+                size: seen.len(),
+                open: members.len(),
+                tickets: members.iter().take(query.tickets).map(|m| m.id.clone()).collect(),
+            })
+        })
+        .collect()
 }
 
 /// A cluster as a reader sees it now: its view, and its open tickets read from the store.
@@ -466,15 +468,7 @@ pub async fn list(
     // Up to every open ticket of a million looked at: off the async threads.
     let (chosen_state, chosen_actor) = (state.clone(), actor.clone());
     let (report, chosen) = tokio::task::spawn_blocking(move || {
-        let chosen: Vec<Listed> = choose(&chosen_state, &report, &chosen_actor, &query)
-            .into_iter()
-            .map(|shown| Listed {
-                open: shown.open.len(),
-                size: shown.size,
-                tickets: shown.open.iter().take(query.tickets).map(|m| m.id.clone()).collect(),
-                volume: shown.volume,
-            })
-            .collect();
+        let chosen = choose(&chosen_state, &report, &chosen_actor, &query);
         (report, chosen)
     })
     .await
@@ -568,12 +562,12 @@ mod tests {
         assert_eq!(report.tickets, 7);
         assert_eq!(report.clusters.len(), 1, "{:?}", report.clusters);
         let c = &report.clusters[0];
-        assert_eq!(c.id, "T-2");
+        assert_eq!(c.volume.id, "T-2");
         assert_eq!(c.members.len(), 5);
         assert_eq!(c.volume.daily.iter().sum::<u32>(), 5);
         assert_eq!((c.volume.daily[0], c.volume.daily[3], c.volume.daily[20]), (3, 1, 1));
         assert_eq!(c.volume.known_days, 27, "the first ticket read was 27 days ago");
         assert_eq!(c.volume.samples[0], "T-6", "the latest first");
-        assert!(c.name.contains("paiement") && c.name.contains("carte"), "{}", c.name);
+        assert!(c.volume.name.contains("paiement") && c.volume.name.contains("carte"), "{}", c.volume.name);
     }
 }

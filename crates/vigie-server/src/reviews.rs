@@ -355,25 +355,24 @@ impl Weekly {
         let days = crate::history::daily_points(state, this_from, now).await?;
         let clusters = state.clusters.latest_or_compute(state).await?;
         // What the reader sees of each cluster, with its open tickets.
-        let views: Vec<(vigie_core::recurring::ClusterVolume, usize)> = clusters
+        let views: Vec<_> = clusters
             .clusters
             .iter()
             .filter_map(|cluster| clusters.view(cluster, reader))
             .map(|(volume, seen)| (volume, seen.iter().filter(|m| m.open).count()))
             .collect();
-        let open_of: std::collections::HashMap<&str, usize> =
-            views.iter().map(|(volume, open)| (volume.id.as_str(), *open)).collect();
-        let recurring = vigie_core::recurring::top_recurring(views.iter().map(|(volume, _)| volume), RECURRING_LISTED)
-            .into_iter()
-            .map(|r| RecurringCluster {
-                id: r.volume.id.clone(),
-                name: r.volume.name.clone(),
-                total: r.total,
-                weekly: r.weekly,
-                open: open_of.get(r.volume.id.as_str()).copied().unwrap_or(0),
-                samples: r.volume.samples.clone(),
-            })
-            .collect();
+        let recurring =
+            vigie_core::recurring::top_recurring(views.iter().map(|(volume, _)| volume.as_ref()), RECURRING_LISTED)
+                .into_iter()
+                .map(|r| RecurringCluster {
+                    id: r.volume.id.clone(),
+                    name: r.volume.name.clone(),
+                    total: r.total,
+                    weekly: r.weekly,
+                    open: views[r.at].1,
+                    samples: r.volume.samples.clone(),
+                })
+                .collect();
         Ok(Weekly { at: now, zone: state.operations.day_zone.clone(), this_week, last_week, rises, days, recurring })
     }
 

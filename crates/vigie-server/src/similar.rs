@@ -189,22 +189,19 @@ impl SimilarTickets {
 
     /// Every open ticket held, with its normalised text (shared, not copied) and team: read a
     /// page of slots at a time, the lock released between pages so a commit never waits
-    /// long. A ticket that moved meanwhile may be seen twice (the first copy is kept) or missed
-    /// until the next snapshot.
+    /// long. A ticket that moved meanwhile may be listed twice (the caller keys them by id) or
+    /// missed until the next snapshot.
     pub fn snapshot(&self) -> Vec<OpenText> {
         const PAGE: usize = 20_000;
         let mut all = Vec::with_capacity(self.len());
-        let mut seen = std::collections::HashSet::new();
         let mut from = Some(0);
         while let Some(start) = from {
             let held = self.read();
             let (page, next) = held.index.texts_page(start, PAGE);
-            for (id, text) in page {
-                if seen.insert(id.clone()) {
-                    let team = held.teams.get(&id).cloned().flatten();
-                    all.push(OpenText { id, text, team });
-                }
-            }
+            all.extend(page.into_iter().map(|(id, text)| {
+                let team = held.teams.get(&id).cloned().flatten();
+                OpenText { id, text, team }
+            }));
             from = next;
         }
         all
