@@ -123,6 +123,7 @@ impl HistoryTicket {
             status_history: vec![vigie_core::StatusSince { status: Status::New, since: self.created_at }],
             sla_targets: None,
             sla_marks: Default::default(),
+            rules_applied: Vec::new(),
         };
         let mut history = Recorder { id: &self.id, events: Vec::new(), status: Status::New };
         history.push(self.created_at, IMPORT_ACTOR, EventKind::TicketCreated(Box::new(created)));

@@ -117,6 +117,7 @@ pub fn create(
         language: new_ticket.language,
         status_history: vec![StatusSince { status: Status::New, since: now }],
         sla_marks: Default::default(),
+        rules_applied: Vec::new(),
     };
     let event = |kind| Event { seq: 0, ticket_id: id.clone(), version: 1, at: now, actor: actor.name.clone(), kind };
     let mut events = vec![event(EventKind::TicketCreated(Box::new(ticket.clone())))];
@@ -137,7 +138,18 @@ pub fn patch(
     rules: &Rules,
 ) -> Result<Decision, CommandError> {
     check_access(current, &expected, actor)?;
+    let kinds = patch_kinds(current, patch, actor, directory, rules)?;
+    record(current, kinds, actor, now, rules)
+}
 
+/// The events of a checked patch on `current` (access and version already checked).
+pub(crate) fn patch_kinds(
+    current: &Ticket,
+    patch: &TicketPatch,
+    actor: &Actor,
+    directory: &impl DirectoryLookup,
+    rules: &Rules,
+) -> Result<Vec<EventKind>, CommandError> {
     let mut errors = Vec::new();
     let mut changes = Vec::new();
     if let Some(to) = &patch.priority
@@ -224,7 +236,7 @@ pub fn patch(
         let status = patch.status.unwrap_or(current.status);
         kinds.extend(retarget(current, category, priority, status, rules));
     }
-    record(current, kinds, actor, now, rules)
+    Ok(kinds)
 }
 
 /// Adds a comment to `current`. A public comment by someone who answers customers is the first
@@ -350,7 +362,7 @@ fn retarget(ticket: &Ticket, category: &str, priority: Priority, status: Status,
     (targets != ticket.sla_targets).then(|| EventKind::SlaApplied { from: ticket.sla_targets.clone(), to: targets })
 }
 
-fn check_access(current: &Ticket, expected: &ExpectedVersion, actor: &Actor) -> Result<(), CommandError> {
+pub(crate) fn check_access(current: &Ticket, expected: &ExpectedVersion, actor: &Actor) -> Result<(), CommandError> {
     if !actor.can_see(current) {
         return Err(CommandError::NotFound);
     }
@@ -364,6 +376,20 @@ fn check_access(current: &Ticket, expected: &ExpectedVersion, actor: &Actor) -> 
         return Err(CommandError::Closed);
     }
     Ok(())
+}
+
+/// [`record`] for the automation: the rule's changes, recorded as its own.
+pub(crate) fn record_as(
+    current: &Ticket,
+    kinds: Vec<EventKind>,
+    actor: &Actor,
+    now: Timestamp,
+    rules: &Rules,
+) -> Result<Decision, CommandError> {
+    if current.status == Status::Closed {
+        return Err(CommandError::Closed);
+    }
+    record(current, kinds, actor, now, rules)
 }
 
 /// Turns event kinds into events and applies them, then adds the SLA warnings and breaches

@@ -62,6 +62,8 @@ pub struct Customer {
     pub id: CustomerId,
     pub name: String,
     pub tier: CustomerTier,
+    /// Where the customer's messages go (the rules' notices); none: they cannot be sent.
+    pub email: Option<String>,
 }
 
 /// A team as submitted: strings, parsed by [`TeamInput::parse`].
@@ -121,6 +123,7 @@ pub struct CustomerInput {
     pub id: String,
     pub name: String,
     pub tier: Option<String>,
+    pub email: Option<String>,
 }
 
 impl CustomerInput {
@@ -135,10 +138,28 @@ impl CustomerInput {
                 None
             }),
         };
+        let email = self.email.map(|email| email.trim().to_owned());
+        if let Some(email) = &email
+            && !looks_like_email(email)
+        {
+            errors.push(FieldError::new("email", format!("`{email}` is not an e-mail address")));
+        }
         ValidationErrors::finish(errors)?;
         match (id, name, tier) {
-            (Some(id), Some(name), Some(tier)) => Ok(Customer { id, name, tier }),
+            (Some(id), Some(name), Some(tier)) => Ok(Customer { id, name, tier, email }),
             _ => Err(ValidationErrors::internal()),
         }
     }
+}
+
+/// `local@domain.tld`, one line, no spaces: what is worth handing to a mail server (which has
+/// the last word).
+fn looks_like_email(text: &str) -> bool {
+    let Some((local, domain)) = text.rsplit_once('@') else { return false };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && text.len() <= 254
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
 }

@@ -5,6 +5,7 @@
 
 use jiff::Timestamp;
 
+pub use crate::automation::Audience;
 use crate::ids::{AgentId, TeamId, TicketId};
 use crate::sla::{SlaTarget, SlaTargets, StatusSince};
 use crate::ticket::{CustomerTier, Priority, Status, Ticket};
@@ -49,6 +50,12 @@ pub enum EventKind {
     MergedInto { into: TicketId },
     /// Ticket `from` was merged into this one (its history stays on it).
     MergedFrom { from: TicketId },
+    /// A time rule fired on the ticket (once per status: the record is what keeps it from
+    /// firing again until the ticket changes status).
+    RuleApplied { rule: String },
+    /// A message to send, rendered from a template: written to the outbox in the same
+    /// transaction, delivered after the commit. Nothing changes on the ticket.
+    MessageQueued { audience: Audience, template: String, subject: String, body: String },
 }
 
 /// A ticket found similar to another, with the similarity of their normalised texts.
@@ -84,6 +91,8 @@ impl EventKind {
             EventKind::DuplicatesSuggested { .. } => "duplicates_suggested",
             EventKind::MergedInto { .. } => "merged_into",
             EventKind::MergedFrom { .. } => "merged_from",
+            EventKind::RuleApplied { .. } => "rule_applied",
+            EventKind::MessageQueued { .. } => "message_queued",
         }
     }
 
@@ -220,6 +229,7 @@ pub fn apply(ticket: Option<Ticket>, event: &Event) -> Result<Ticket, ApplyError
         EventKind::StatusChanged { to, .. } => {
             ticket.status = *to;
             ticket.status_history.push(StatusSince { status: *to, since: event.at });
+            ticket.rules_applied.clear();
             if to.is_open() {
                 ticket.resolved_at = None;
             } else if ticket.resolved_at.is_none() {
@@ -242,7 +252,15 @@ pub fn apply(ticket: Option<Ticket>, event: &Event) -> Result<Ticket, ApplyError
         }
         EventKind::SlaAtRisk { target, .. } => ticket.sla_marks.of_mut(*target).at_risk = true,
         EventKind::SlaBreached { target, .. } => ticket.sla_marks.of_mut(*target).breached = true,
-        EventKind::DuplicatesSuggested { .. } | EventKind::MergedInto { .. } | EventKind::MergedFrom { .. } => {}
+        EventKind::RuleApplied { rule } => {
+            if !ticket.rules_applied.contains(rule) {
+                ticket.rules_applied.push(rule.clone());
+            }
+        }
+        EventKind::DuplicatesSuggested { .. }
+        | EventKind::MergedInto { .. }
+        | EventKind::MergedFrom { .. }
+        | EventKind::MessageQueued { .. } => {}
     }
     ticket.version = event.version;
     if !event.kind.is_sla_bookkeeping() {

@@ -12,6 +12,7 @@
 
 pub mod actor;
 pub mod alerts;
+pub mod automation;
 pub mod backlog_history;
 pub mod calendar;
 pub mod command;

@@ -31,12 +31,19 @@ pub struct Rules {
     pub sla: SlaSettings,
     pub queue: QueueSettings,
     pub handle_times: HandleTimes,
+    /// Triggers, time rules and the templates they send.
+    pub automations: crate::automation::Automations,
 }
 
 impl Rules {
     /// No calendars but 24x7, no SLA policies, the default weights, no handle times.
     pub fn empty() -> Self {
-        Rules { sla: SlaSettings::none(), queue: QueueSettings::DEFAULT, handle_times: HandleTimes::default() }
+        Rules {
+            sla: SlaSettings::none(),
+            queue: QueueSettings::DEFAULT,
+            handle_times: HandleTimes::default(),
+            automations: Default::default(),
+        }
     }
 }
 
@@ -65,6 +72,9 @@ pub struct RulesInput {
     pub queue: QueueInput,
     /// Category (or `*`) and minutes.
     pub handle_time: Vec<(String, f64)>,
+    pub automations: Vec<crate::automation::AutomationRuleInput>,
+    pub templates: Vec<crate::automation::TemplateInput>,
+    pub macros: Vec<crate::automation::MacroInput>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -288,11 +298,28 @@ impl RulesInput {
             by_category.insert(category, minutes);
         }
 
+        let replies = self.macros.iter().filter_map(|m| Some((m.name.clone(), m.reply.clone()?))).collect();
+        let (templates, problems) = crate::automation::Templates::parse(self.templates, replies);
+        errors.extend(problems);
+        let always_open = Arc::new(calendar::Calendar::always_open());
+        let find_calendar = |name: &str| {
+            if name == calendar::ALWAYS_OPEN {
+                return Some(always_open.clone());
+            }
+            calendars.iter().find(|c| c.name() == name).cloned()
+        };
+        let known = crate::automation::Known { calendar: &find_calendar, templates: &templates };
+        let (automation_rules, problems) = crate::automation::parse_rules(self.automations, &known);
+        errors.extend(problems);
+        let (macros, problems) = crate::automation::parse_macros(self.macros, &known);
+        errors.extend(problems);
+
         ValidationErrors::finish(errors)?;
         Ok(Rules {
             sla: SlaSettings::new(calendars, policies, pause_statuses, at_risk.unwrap_or(sla::DEFAULT_AT_RISK_MINUTES)),
             queue,
             handle_times: HandleTimes { by_category },
+            automations: crate::automation::Automations { rules: automation_rules, templates, macros },
         })
     }
 }

@@ -144,6 +144,9 @@ pub struct Ticket {
     pub sla_targets: Option<SlaTargets>,
     /// The SLA warnings and breaches recorded for its current targets.
     pub sla_marks: SlaMarks,
+    /// The time rules that fired since the ticket last changed status (each fires once per
+    /// status: see [`crate::automation`]).
+    pub rules_applied: Vec<String>,
 }
 
 impl Ticket {

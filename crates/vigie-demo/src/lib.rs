@@ -76,6 +76,9 @@ pub fn generate(config: &DemoConfig) -> DemoData {
             id: customer_id(customer_idx),
             name: profile.name.clone(),
             tier: profile.tier,
+            // The reserved example domain: the demo's notices are addressed, never delivered
+            // anywhere real.
+            email: Some(format!("{}@example.com", customer_id(customer_idx))),
         })
         .collect::<Vec<_>>();
 
@@ -990,6 +993,7 @@ impl<'a> TicketWriter<'a> {
             status_history: vec![vigie_core::StatusSince { status: Status::New, since: created_at }],
             sla_targets: None,
             sla_marks: vigie_core::SlaMarks::default(),
+            rules_applied: Vec::new(),
         };
         let draft = Draft {
             created,
@@ -4474,7 +4478,9 @@ mod tests {
                 | EventKind::SlaBreached { .. }
                 | EventKind::DuplicatesSuggested { .. }
                 | EventKind::MergedInto { .. }
-                | EventKind::MergedFrom { .. } => event.kind.name().to_owned(),
+                | EventKind::MergedFrom { .. }
+                | EventKind::RuleApplied { .. }
+                | EventKind::MessageQueued { .. } => event.kind.name().to_owned(),
                 EventKind::FieldsChanged(changes) => {
                     let changes: Vec<String> = changes
                         .iter()

@@ -54,13 +54,13 @@ pub struct RecomputeReport {
     pub n_failed: usize,
 }
 
-fn admin_only(actor: &Actor) -> Result<(), ApiError> {
+pub(crate) fn admin_only(actor: &Actor) -> Result<(), ApiError> {
     if actor.can_manage_directory() { Ok(()) } else { Err(ApiError::Forbidden("only admins change the rules".into())) }
 }
 
 /// The revision a change is made from: the one `If-Match` names (412 if it is no longer the
 /// one in force), else the one in force.
-fn base_revision(state: &AppState, headers: &HeaderMap) -> Result<(Arc<RulesDocument>, i64), ApiError> {
+pub(crate) fn base_revision(state: &AppState, headers: &HeaderMap) -> Result<(Arc<RulesDocument>, i64), ApiError> {
     let (document, revision) = state.rules.snapshot();
     if !if_match_optional(headers)?.matches(revision) {
         return Err(ApiError::StaleVersion { current: revision });
@@ -69,8 +69,25 @@ fn base_revision(state: &AppState, headers: &HeaderMap) -> Result<(Arc<RulesDocu
 }
 
 /// Checks, saves and puts in force a new version of the rules, made from revision `base`.
-async fn change(state: &AppState, actor: &Actor, base: i64, document: RulesDocument) -> Result<Response, ApiError> {
+pub(crate) async fn change(
+    state: &AppState,
+    actor: &Actor,
+    base: i64,
+    document: RulesDocument,
+) -> Result<Response, ApiError> {
     let now = state.now();
+    // The teams the rules name must exist (the directory is the store's, not the document's).
+    if let Ok(rules) = document.to_rules() {
+        let teams = state.store.teams().await?;
+        let unknown: Vec<vigie_core::FieldError> = rules
+            .automations
+            .named_teams()
+            .into_iter()
+            .filter(|(_, team)| !teams.iter().any(|t| &t.id == team))
+            .map(|(field, team)| vigie_core::FieldError::new(field, format!("`{team}` is not a team")))
+            .collect();
+        vigie_core::ValidationErrors::finish(unknown).map_err(ApiError::invalid)?;
+    }
     // A calendar still counted on cannot go: tickets would silently fall back to 24x7 and
     // record breaches that never happened.
     let (current, _) = state.rules.snapshot();

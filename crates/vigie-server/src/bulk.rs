@@ -37,6 +37,9 @@ pub struct BulkChange {
     /// `POST /api/v1/tickets/{id}/comments`: each ticket gets it as its own comment, before
     /// the changes.
     pub reply: Option<CreateComment>,
+    /// A macro applied to each (before the reply and the changes), rendered for each ticket.
+    #[serde(rename = "macro")]
+    pub macro_name: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -90,8 +93,16 @@ pub async fn bulk_change(
                 .map_err(|errors| ApiError::invalid(errors.prefixed("reply")))
         })
         .transpose()?;
-    if patch.is_none() && reply.is_none() {
-        return Err(ApiError::invalid(vigie_core::ValidationErrors::one("changes", "give `changes`, `reply` or both")));
+    if patch.is_none() && reply.is_none() && request.macro_name.is_none() {
+        return Err(ApiError::invalid(vigie_core::ValidationErrors::one(
+            "changes",
+            "give `changes`, `reply`, `macro`, or several",
+        )));
+    }
+    if let Some(name) = &request.macro_name
+        && state.rules.rules().automations.macro_named(name).is_none()
+    {
+        return Err(ApiError::invalid(vigie_core::ValidationErrors::one("macro", format!("`{name}` is not a macro"))));
     }
     let ids = match (request.ids, request.filter) {
         (Some(ids), None) => parse_ids(ids)?,
@@ -103,47 +114,64 @@ pub async fn bulk_change(
             )));
         }
     };
-    Ok(Json(apply(&state, &actor, &ids, patch, reply).await?))
+    let steps = Steps { macro_name: request.macro_name, reply, patch };
+    Ok(Json(apply(&state, &actor, &ids, steps).await?))
 }
 
-/// The reply (first) and the changes applied to each of `ids`, each ticket its own commands
+/// What a bulk change does to each ticket, in this order.
+#[derive(Debug, Clone, Default)]
+pub struct Steps {
+    pub macro_name: Option<String>,
+    pub reply: Option<vigie_core::NewComment>,
+    pub patch: Option<vigie_core::TicketPatch>,
+}
+
+/// The macro, the reply and the changes applied to each of `ids`, each ticket its own commands
 /// and events, concurrently; one result per ticket, in the order of `ids`. The bulk API and
 /// the batches page.
 pub async fn apply(
     state: &AppState,
     actor: &vigie_core::Actor,
     ids: &[TicketId],
-    patch: Option<vigie_core::TicketPatch>,
-    reply: Option<vigie_core::NewComment>,
+    steps: Steps,
 ) -> Result<BulkReport, ApiError> {
     let now = state.now();
     let mut submissions = tokio::task::JoinSet::new();
     for (idx, ticket_id) in ids.iter().enumerate() {
         let state = state.clone();
         let actor = actor.clone();
-        let (ticket_id, patch, reply) = (ticket_id.clone(), patch.clone(), reply.clone());
+        let (ticket_id, steps) = (ticket_id.clone(), steps.clone());
         submissions.spawn(async move {
-            // The reply first, then the changes: each its own command and events; a refused
-            // reply leaves the ticket unchanged.
-            let mut outcome: Option<Result<vigie_store::Committed, SubmitError>> = None;
-            if let Some(comment) = reply {
-                let command = TicketCommand::Comment { ticket_id: ticket_id.clone(), comment };
-                outcome = Some(state.submit_at(command, actor.clone(), now).await);
+            // Each step its own command and events; a refused step leaves the rest undone.
+            let mut commands = Vec::new();
+            if let Some(name) = steps.macro_name {
+                commands.push(TicketCommand::ApplyMacro {
+                    ticket_id: ticket_id.clone(),
+                    expected: ExpectedVersion::Any,
+                    name,
+                });
             }
-            if let Some(patch) = patch
-                && outcome.as_ref().is_none_or(Result::is_ok)
-            {
-                let command = TicketCommand::Patch { ticket_id, expected: ExpectedVersion::Any, patch };
-                let patched = state.submit_at(command, actor, now).await;
-                outcome = Some(match (outcome, patched) {
-                    (Some(Ok(replied)), Ok(mut committed)) => {
-                        let mut events = replied.events;
+            if let Some(comment) = steps.reply {
+                commands.push(TicketCommand::Comment { ticket_id: ticket_id.clone(), comment });
+            }
+            if let Some(patch) = steps.patch {
+                commands.push(TicketCommand::Patch { ticket_id, expected: ExpectedVersion::Any, patch });
+            }
+            let mut outcome: Option<Result<vigie_store::Committed, SubmitError>> = None;
+            for command in commands {
+                let result = state.submit_at(command, actor.clone(), now).await;
+                outcome = Some(match (outcome, result) {
+                    (Some(Ok(before)), Ok(mut committed)) => {
+                        let mut events = before.events;
                         events.append(&mut committed.events);
                         committed.events = events;
                         Ok(committed)
                     }
-                    (_, patched) => patched,
+                    (_, result) => result,
                 });
+                if matches!(outcome, Some(Err(_))) {
+                    break;
+                }
             }
             (idx, outcome.unwrap_or_else(|| Err(SubmitError::Rejected(vigie_core::CommandError::NotFound))))
         });

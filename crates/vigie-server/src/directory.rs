@@ -51,6 +51,9 @@ pub struct CustomerBody {
     /// `standard` (default), `premium` or `strategic`.
     #[serde(default)]
     pub tier: Option<String>,
+    /// Where the rules' messages to this customer go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -89,6 +92,7 @@ impl From<Customer> for CustomerBody {
             id: customer.id.into_string(),
             name: customer.name,
             tier: Some(customer.tier.as_str().to_owned()),
+            email: customer.email,
         }
     }
 }
@@ -183,8 +187,9 @@ pub async fn create_customer(
 ) -> Result<(StatusCode, Json<CustomerBody>), ApiError> {
     require_admin(&actor)?;
     let request = body.value;
-    let customer =
-        CustomerInput { id: request.id, name: request.name, tier: request.tier }.parse().map_err(ApiError::invalid)?;
+    let customer = CustomerInput { id: request.id, name: request.name, tier: request.tier, email: request.email }
+        .parse()
+        .map_err(ApiError::invalid)?;
     state.store.create_customer(&customer, state.now()).await?;
     Ok((StatusCode::CREATED, Json(customer.into())))
 }

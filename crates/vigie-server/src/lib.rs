@@ -14,6 +14,7 @@
 pub mod admin;
 pub mod alerts;
 pub mod auth;
+pub mod automation;
 pub mod backlog;
 pub mod bulk;
 pub mod clusters;
@@ -22,6 +23,7 @@ pub mod error;
 pub mod extract;
 pub mod history;
 pub mod live;
+pub mod macros;
 pub mod metrics;
 pub mod queue;
 pub mod reviews;
@@ -226,6 +228,14 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reviews::get_weekly))
         .routes(routes!(stream::api_stream))
         .routes(routes!(alerts::list_alerts))
+        .routes(routes!(automation::list_outbox))
+        .routes(routes!(automation::list_automations))
+        .routes(routes!(automation::put_automation, automation::delete_automation))
+        .routes(routes!(automation::dry_run_in_force))
+        .routes(routes!(automation::dry_run_draft))
+        .routes(routes!(automation::put_template))
+        .routes(routes!(macros::list_macros))
+        .routes(routes!(macros::apply_macro))
         .routes(routes!(admin::get_rules, admin::put_rules))
         .routes(routes!(admin::list_calendars))
         .routes(routes!(admin::put_calendar, admin::delete_calendar))
@@ -323,6 +333,7 @@ pub async fn serve(
     let scheduler = tokio::spawn(scheduler::run(state.clone(), stopped.clone()));
     let snapshots = tokio::spawn(history::run(state.clone(), stopped.clone()));
     let alerting = tokio::spawn(alerts::run(state.clone(), stopped.clone()));
+    let automating = tokio::spawn(automation::run(state.clone(), stopped.clone()));
     let clustering = tokio::spawn(clusters::run(state.clone(), stopped.clone()));
     // Several instances may share a PostgreSQL database: follow the others' commits.
     let tail = state.store.is_shared().then(|| tokio::spawn(tail::run(state.clone(), stopped)));
@@ -337,6 +348,7 @@ pub async fn serve(
     let _ = scheduler.await;
     let _ = snapshots.await;
     let _ = alerting.await;
+    let _ = automating.await;
     let _ = clustering.await;
     if let Some(tail) = tail {
         let _ = tail.await;

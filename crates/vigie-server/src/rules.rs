@@ -21,6 +21,7 @@ use std::sync::{Arc, RwLock};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use vigie_core::automation::{ActionInput, AutomationRuleInput, ConditionInput, MacroInput, TemplateInput};
 use vigie_core::calendar::{CalendarInput, HolidayInput, WEEKDAYS};
 use vigie_core::rules::{QueueInput, RulesInput, SlaInput, SlaPolicyInput};
 use vigie_core::{FieldError, Rules, ValidationErrors};
@@ -44,6 +45,110 @@ pub struct RulesDocument {
     /// and the work queued ahead of a ticket.
     #[serde(default)]
     pub handle_time: BTreeMap<String, f64>,
+    /// Triggers (`on` events) and time rules (`on = ["time"]`), in order: see
+    /// `vigie_core::automation`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub automations: Vec<AutomationDocument>,
+    /// The messages the rules send, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub templates: BTreeMap<String, TemplateDocument>,
+    /// Replies and changes agents apply in one action, by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub macros: BTreeMap<String, MacroDocument>,
+}
+
+/// A macro: a reply (a template, with `agent` among its variables) and changes (the rules'
+/// actions), applied by an agent to a ticket or to many (`POST /api/v1/tickets/bulk`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MacroDocument {
+    /// What agents see (default: the name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<String>,
+    /// A reply to the customer (default), or an internal note (`false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<ActionDocument>,
+}
+
+/// A rule: when it runs, what must hold, what it does.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutomationDocument {
+    /// Letters, digits, `-`, `_`, `.` (in `PUT /api/v1/automations/{name}`, the path's).
+    #[serde(default)]
+    pub name: String,
+    /// `["time"]` (every minute), or the events that fire it: `ticket_created`,
+    /// `status_changed`, `fields_changed`, `comment_added`, `sla_at_risk`, `sla_breached`,
+    /// `merged_from`.
+    pub on: Vec<String>,
+    #[serde(default)]
+    pub conditions: Vec<ConditionDocument>,
+    pub actions: Vec<ActionDocument>,
+}
+
+/// One of: `{field, is | is_not | set}`, `{tag}`, `{no_tag}`, `{sla}`, `{since, hours, calendar?}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionDocument {
+    /// A ticket field: `status`, `priority`, `category`, `channel`, `team`, `assignee`,
+    /// `customer_tier`, `language`, `legal_risk`, `blocking`, `first_response`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_not: Option<Vec<String>>,
+    /// Whether the field has a value (or, for `legal_risk` and `blocking`, is true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_tag: Option<String>,
+    /// SLA states now: `breached`, `paused`, `running`, `met`, `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<Vec<String>>,
+    /// `created`, `updated`, `status_changed`, `first_response`, `resolved`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// At least this many hours since (business hours on `calendar`, if named).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
+}
+
+/// One of: `{set, to}`, `{add_tag}`, `{remove_tag}`, `{message_customer}`,
+/// `{notify_team, template}` (`notify_team = "ticket"`: the ticket's team).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionDocument {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_tag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remove_tag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_customer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify_team: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+}
+
+/// A message: minijinja text with `ticket.*`, `customer.*`, `rule`, `now`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateDocument {
+    pub subject: String,
+    pub body: String,
 }
 
 /// A calendar: weekly hours in local time, a time zone, holidays.
@@ -190,6 +295,67 @@ impl RulesDocument {
                 no_sla_deadline_minutes: self.queue.no_sla_deadline_minutes,
             },
             handle_time: self.handle_time.iter().map(|(category, minutes)| (category.clone(), *minutes)).collect(),
+            automations: self.automations.iter().map(AutomationDocument::to_input).collect(),
+            macros: self
+                .macros
+                .iter()
+                .map(|(name, m)| MacroInput {
+                    name: name.clone(),
+                    title: m.title.clone(),
+                    reply: m.reply.clone(),
+                    public: m.public,
+                    actions: m.actions.iter().map(ActionDocument::to_input).collect(),
+                })
+                .collect(),
+            templates: self
+                .templates
+                .iter()
+                .map(|(name, template)| TemplateInput {
+                    name: name.clone(),
+                    subject: template.subject.clone(),
+                    body: template.body.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl AutomationDocument {
+    fn to_input(&self) -> AutomationRuleInput {
+        AutomationRuleInput {
+            name: self.name.clone(),
+            on: self.on.clone(),
+            conditions: self
+                .conditions
+                .iter()
+                .map(|c| ConditionInput {
+                    field: c.field.clone(),
+                    is: c.is.clone(),
+                    is_not: c.is_not.clone(),
+                    set: c.set,
+                    tag: c.tag.clone(),
+                    no_tag: c.no_tag.clone(),
+                    sla: c.sla.clone(),
+                    since: c.since.clone(),
+                    hours: c.hours,
+                    calendar: c.calendar.clone(),
+                })
+                .collect(),
+            actions: self.actions.iter().map(ActionDocument::to_input).collect(),
+        }
+    }
+}
+
+impl ActionDocument {
+    fn to_input(&self) -> ActionInput {
+        ActionInput {
+            set: self.set.clone(),
+            to: self.to.clone(),
+            add_tag: self.add_tag.clone(),
+            remove_tag: self.remove_tag.clone(),
+            message_customer: self.message_customer.clone(),
+            notify_team: self.notify_team.clone(),
+            template: self.template.clone(),
         }
     }
 }

@@ -25,7 +25,10 @@ use serde::{Deserialize, Serialize};
 use vigie_core::operations::{Roster, RosterInput, ShiftInput, Threshold};
 use vigie_core::{FieldError, ValidationErrors};
 
-use crate::rules::{CalendarDocument, QueueDocument, RulesDocument, SlaDocument, resolve_time_zone};
+use crate::rules::{
+    AutomationDocument, CalendarDocument, MacroDocument, QueueDocument, RulesDocument, SlaDocument, TemplateDocument,
+    resolve_time_zone,
+};
 
 /// The whole configuration file. The rules' part is also [`RulesDocument`] (kept apart: it is
 /// the document the API edits and the store revisions).
@@ -46,6 +49,14 @@ pub struct ConfigFile {
     pub dashboard: DashboardDocument,
     #[serde(default)]
     pub alerts: AlertsDocument,
+    #[serde(default)]
+    pub automations: Vec<AutomationDocument>,
+    #[serde(default)]
+    pub templates: BTreeMap<String, TemplateDocument>,
+    #[serde(default)]
+    pub macros: BTreeMap<String, MacroDocument>,
+    #[serde(default)]
+    pub automation: AutomationSettingsDocument,
 }
 
 impl ConfigFile {
@@ -60,6 +71,9 @@ impl ConfigFile {
             sla: self.sla.clone(),
             queue: self.queue.clone(),
             handle_time: self.handle_time.clone(),
+            automations: self.automations.clone(),
+            templates: self.templates.clone(),
+            macros: self.macros.clone(),
         }
     }
 
@@ -102,8 +116,148 @@ impl ConfigFile {
                 AlertSettings::default()
             }
         };
+        let automation = match self.automation.to_settings() {
+            Ok(automation) => automation,
+            Err(problems) => {
+                errors.extend(problems.0);
+                AutomationSettings::default()
+            }
+        };
         ValidationErrors::finish(errors)?;
-        Ok(Operations { roster, day_zone, thresholds, alerts })
+        Ok(Operations { roster, day_zone, thresholds, alerts, automation })
+    }
+}
+
+/// `[automation]`: how often the time rules run, and where the rules' messages go.
+///
+/// ```toml
+/// [automation]
+/// smtp = "smtp://mail.example.com:587"
+/// from = "Support <support@example.com>"
+/// [automation.teams]
+/// billing_ops = "mailto:billing@example.com"
+/// escalations = "https://hooks.example.com/vigie"
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutomationSettingsDocument {
+    /// Seconds between two passes of the time rules (default 60).
+    pub every_seconds: Option<u64>,
+    /// The first retry of a failed delivery, in seconds (default 30; doubling, up to an hour;
+    /// 10 attempts in all).
+    pub retry_seconds: Option<u64>,
+    /// The SMTP server of customer messages and of the teams' `mailto:` destinations.
+    pub smtp: Option<String>,
+    /// The sender of those messages.
+    pub from: Option<String>,
+    /// Where each team's notifications go: `mailto:address` or an http(s) webhook URL.
+    #[serde(default)]
+    pub teams: BTreeMap<String, String>,
+}
+
+/// Where a team's notifications go.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TeamDestination {
+    Mail(lettre::message::Mailbox),
+    Webhook(reqwest::Url),
+}
+
+/// The automation's delivery settings in force.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AutomationSettings {
+    pub every: std::time::Duration,
+    pub retry_base: std::time::Duration,
+    /// The SMTP URL and the sender; `None`: mail waits in the outbox until one is configured.
+    pub mail: Option<(String, lettre::message::Mailbox)>,
+    pub teams: BTreeMap<String, TeamDestination>,
+}
+
+impl Default for AutomationSettings {
+    fn default() -> Self {
+        AutomationSettings {
+            every: std::time::Duration::from_secs(60),
+            retry_base: std::time::Duration::from_secs(30),
+            mail: None,
+            teams: BTreeMap::new(),
+        }
+    }
+}
+
+impl AutomationSettingsDocument {
+    fn to_settings(&self) -> Result<AutomationSettings, ValidationErrors> {
+        let mut errors = Vec::new();
+        let every = self.every_seconds.unwrap_or(60);
+        if !(1..=3600).contains(&every) {
+            errors.push(FieldError::new("automation.every_seconds", format!("{every} must be from 1 to 3600 seconds")));
+        }
+        let retry = self.retry_seconds.unwrap_or(30);
+        if !(1..=3600).contains(&retry) {
+            errors.push(FieldError::new("automation.retry_seconds", format!("{retry} must be from 1 to 3600 seconds")));
+        }
+        let smtp = self.smtp.as_ref().filter(|url| {
+            let valid = lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::from_url(url).is_ok();
+            if !valid {
+                errors.push(FieldError::new("automation.smtp", format!("`{url}` is not an SMTP URL")));
+            }
+            valid
+        });
+        let from = self.from.as_ref().and_then(|from| {
+            let parsed = from.parse::<lettre::message::Mailbox>().ok();
+            if parsed.is_none() {
+                errors.push(FieldError::new("automation.from", format!("`{from}` is not an e-mail address")));
+            }
+            parsed
+        });
+        let mail = match (smtp, from) {
+            (Some(smtp), Some(from)) => Some((smtp.clone(), from)),
+            (None, None) => None,
+            (Some(_), None) if self.from.is_none() => {
+                errors.push(FieldError::new("automation.from", "is missing: the sender of the messages"));
+                None
+            }
+            (None, Some(_)) if self.smtp.is_none() => {
+                errors.push(FieldError::new("automation.smtp", "is missing: the server that sends the messages"));
+                None
+            }
+            _ => None,
+        };
+        let mut teams = BTreeMap::new();
+        for (team, destination) in &self.teams {
+            let field = format!("automation.teams.{team}");
+            let parsed = match destination.strip_prefix("mailto:") {
+                Some(address) => match address.parse::<lettre::message::Mailbox>() {
+                    Ok(mailbox) if self.smtp.is_some() => Some(TeamDestination::Mail(mailbox)),
+                    Ok(_) => {
+                        errors.push(FieldError::new(&field, "is an address, but `automation.smtp` is not set"));
+                        None
+                    }
+                    Err(_) => {
+                        errors.push(FieldError::new(&field, format!("`{address}` is not an e-mail address")));
+                        None
+                    }
+                },
+                None => match reqwest::Url::parse(destination) {
+                    Ok(url) if matches!(url.scheme(), "http" | "https") => Some(TeamDestination::Webhook(url)),
+                    _ => {
+                        errors.push(FieldError::new(
+                            &field,
+                            format!("`{destination}` is neither `mailto:address` nor an http(s) URL"),
+                        ));
+                        None
+                    }
+                },
+            };
+            if let Some(parsed) = parsed {
+                teams.insert(team.clone(), parsed);
+            }
+        }
+        ValidationErrors::finish(errors)?;
+        Ok(AutomationSettings {
+            every: std::time::Duration::from_secs(every),
+            retry_base: std::time::Duration::from_secs(retry),
+            mail,
+            teams,
+        })
     }
 }
 
@@ -421,6 +575,7 @@ pub struct Operations {
     pub day_zone: jiff::tz::TimeZone,
     pub thresholds: BTreeMap<Figure, Threshold>,
     pub alerts: AlertSettings,
+    pub automation: AutomationSettings,
 }
 
 impl Default for Operations {
@@ -430,6 +585,7 @@ impl Default for Operations {
             day_zone: jiff::tz::TimeZone::UTC,
             thresholds: BTreeMap::new(),
             alerts: AlertSettings::default(),
+            automation: AutomationSettings::default(),
         }
     }
 }

@@ -466,7 +466,7 @@ pub(crate) fn with_etag(mut response: Response, version: i64) -> Response {
     response
 }
 
-fn parse_ticket_id(id: String) -> Result<TicketId, ApiError> {
+pub(crate) fn parse_ticket_id(id: String) -> Result<TicketId, ApiError> {
     // An id that cannot exist is simply not found.
     TicketId::parse(id).map_err(|_| ApiError::NotFound("ticket not found".into()))
 }

@@ -46,6 +46,8 @@ pub(crate) struct TicketRow {
     /// JSON; `None` without targets.
     pub sla_targets: Option<String>,
     pub sla_marks: i64,
+    /// The time rules applied since the last status change, `;`-joined.
+    pub rules_applied: String,
     /// The sequence number of the ticket's last event (set by the writer, not by
     /// [`TicketRow::from_ticket`]).
     pub last_seq: i64,
@@ -54,14 +56,14 @@ pub(crate) struct TicketRow {
 /// The column list of `tickets`, in [`TicketRow`]'s order.
 pub(crate) const TICKET_COLUMNS: &str = "id, version, created_at, updated_at, first_response_at, resolved_at, \
      status, is_open, priority, category, channel, customer_id, customer_tier, team, assignee, subject, body, \
-     csat, tags, legal_risk, blocking, language, status_history, sla_targets, sla_marks, last_seq";
+     csat, tags, legal_risk, blocking, language, status_history, sla_targets, sla_marks, rules_applied, last_seq";
 
-/// [`TICKET_COLUMNS`] with empty texts (subject, body, tags): for reads that never show them
-/// (the live state).
+/// [`TICKET_COLUMNS`] with empty texts (subject, body): for reads that never show them (the
+/// live state, which keeps the tags for the time rules' conditions).
 pub(crate) const TICKET_COLUMNS_NO_TEXT: &str = "id, version, created_at, updated_at, first_response_at, \
      resolved_at, status, is_open, priority, category, channel, customer_id, customer_tier, team, assignee, \
-     '' AS subject, '' AS body, csat, '' AS tags, legal_risk, blocking, language, status_history, sla_targets, \
-     sla_marks, last_seq";
+     '' AS subject, '' AS body, csat, tags, legal_risk, blocking, language, status_history, sla_targets, \
+     sla_marks, rules_applied, last_seq";
 
 /// A JSON boolean, or SQLite's `1`/`0` (its JSON functions write booleans as integers).
 fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
@@ -159,6 +161,7 @@ impl TicketRow {
             status_history: Some(status_history_text(&ticket.status_history)),
             sla_targets: ticket.sla_targets.as_ref().map(|targets| targets_json(targets).to_string()),
             sla_marks: marks_bits(ticket.sla_marks),
+            rules_applied: join_list(&ticket.rules_applied),
             last_seq: 0,
         }
     }
@@ -215,6 +218,7 @@ impl TicketRow {
                 None => None,
             },
             sla_marks: marks_from_bits(self.sla_marks),
+            rules_applied: split_list(&self.rules_applied),
         })
     }
 }
@@ -345,6 +349,14 @@ pub fn event_data(kind: &EventKind) -> Value {
         }
         EventKind::MergedInto { into } => json!({"into": into.as_str()}),
         EventKind::MergedFrom { from } => json!({"from": from.as_str()}),
+        EventKind::RuleApplied { rule } => json!({"rule": rule}),
+        EventKind::MessageQueued { audience, template, subject, body } => json!({
+            "audience": audience.kind(),
+            "recipient": audience.id(),
+            "template": template,
+            "subject": subject,
+            "body": body,
+        }),
     }
 }
 
@@ -430,6 +442,13 @@ fn decode_kind(kind: &str, data: &Value) -> Option<EventKind> {
         }
         "merged_into" => Some(EventKind::MergedInto { into: TicketId::parse(text("into")?.to_owned()).ok()? }),
         "merged_from" => Some(EventKind::MergedFrom { from: TicketId::parse(text("from")?.to_owned()).ok()? }),
+        "rule_applied" => Some(EventKind::RuleApplied { rule: text("rule")?.to_owned() }),
+        "message_queued" => Some(EventKind::MessageQueued {
+            audience: vigie_core::event::Audience::parse(text("audience")?, text("recipient")?)?,
+            template: text("template")?.to_owned(),
+            subject: text("subject")?.to_owned(),
+            body: text("body")?.to_owned(),
+        }),
         _ => None,
     }
 }
@@ -516,5 +535,6 @@ fn decode_snapshot(data: &Value) -> Option<Ticket> {
             Some(value) => Some(decode_targets(value)?),
         },
         sla_marks: SlaMarks::default(),
+        rules_applied: Vec::new(),
     })
 }

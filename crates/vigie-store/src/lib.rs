@@ -131,6 +131,18 @@ pub enum TicketCommand {
     ApplySla {
         ticket_id: TicketId,
     },
+    /// Applies macro `name` (its changes and its reply) to the ticket, if it is at `expected`.
+    ApplyMacro {
+        ticket_id: TicketId,
+        expected: ExpectedVersion,
+        name: String,
+    },
+    /// Fires time rule `rule` on the ticket if it still applies (the automation pass's
+    /// command; see `vigie_core::automation::automate`).
+    Automate {
+        ticket_id: TicketId,
+        rule: String,
+    },
 }
 
 /// A client's `Idempotency-Key` with a digest of the request it came with.
@@ -303,6 +315,35 @@ pub enum DeliveryOutcome {
     },
 }
 
+/// A message of the outbox: written with the event that queued it, delivered after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxMessage {
+    pub id: i64,
+    /// Unique (`event-<seq>`): the Message-ID and webhook header receivers deduplicate on.
+    pub delivery_key: String,
+    pub event_seq: i64,
+    pub ticket_id: String,
+    /// Who queued it (`rule:<name>`, or the agent who applied a macro).
+    pub actor: String,
+    /// `customer` or `team`.
+    pub audience: String,
+    /// The customer's or the team's id.
+    pub recipient: String,
+    pub template: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: Timestamp,
+    pub attempts: i64,
+    /// When it is tried next; `None` once delivered or given up.
+    pub next_attempt_at: Option<Timestamp>,
+    pub delivered_at: Option<Timestamp>,
+    /// Where it went (an address, a webhook's name).
+    pub destination: Option<String>,
+    pub last_error: Option<String>,
+    /// The customer's address on record now (customer messages).
+    pub email: Option<String>,
+}
+
 /// Someone who signs in to the pages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserRecord {
@@ -368,6 +409,9 @@ const SCHEDULER_LOCK: i64 = 0x7669_6769_652d_7363;
 
 /// The advisory lock of the alerts' evaluation and delivery.
 const ALERTS_LOCK: i64 = 0x7669_6769_652d_616c;
+
+/// The advisory lock of the time rules and the outbox's delivery.
+const AUTOMATION_LOCK: i64 = 0x7669_6769_652d_6175;
 
 /// The right to run the scheduler, or the alerts (see [`Store::scheduler_lease`]).
 pub struct SchedulerLease {
@@ -858,6 +902,33 @@ impl Store {
     /// Records an attempt at a delivery.
     pub async fn record_delivery(&self, id: i64, outcome: &DeliveryOutcome) -> Result<(), StoreError> {
         on_writer!(self, |conn, Q| Q::update_delivery(conn, id, outcome).await)
+    }
+
+    /// Outbox messages due at `now`, the longest waiting first.
+    pub async fn due_messages(&self, now: Timestamp, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
+        on_backend!(self, |conn, Q| Q::outbox_rows(conn, Some(now), None, limit).await)
+    }
+
+    /// The latest outbox messages, newest first, optionally of one ticket.
+    pub async fn outbox(&self, ticket: Option<&TicketId>, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
+        let ticket = ticket.map(TicketId::as_str);
+        on_backend!(self, |conn, Q| Q::outbox_rows(conn, None, ticket, limit).await)
+    }
+
+    /// Records an attempt at delivering an outbox message (a delivered one stays delivered).
+    pub async fn record_message_delivery(
+        &self,
+        id: i64,
+        outcome: &DeliveryOutcome,
+        destination: Option<&str>,
+    ) -> Result<(), StoreError> {
+        on_writer!(self, |conn, Q| Q::update_outbox(conn, id, outcome, destination).await)
+    }
+
+    /// Tries to become the one instance that runs the time rules and delivers the outbox (as
+    /// [`Store::scheduler_lease`], with a lock of its own).
+    pub async fn automation_lease(&self) -> Result<Option<SchedulerLease>, StoreError> {
+        self.lease(AUTOMATION_LOCK).await
     }
 
     /// The latest alerts (one row per destination), newest first.

@@ -6,16 +6,19 @@ use std::marker::PhantomData;
 
 use jiff::Timestamp;
 use sqlx::{ColumnIndex, Database, Decode, Encode, Executor, FromRow, IntoArguments, QueryBuilder, Type};
+use vigie_core::automation;
 use vigie_core::decide::{self, DirectoryLookup};
 use vigie_core::directory::{Agent, Customer, Skills, Team};
-use vigie_core::{AgentId, CustomerId, CustomerTier, Event, Role, TeamId, Ticket, TicketId};
+use vigie_core::{AgentId, CustomerId, CustomerTier, Event, EventKind, Role, TeamId, Ticket, TicketId};
 
-use crate::codec::{EventRow, TICKET_COLUMNS, TICKET_COLUMNS_NO_TEXT, TicketRow, join_list, micros, split_list};
+use crate::codec::{
+    EventRow, TICKET_COLUMNS, TICKET_COLUMNS_NO_TEXT, TicketRow, join_list, micros, split_list, timestamp,
+};
 use crate::dialect::{Counter, Dialect};
 use crate::{
-    AlertDelivery, Committed, Cursor, DeliveryOutcome, LoadSummary, NewAlert, NewRulesRevision, RulesRevision,
-    ScanCursor, SessionRecord, StoreError, StoredTicket, Submission, SubmitError, TicketCommand, TicketPage,
-    TicketQuery, TokenRecord, UserRecord,
+    AlertDelivery, Committed, Cursor, DeliveryOutcome, LoadSummary, NewAlert, NewRulesRevision, OutboxMessage,
+    RulesRevision, ScanCursor, SessionRecord, StoreError, StoredTicket, Submission, SubmitError, TicketCommand,
+    TicketPage, TicketQuery, TokenRecord, UserRecord,
 };
 
 /// Tickets per transaction in a bulk load: large enough to amortise the commit, small enough
@@ -114,6 +117,53 @@ struct CustomerRow {
     id: String,
     name: String,
     tier: String,
+    email: Option<String>,
+}
+
+/// An `outbox` row, with the customer's address on record (customer messages).
+#[derive(FromRow)]
+struct OutboxRow {
+    id: i64,
+    delivery_key: String,
+    event_seq: i64,
+    ticket_id: String,
+    actor: String,
+    audience: String,
+    recipient: String,
+    template: String,
+    subject: String,
+    body: String,
+    created_at: i64,
+    attempts: i64,
+    next_attempt_at: Option<i64>,
+    delivered_at: Option<i64>,
+    destination: Option<String>,
+    last_error: Option<String>,
+    email: Option<String>,
+}
+
+impl OutboxRow {
+    fn into_message(self) -> Result<OutboxMessage, StoreError> {
+        Ok(OutboxMessage {
+            id: self.id,
+            delivery_key: self.delivery_key,
+            event_seq: self.event_seq,
+            ticket_id: self.ticket_id,
+            actor: self.actor,
+            audience: self.audience,
+            recipient: self.recipient,
+            template: self.template,
+            subject: self.subject,
+            body: self.body,
+            created_at: timestamp(self.created_at)?,
+            attempts: self.attempts,
+            next_attempt_at: self.next_attempt_at.map(timestamp).transpose()?,
+            delivered_at: self.delivered_at.map(timestamp).transpose()?,
+            destination: self.destination,
+            last_error: self.last_error,
+            email: self.email,
+        })
+    }
 }
 
 #[derive(FromRow)]
@@ -643,7 +693,7 @@ where
 
     pub(crate) async fn customers(conn: &mut DB::Connection) -> Result<Vec<Customer>, StoreError> {
         let rows: Vec<CustomerRow> =
-            sqlx::query_as("SELECT id, name, tier FROM customers ORDER BY id").fetch_all(&mut *conn).await?;
+            sqlx::query_as("SELECT id, name, tier, email FROM customers ORDER BY id").fetch_all(&mut *conn).await?;
         rows.into_iter()
             .map(|row| {
                 Ok(Customer {
@@ -651,6 +701,7 @@ where
                     name: row.name,
                     tier: CustomerTier::parse(&row.tier)
                         .ok_or_else(|| StoreError::corrupt(format!("customer tier `{}`", row.tier)))?,
+                    email: row.email,
                 })
             })
             .collect()
@@ -720,8 +771,9 @@ where
     ) -> Result<(), StoreError> {
         // A record made from a ticket is completed by the admin's; one an admin made is a conflict.
         let result = sqlx::query(
-            "INSERT INTO customers (id, name, tier, auto_created, created_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, tier = excluded.tier, auto_created = excluded.auto_created \
+            "INSERT INTO customers (id, name, tier, auto_created, created_at, email) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, tier = excluded.tier, \
+             auto_created = excluded.auto_created, email = excluded.email \
              WHERE customers.auto_created",
         )
         .bind(customer.id.to_string())
@@ -729,6 +781,7 @@ where
         .bind(customer.tier.as_str().to_owned())
         .bind(false)
         .bind(micros(now))
+        .bind(customer.email.clone())
         .execute(&mut *conn)
         .await?;
         if DB::rows_affected(&result) == 0 {
@@ -831,6 +884,64 @@ where
         qb.push(" LIMIT ").push_bind(i64::from(limit));
         let rows: Vec<AlertRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
         rows.into_iter().map(AlertRow::into_delivery).collect()
+    }
+
+    /// Outbox rows: the due ones (the longest waiting first), or the latest (newest first),
+    /// optionally of one ticket.
+    pub(crate) async fn outbox_rows(
+        conn: &mut DB::Connection,
+        due: Option<Timestamp>,
+        ticket: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let mut qb = QueryBuilder::<DB>::new(
+            "SELECT o.id, o.delivery_key, o.event_seq, o.ticket_id, o.actor, o.audience, o.recipient, o.template, \
+             o.subject, o.body, o.created_at, CAST(o.attempts AS BIGINT) AS attempts, o.next_attempt_at, \
+             o.delivered_at, o.destination, o.last_error, c.email FROM outbox o \
+             LEFT JOIN customers c ON o.audience = 'customer' AND c.id = o.recipient WHERE 1 = 1",
+        );
+        if let Some(ticket) = ticket {
+            qb.push(" AND o.ticket_id = ").push_bind(ticket.to_owned());
+        }
+        match due {
+            Some(now) => {
+                qb.push(" AND o.next_attempt_at IS NOT NULL AND o.next_attempt_at <= ")
+                    .push_bind(micros(now))
+                    .push(" ORDER BY o.next_attempt_at, o.id");
+            }
+            None => {
+                qb.push(" ORDER BY o.id DESC");
+            }
+        }
+        qb.push(" LIMIT ").push_bind(i64::from(limit));
+        let rows: Vec<OutboxRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+        rows.into_iter().map(OutboxRow::into_message).collect()
+    }
+
+    /// Records an attempt at delivering outbox row `id`. Only a row still waiting is changed:
+    /// a delivery recorded twice (two workers, a retry after an unknown outcome) counts once.
+    pub(crate) async fn update_outbox(
+        conn: &mut DB::Connection,
+        id: i64,
+        outcome: &DeliveryOutcome,
+        destination: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let (delivered, next, error) = match outcome {
+            DeliveryOutcome::Delivered { at } => (Some(micros(*at)), None, None),
+            DeliveryOutcome::Failed { error, retry_at } => (None, retry_at.map(micros), Some(error.clone())),
+        };
+        sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, delivered_at = $1, next_attempt_at = $2, last_error = $3, \
+             destination = $4 WHERE id = $5 AND delivered_at IS NULL",
+        )
+        .bind(delivered)
+        .bind(next)
+        .bind(error)
+        .bind(destination.map(str::to_owned))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
     }
 
     pub(crate) async fn update_delivery(
@@ -1038,7 +1149,9 @@ where
                 TicketCommand::Patch { ticket_id, .. }
                 | TicketCommand::Comment { ticket_id, .. }
                 | TicketCommand::CheckSla { ticket_id }
-                | TicketCommand::ApplySla { ticket_id } => vec![ticket_id.to_string()],
+                | TicketCommand::ApplySla { ticket_id }
+                | TicketCommand::Automate { ticket_id, .. }
+                | TicketCommand::ApplyMacro { ticket_id, .. } => vec![ticket_id.to_string()],
                 TicketCommand::Claim { candidates, .. } => candidates.iter().map(ToString::to_string).collect(),
                 TicketCommand::Merge { ticket_id, into, .. } => vec![ticket_id.to_string(), into.to_string()],
                 TicketCommand::Create { .. } => Vec::new(),
@@ -1134,6 +1247,7 @@ where
                             let id = TicketId::from_number(number);
                             match decide::create(id, new_ticket.clone(), actor, now, &directory, rules) {
                                 Ok(decision) => {
+                                    let decision = automation::fire_triggers(decision, now, &directory, rules);
                                     let ticket_id = decision.ticket.id.to_string();
                                     let customer = decision.ticket.customer_id.to_string();
                                     if !directory.customers.contains_key(&customer) {
@@ -1163,19 +1277,37 @@ where
                 TicketCommand::Patch { ticket_id, expected, patch } => {
                     let decide = |current: &Ticket| {
                         decide::patch(current, expected.clone(), patch, actor, now, &directory, rules)
+                            .map(|d| automation::fire_triggers(d, now, &directory, rules))
                     };
                     decide_on(&mut tickets, &mut touched, ticket_id, decide)
                 }
                 TicketCommand::Comment { ticket_id, comment } => {
-                    let decide = |current: &Ticket| decide::comment(current, comment, actor, now, rules);
+                    let decide = |current: &Ticket| {
+                        decide::comment(current, comment, actor, now, rules)
+                            .map(|d| automation::fire_triggers(d, now, &directory, rules))
+                    };
                     decide_on(&mut tickets, &mut touched, ticket_id, decide)
                 }
                 TicketCommand::CheckSla { ticket_id } => {
-                    let decide = |current: &Ticket| decide::check_sla(current, now, rules);
+                    let decide = |current: &Ticket| {
+                        decide::check_sla(current, now, rules)
+                            .map(|d| automation::fire_triggers(d, now, &directory, rules))
+                    };
                     decide_on(&mut tickets, &mut touched, ticket_id, decide)
                 }
                 TicketCommand::ApplySla { ticket_id } => {
                     let decide = |current: &Ticket| decide::apply_sla(current, actor, now, rules);
+                    decide_on(&mut tickets, &mut touched, ticket_id, decide)
+                }
+                TicketCommand::ApplyMacro { ticket_id, expected, name } => {
+                    let decide = |current: &Ticket| {
+                        automation::apply_macro(current, expected, name, actor, now, &directory, rules)
+                            .map(|d| automation::fire_triggers(d, now, &directory, rules))
+                    };
+                    decide_on(&mut tickets, &mut touched, ticket_id, decide)
+                }
+                TicketCommand::Automate { ticket_id, rule } => {
+                    let decide = |current: &Ticket| automation::automate(current, rule, now, &directory, rules);
                     decide_on(&mut tickets, &mut touched, ticket_id, decide)
                 }
                 TicketCommand::Merge { ticket_id, expected, into } => {
@@ -1187,6 +1319,8 @@ where
                         Some(source) => {
                             match decide::merge(source, expected, tickets.get(into.as_str()), actor, now, rules) {
                                 Ok((merged, joined)) => {
+                                    let merged = automation::fire_triggers(merged, now, &directory, rules);
+                                    let joined = automation::fire_triggers(joined, now, &directory, rules);
                                     for side in [&merged, &joined] {
                                         touched.push(side.ticket.id.to_string());
                                         tickets.insert(side.ticket.id.to_string(), side.ticket.clone());
@@ -1210,7 +1344,10 @@ where
                     let mut outcome = None;
                     let mut invalid = None;
                     for ticket_id in candidates {
-                        let decide = |current: &Ticket| decide::claim(current, agent, actor, now, &directory, rules);
+                        let decide = |current: &Ticket| {
+                            decide::claim(current, agent, actor, now, &directory, rules)
+                                .map(|d| automation::fire_triggers(d, now, &directory, rules))
+                        };
                         match decide_on(&mut tickets, &mut touched, ticket_id, decide) {
                             Ok(committed) => {
                                 outcome = Some(Ok(committed));
@@ -1273,6 +1410,7 @@ where
         Self::write_tickets(conn, &new_rows, OnConflict::Fail).await?;
         Self::write_tickets(conn, &changed_rows, OnConflict::Update).await?;
         Self::insert_events(conn, &event_rows).await?;
+        Self::insert_outbox(conn, decided.iter().flatten().flat_map(|c| &c.events)).await?;
         Self::insert_idempotency_keys(conn, &new_keys, batch.first().map_or(0, |s| micros(s.now))).await?;
 
         Ok(decided)
@@ -1374,7 +1512,21 @@ where
                 TicketCommand::Comment { .. }
                 | TicketCommand::CheckSla { .. }
                 | TicketCommand::ApplySla { .. }
+                | TicketCommand::Automate { .. }
+                | TicketCommand::ApplyMacro { .. }
                 | TicketCommand::Merge { .. } => {}
+            }
+            // What the rules' actions name: a trigger may fire in any command.
+            for action in submission.rules.automations.all_actions() {
+                match action {
+                    automation::Action::SetTeam(team) => {
+                        teams.insert(team.to_string());
+                    }
+                    automation::Action::SetAssignee(Some(agent)) => {
+                        agents.insert(agent.to_string());
+                    }
+                    _ => {}
+                }
             }
         }
         let teams = Self::existing_ids(conn, "teams", teams).await?;
@@ -1473,6 +1625,7 @@ where
                 .push_bind(row.status_history.clone())
                 .push_bind(row.sla_targets.clone())
                 .push_bind(row.sla_marks)
+                .push_bind(row.rules_applied.clone())
                 .push_bind(row.last_seq);
         });
         if on_conflict == OnConflict::Update {
@@ -1485,7 +1638,8 @@ where
              subject = excluded.subject, body = excluded.body, csat = excluded.csat, tags = excluded.tags, \
              legal_risk = excluded.legal_risk, blocking = excluded.blocking, language = excluded.language, \
              status_history = excluded.status_history, sla_targets = excluded.sla_targets, \
-             sla_marks = excluded.sla_marks, last_seq = excluded.last_seq",
+             sla_marks = excluded.sla_marks, rules_applied = excluded.rules_applied, \
+             last_seq = excluded.last_seq",
             );
         }
         qb.build().execute(&mut *conn).await?;
@@ -1505,6 +1659,41 @@ where
                     .push_bind(row.actor.clone())
                     .push_bind(row.kind.clone())
                     .push_bind(row.data.clone());
+            });
+            qb.build().execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    /// One outbox row per message event: in the transaction that records the events, so that a
+    /// message exists exactly when its event does.
+    async fn insert_outbox<'e>(
+        conn: &mut DB::Connection,
+        events: impl Iterator<Item = &'e Event>,
+    ) -> Result<(), sqlx::Error> {
+        let rows: Vec<&Event> = events.filter(|e| matches!(e.kind, EventKind::MessageQueued { .. })).collect();
+        // 14 parameters a row.
+        for chunk in rows.chunks(1_000) {
+            let mut qb = QueryBuilder::<DB>::new(
+                "INSERT INTO outbox (delivery_key, event_seq, ticket_id, actor, audience, recipient, template, \
+                 subject, body, created_at, attempts, next_attempt_at, delivered_at, last_error) ",
+            );
+            qb.push_values(chunk, |mut b, event| {
+                let EventKind::MessageQueued { audience, template, subject, body } = &event.kind else { return };
+                b.push_bind(format!("event-{}", event.seq))
+                    .push_bind(event.seq)
+                    .push_bind(event.ticket_id.to_string())
+                    .push_bind(event.actor.clone())
+                    .push_bind(audience.kind().to_owned())
+                    .push_bind(audience.id().to_owned())
+                    .push_bind(template.clone())
+                    .push_bind(subject.clone())
+                    .push_bind(body.clone())
+                    .push_bind(micros(event.at))
+                    .push_bind(0_i64)
+                    .push_bind(Some(micros(event.at)))
+                    .push_bind(None::<i64>)
+                    .push_bind(None::<String>);
             });
             qb.build().execute(&mut *conn).await?;
         }

@@ -411,6 +411,7 @@ async fn load(store: &Store, rules: &vigie_core::Rules, n_tickets: usize, now: T
             status_history,
             sla_targets: rules.sla.select(category, priority, Channel::Email),
             sla_marks: SlaMarks::default(),
+            rules_applied: Vec::new(),
         });
         if batch.len() == batch.capacity() {
             store.load_tickets(&batch, "bench").await.expect("loaded");

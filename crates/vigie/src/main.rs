@@ -283,14 +283,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             writeln!(
                 std::io::stdout(),
                 "{}: valid (calendars besides 24x7: {}, SLA policies: {}, handle times: {}, roster shifts: {}, \
-                 dashboard thresholds: {}, alert rules: {})",
+                 dashboard thresholds: {}, alert rules: {}, automation rules: {}, templates: {}, macros: {})",
                 file.display(),
                 rules.sla.calendars().len() - 1,
                 rules.sla.policies().len(),
                 rules.handle_times.rows().len(),
                 operations.roster.shifts.len(),
                 operations.thresholds.len(),
-                operations.alerts.rules.len()
+                operations.alerts.rules.len(),
+                rules.automations.rules.len(),
+                rules.automations.templates.names().count(),
+                rules.automations.macros.len()
             )
             .context("cannot print")?;
             Ok(())
@@ -614,6 +617,7 @@ async fn bench_data(args: BenchDataArgs) -> anyhow::Result<()> {
             status_history: vec![vigie_core::StatusSince { status: Status::Open, since: created_at }],
             sla_targets: None,
             sla_marks: vigie_core::SlaMarks::default(),
+            rules_applied: Vec::new(),
         });
         if batch.len() == batch.capacity() {
             store.load_tickets(&batch, "bench").await?;

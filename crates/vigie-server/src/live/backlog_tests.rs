@@ -90,6 +90,7 @@ impl Spec {
             status_history: history,
             sla_targets: rules.sla.select(self.category, self.priority, Channel::Email),
             sla_marks: SlaMarks::default(),
+            rules_applied: Vec::new(),
         }
     }
 }

@@ -7,8 +7,8 @@
 //! own write. A change costs a few ordered-set updates (O(log n) plus a chunk shift); a page of
 //! the queue, "next ticket" and the next SLA instant are read without touching SQL.
 //!
-//! What it holds per open ticket: the ticket without its subject, body and tags (the SQL
-//! projection has them), its place in the order ([`vigie_core::queue::place`]), its SLA status
+//! What it holds per open ticket: the ticket without its subject and body (the SQL projection
+//! has them; the tags and the time rules applied stay, for the automation's conditions), its place in the order ([`vigie_core::queue::place`]), its SLA status
 //! as of its last change, and its next SLA check. Per team: the queue of all its open tickets
 //! (weights are handle times, for the work ahead of a ticket) and the queue of the ones an
 //! agent may claim (unassigned, `new` or `open`). Tickets without a team form their own queue.
@@ -118,6 +118,7 @@ struct LiveTicket {
     /// The sequence number of the last event applied.
     last_seq: i64,
     created_at: Timestamp,
+    updated_at: Timestamp,
     first_response_at: Option<Timestamp>,
     status: Status,
     priority: Priority,
@@ -131,6 +132,10 @@ struct LiveTicket {
     assignee: Option<Arc<str>>,
     customer_id: Arc<str>,
     language: Option<Arc<str>>,
+    /// Shared strings, like the categories: a few distinct tags for a million tickets.
+    tags: Box<[Arc<str>]>,
+    /// The time rules applied in its current status (what the automation pass skips).
+    rules_applied: Box<[Arc<str>]>,
     status_history: Box<[StatusSince]>,
     sla_targets: Option<Arc<SlaTargets>>,
     sla_marks: SlaMarks,
@@ -571,6 +576,28 @@ impl LiveState {
             .collect()
     }
 
+    /// The open tickets the rules apply to at `now` (see `AutomationRule::holds`), as pairs of
+    /// a ticket and the rule's position in `rules`, oldest ticket first. One pass over the open
+    /// tickets under the read lock, every rule tried on each: no cap on how many match.
+    pub fn automation_matches(
+        &self,
+        rules: &[&vigie_core::automation::AutomationRule],
+        now: Timestamp,
+    ) -> Vec<(TicketId, usize)> {
+        let inner = self.read();
+        let prepared: Vec<_> = rules.iter().map(|rule| rule.at(now)).collect();
+        let mut found: Vec<(Timestamp, &Arc<str>, usize)> = Vec::new();
+        for held in inner.tickets.values() {
+            for (idx, rule) in prepared.iter().enumerate() {
+                if rule.holds(held, now, &inner.rules) {
+                    found.push((held.created_at, &held.id, idx));
+                }
+            }
+        }
+        found.sort_unstable();
+        found.into_iter().filter_map(|(_, id, idx)| Some((TicketId::parse(&**id).ok()?, idx))).collect()
+    }
+
     /// An open ticket's rank in its team's queue and what its prediction is computed from;
     /// `None` when it is not open.
     pub fn standing(&self, id: &TicketId) -> Option<Standing> {
@@ -693,7 +720,7 @@ impl LiveTicket {
     }
 
     /// The overall SLA state at `now`.
-    fn sla_state_at(&self, now: Timestamp) -> Option<SlaState> {
+    pub(crate) fn sla_state_at(&self, now: Timestamp) -> Option<SlaState> {
         SlaState::overall(self.sla_cache.iter().flatten().map(|target| target.state_at(now)))
     }
 
@@ -763,6 +790,7 @@ impl Inner {
             id: Arc::from(ticket.id.as_str()),
             last_seq,
             created_at: ticket.created_at,
+            updated_at: ticket.updated_at,
             first_response_at: ticket.first_response_at,
             status: ticket.status,
             priority: ticket.priority,
@@ -775,6 +803,8 @@ impl Inner {
             assignee: ticket.assignee.as_ref().map(|agent| self.intern(agent.as_str())),
             customer_id: self.intern(ticket.customer_id.as_str()),
             language: ticket.language.as_deref().map(|language| self.intern(language)),
+            tags: ticket.tags.iter().map(|tag| self.intern(tag)).collect(),
+            rules_applied: ticket.rules_applied.iter().map(|rule| self.intern(rule)).collect(),
             status_history: ticket.status_history.clone().into_boxed_slice(),
             sla_targets: ticket.sla_targets.as_ref().map(|targets| self.intern_targets(targets)),
             sla_marks: ticket.sla_marks,
@@ -940,3 +970,57 @@ mod tests;
 
 #[cfg(test)]
 mod backlog_tests;
+
+/// The time rules' conditions read the live copy exactly as they read a stored ticket.
+impl vigie_core::automation::Facts for LiveTicket {
+    fn status(&self) -> Status {
+        self.status
+    }
+    fn priority(&self) -> Priority {
+        self.priority
+    }
+    fn category(&self) -> &str {
+        &self.category
+    }
+    fn channel(&self) -> Channel {
+        self.channel
+    }
+    fn team(&self) -> Option<&str> {
+        (&*self.team != NO_TEAM).then_some(&*self.team)
+    }
+    fn assignee(&self) -> Option<&str> {
+        self.assignee.as_deref()
+    }
+    fn customer_tier(&self) -> CustomerTier {
+        self.customer_tier
+    }
+    fn language(&self) -> Option<&str> {
+        self.language.as_deref()
+    }
+    fn legal_risk(&self) -> bool {
+        self.legal_risk
+    }
+    fn blocking(&self) -> bool {
+        self.blocking
+    }
+    fn has_tag(&self, tag: &str) -> bool {
+        self.tags.iter().any(|t| &**t == tag)
+    }
+    fn applied(&self, rule: &str) -> bool {
+        self.rules_applied.iter().any(|r| &**r == rule)
+    }
+    fn instant(&self, anchor: vigie_core::automation::Anchor) -> Option<Timestamp> {
+        use vigie_core::automation::Anchor;
+        match anchor {
+            Anchor::Created => Some(self.created_at),
+            Anchor::Updated => Some(self.updated_at),
+            Anchor::StatusChanged => Some(self.status_history.last().map_or(self.created_at, |s| s.since)),
+            Anchor::FirstResponse => self.first_response_at,
+            // Open tickets are not resolved.
+            Anchor::Resolved => None,
+        }
+    }
+    fn sla_state(&self, now: Timestamp, _rules: &Rules) -> Option<SlaState> {
+        self.sla_state_at(now)
+    }
+}

@@ -68,6 +68,7 @@ fn ticket(spec: &Spec, rules: &Rules) -> Ticket {
         status_history: history,
         sla_targets: rules.sla.select(spec.category, spec.priority, Channel::Email),
         sla_marks: SlaMarks::default(),
+        rules_applied: Vec::new(),
     }
 }
 

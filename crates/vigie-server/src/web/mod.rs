@@ -59,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}", get(ticket))
         .route("/tickets/{id}/reply", post(reply))
         .route("/tickets/{id}/change", post(change))
+        .route("/tickets/{id}/macro", post(apply_macro))
         .route("/reports/morning", get(morning))
         .route("/alerts", get(alerts))
         .route("/batches", get(batches))
@@ -653,6 +654,8 @@ struct TicketPage {
     statuses: Vec<String>,
     priorities: Vec<String>,
     sla_rows: Vec<(String, String)>,
+    /// (name, title) of the macros in force.
+    macros: Vec<(String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -706,6 +709,14 @@ fn describe(kind: &EventKind) -> (String, Option<String>, &'static str) {
         }
         EventKind::MergedInto { into } => (format!("merged it into {into}"), None, ""),
         EventKind::MergedFrom { from } => (format!("merged {from} into it"), None, ""),
+        EventKind::RuleApplied { rule } => (format!("applied the time rule `{rule}`"), None, ""),
+        EventKind::MessageQueued { audience, subject, body, .. } => {
+            let to = match audience {
+                vigie_core::event::Audience::Customer(id) => format!("the customer ({id})"),
+                vigie_core::event::Audience::Team(id) => format!("team {id}"),
+            };
+            (format!("sent {to}: {subject}"), Some(body.clone()), "")
+        }
     }
 }
 
@@ -792,6 +803,7 @@ async fn ticket(
         statuses: Status::ALL.iter().map(|s| s.as_str().to_owned()).collect(),
         priorities: Priority::ALL.iter().map(|p| p.as_str().to_owned()).collect(),
         sla_rows,
+        macros: state.rules.rules().automations.macros.iter().map(|m| (m.name.clone(), m.title.clone())).collect(),
     };
     page(&template)
 }
@@ -842,6 +854,37 @@ async fn reply(
         Ok(_) => {
             Redirect::to(&flash_path(&path, if public { "Reply sent." } else { "Note added." }, false)).into_response()
         }
+        Err(error) => Redirect::to(&flash_path(&path, &problem_text(error.into()), true)).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct MacroForm {
+    csrf: String,
+    name: String,
+    version: i64,
+}
+
+/// Applies a macro from the ticket page: the same command as `POST
+/// /api/v1/tickets/{id}/macros/{name}`, at the version the page showed.
+async fn apply_macro(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<MacroForm>,
+) -> Response {
+    let (ticket, path) = match posted_to(&state, &session, &headers, &form.csrf, &id).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let command = TicketCommand::ApplyMacro {
+        ticket_id: ticket.id.clone(),
+        expected: vigie_core::ExpectedVersion::Exactly(form.version),
+        name: form.name.clone(),
+    };
+    match state.submit(command, session.actor()).await {
+        Ok(_) => Redirect::to(&flash_path(&path, &format!("Macro `{}` applied.", form.name), false)).into_response(),
         Err(error) => Redirect::to(&flash_path(&path, &problem_text(error.into()), true)).into_response(),
     }
 }
@@ -1083,7 +1126,8 @@ async fn batch_reply(
         return Redirect::to(&flash_path("/batches", "The batch names a ticket that does not exist.", true))
             .into_response();
     };
-    match crate::bulk::apply(&state, &actor, &ids, None, Some(reply)).await {
+    let steps = crate::bulk::Steps { reply: Some(reply), ..crate::bulk::Steps::default() };
+    match crate::bulk::apply(&state, &actor, &ids, steps).await {
         Ok(report) => {
             let message = match report.n_failed {
                 0 => format!("Replied to {} tickets.", report.n_changed),

@@ -33,6 +33,8 @@ mod helpers;
 
 /// Tokens, roles and team scoping.
 mod auth;
+/// Automation: time rules across business hours and restarts, triggers, dry runs, the outbox, bad rules.
+mod automation;
 /// The live backlog snapshot: every change, time passing, a restart, thresholds.
 mod backlog;
 /// Every kind of bad input gets its documented 4xx, names the field, and changes nothing.

@@ -38,6 +38,15 @@ async fn every_route_is_in_the_openapi_document(app: TestApp) {
         ("get", "/api/v1/events/stream"),
         ("get", "/api/v1/alerts"),
         ("get", "/api/v1/reports/weekly"),
+        ("get", "/api/v1/outbox"),
+        ("get", "/api/v1/automations"),
+        ("put", "/api/v1/automations/{name}"),
+        ("delete", "/api/v1/automations/{name}"),
+        ("get", "/api/v1/automations/{name}/dry-run"),
+        ("post", "/api/v1/automations/dry-run"),
+        ("put", "/api/v1/templates/{name}"),
+        ("get", "/api/v1/macros"),
+        ("post", "/api/v1/tickets/{id}/macros/{name}"),
     ];
     for (method, path) in routes {
         assert!(doc["paths"][path][method].is_object(), "{method} {path} is missing from the OpenAPI document");

@@ -206,3 +206,39 @@ async fn a_batch_is_answered_from_its_page(app: TestApp) {
     let reply = app.send(form("/batches/reply", &empty, Some(&cookie), Some("same-origin"))).await;
     assert!(reply.headers[header::LOCATION].to_str().expect("text").contains("kind=error"));
 }
+
+on_both_backends!(a_macro_is_applied_from_the_ticket_page);
+
+async fn a_macro_is_applied_from_the_ticket_page(app: TestApp) {
+    agent_ana(&app).await;
+    let mut rules = serde_json::to_value(&*app.state.rules.snapshot().0).expect("JSON");
+    rules["macros"] = json!({"ask-invoice": {"title": "Ask for the invoice",
+        "reply": "Could you send the invoice of {{ ticket.id }}? {{ agent }}",
+        "actions": [{"set": "status", "to": "pending_customer"}]}});
+    app.put("/api/v1/rules", &app.admin, rules).await.expect(200);
+    let id = app.create(&app.lead, json!({})).await.expect(201).body["id"].as_str().expect("id").to_owned();
+    let body = format!("name=ana&password={}", PASSWORD.replace(' ', "+"));
+    let reply = app.send(form("/login", &body, None, Some("same-origin"))).await;
+    let set_cookie = reply.headers[header::SET_COOKIE].to_str().expect("text").to_owned();
+    let cookie = set_cookie.split(';').next().expect("name=value").to_owned();
+    let page_text = app.send(page(&format!("/tickets/{id}"), Some(&cookie))).await.text;
+    assert!(page_text.contains("<option value=\"ask-invoice\">Ask for the invoice</option>"), "{page_text}");
+    let csrf = form_token(&page_text);
+    let path = format!("/tickets/{id}/macro");
+    // A forged post changes nothing; a stale version is refused on the page.
+    let fields = format!("csrf={csrf}&name=ask-invoice&version=1");
+    assert_eq!(app.send(form(&path, &fields, Some(&cookie), Some("cross-site"))).await.status, 403);
+    let stale = app
+        .send(form(&path, &format!("csrf={csrf}&name=ask-invoice&version=7"), Some(&cookie), Some("same-origin")))
+        .await;
+    assert!(stale.headers[header::LOCATION].to_str().expect("text").contains("kind=error"));
+    let applied = app.send(form(&path, &fields, Some(&cookie), Some("same-origin"))).await;
+    assert_eq!(applied.status, 303);
+    assert!(!applied.headers[header::LOCATION].to_str().expect("text").contains("kind=error"));
+    let ticket = app.get(&format!("/api/v1/tickets/{id}"), &app.lead).await.expect(200);
+    assert_eq!(ticket.body["status"], "pending_customer");
+    let events = app.store.ticket_events(&vigie_core::TicketId::parse(id.clone()).expect("id")).await.expect("events");
+    assert!(events.iter().any(|e| e.actor == "ana"
+        && matches!(&e.kind, vigie_core::EventKind::CommentAdded { body, public: true, .. }
+            if *body == format!("Could you send the invoice of {id}? ana"))));
+}

@@ -109,6 +109,7 @@ async fn concurrent_callers_never_get_the_same_ticket(app: TestApp) {
                 status_history: vec![StatusSince { status: Status::New, since: created_at }],
                 sla_targets: rules.sla.select("billing", priority, Channel::Email),
                 sla_marks: SlaMarks::default(),
+                rules_applied: Vec::new(),
             }
         })
         .collect();

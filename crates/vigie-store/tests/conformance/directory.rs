@@ -13,7 +13,7 @@ fn team(id: &str, name: &str, calendar: Option<&str>) -> Team {
 }
 
 fn customer(id: &str, name: &str, tier: &str) -> Customer {
-    CustomerInput { id: id.to_owned(), name: name.to_owned(), tier: Some(tier.to_owned()) }
+    CustomerInput { id: id.to_owned(), name: name.to_owned(), tier: Some(tier.to_owned()), email: None }
         .parse()
         .expect("a valid customer")
 }

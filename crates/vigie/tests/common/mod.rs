@@ -109,7 +109,11 @@ impl Drop for Listening {
 impl Listening {
     /// Starts `make(port)` on a free port and waits until it accepts connections.
     pub async fn start(what: &str, make: impl FnOnce(u16) -> Command) -> Listening {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("an address").port();
+        Self::start_at(what, free_port(), make).await
+    }
+
+    /// Starts `make(port)` on `port` (one [`free_port`] gave) and waits until it listens.
+    pub async fn start_at(what: &str, port: u16, make: impl FnOnce(u16) -> Command) -> Listening {
         let child = make(port)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -123,4 +127,9 @@ impl Listening {
         }
         listening
     }
+}
+
+/// A loopback port nobody listens on (now).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("an address").port()
 }
