@@ -163,6 +163,64 @@ pub struct Automations {
     pub rules: Vec<AutomationRule>,
     pub templates: Templates,
     pub macros: Vec<Macro>,
+    pub notices: Notices,
+}
+
+/// The tag that records a wait notice: a ticket gets one notice (an agent who removes the tag
+/// allows another).
+pub const WAIT_NOTICE_TAG: &str = "wait-notified";
+
+/// Telling customers before they ask: a notice when a ticket's expected wait goes past what its
+/// channel tolerates, and the banners of the public status endpoint.
+#[derive(Debug, Clone, Default)]
+pub struct Notices {
+    /// The wait notice's template; `None`: no notices.
+    pub template: Option<String>,
+    /// What each channel tolerates (by `Channel::ALL`'s order); `None`: no notice on it.
+    pub tolerance: [Option<SignedDuration>; 5],
+    pub banners: Vec<Banner>,
+}
+
+/// A text the public status endpoint shows while a team's open tickets are above a count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Banner {
+    pub team: TeamId,
+    pub above: u64,
+    pub text: String,
+}
+
+impl Notices {
+    pub fn tolerance(&self, channel: Channel) -> Option<SignedDuration> {
+        let idx = Channel::ALL.iter().position(|c| *c == channel)?;
+        self.tolerance[idx].filter(|_| self.template.is_some())
+    }
+
+    pub fn is_on(&self) -> bool {
+        self.template.is_some() && self.tolerance.iter().any(Option::is_some)
+    }
+}
+
+/// Whether a ticket is waiting for its first answer, not yet told: what a wait notice is for.
+pub fn awaits_wait_notice(ticket: &impl Facts) -> bool {
+    matches!(ticket.status(), Status::New | Status::Open)
+        && ticket.instant(Anchor::FirstResponse).is_none()
+        && !ticket.has_tag(WAIT_NOTICE_TAG)
+}
+
+/// The notices as written.
+#[derive(Debug, Clone, Default)]
+pub struct NoticesInput {
+    pub template: Option<String>,
+    /// Channel and minutes.
+    pub tolerance_minutes: Vec<(String, f64)>,
+    pub banners: Vec<BannerInput>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct BannerInput {
+    pub team: String,
+    pub above: u64,
+    pub text: String,
 }
 
 /// A macro: a reply (a template) and changes an agent applies to a ticket in one action.
@@ -199,6 +257,12 @@ impl Automations {
 
     pub fn macro_named(&self, name: &str) -> Option<&Macro> {
         self.macros.iter().find(|m| m.name == name)
+    }
+
+    /// The teams the notices' banners name, each with the path of its field.
+    pub fn banner_teams(&self) -> Vec<(String, TeamId)> {
+        let banners = self.notices.banners.iter().enumerate();
+        banners.map(|(idx, banner)| (format!("notices.banners[{idx}].team"), banner.team.clone())).collect()
     }
 
     /// Every action of the rules and the macros (what a batch's directory must know of).
@@ -407,12 +471,17 @@ impl AutomationRule {
         PreparedRule { rule: self, conditions }
     }
 
-    /// Whether a time rule may match a solved ticket: only when it asks for one by name
-    /// (solved tickets are not held in memory; the server reads them for these rules only).
+    /// The statuses a ticket may be in for the rule to apply: what a pass over many tickets
+    /// sorts the rules by, so that each ticket is tried only with the rules of its status.
+    pub fn statuses(&self) -> Vec<Status> {
+        allowed_statuses(&self.conditions)
+    }
+
+    /// Whether a time rule may match a solved ticket: only when its status conditions allow
+    /// `solved` (solved tickets are not held in memory; the server reads them for these rules
+    /// only). Without a status condition a time rule is for the open tickets.
     pub fn wants_solved(&self) -> bool {
-        self.conditions
-            .iter()
-            .any(|c| matches!(c, Condition::Status(values, false) if values.contains(&Status::Solved)))
+        wants_solved(&self.conditions)
     }
 }
 
@@ -427,14 +496,16 @@ pub struct PreparedRule<'a> {
 impl PreparedRule<'_> {
     /// [`AutomationRule::holds`] at the instant the rule was prepared for.
     pub fn holds(&self, ticket: &impl Facts, now: Timestamp, rules: &Rules) -> bool {
+        // The conditions first: most tickets fail one of them, and the record of applied rules
+        // is a list of names to compare.
         ticket.status() != Status::Closed
-            && !(self.rule.trigger == Trigger::Time && ticket.applied(&self.rule.name))
             && self.conditions.iter().all(|(condition, cutoff)| match (condition, cutoff) {
                 (Condition::Since { anchor, .. }, Some(cutoff)) => {
                     ticket.instant(*anchor).is_some_and(|at| at <= *cutoff)
                 }
                 _ => condition.holds(ticket, now, rules),
             })
+            && !(self.rule.trigger == Trigger::Time && ticket.applied(&self.rule.name))
     }
 }
 
@@ -454,10 +525,110 @@ pub fn automate(
     if !rule.holds(current, now, rules) {
         return decide::check_sla(current, now, rules);
     }
-    let mut kinds = action_kinds(&rule.name, &rule.actions, &rule.actor(), current, now, directory, rules)?;
-    kinds.push(EventKind::RuleApplied { rule: rule.name.clone() });
-    let decision = decide::record_as(current, kinds, &rule.actor(), now, rules)?;
-    Ok(fire_triggers(decision, now, directory, rules))
+    // A rule the ticket refuses (a move the lifecycle forbids from its status, a message that
+    // cannot be rendered for it) is recorded as failed, with why: once, not every minute.
+    let kinds = match action_kinds(&rule.name, &rule.actions, &rule.actor(), current, now, directory, rules) {
+        Ok(mut kinds) => {
+            kinds.push(EventKind::RuleApplied { rule: rule.name.clone(), failed: None });
+            kinds
+        }
+        Err(error) => vec![EventKind::RuleApplied { rule: rule.name.clone(), failed: Some(error.to_string()) }],
+    };
+    decide::record_as(current, kinds, &rule.actor(), now, rules)
+}
+
+/// Decides a wait notice: if `current` still waits for its first answer, has not been told, and
+/// `expected_start` (the pass's prediction from the queue and the team's capacity) is further
+/// than its channel tolerates, the customer gets the notice (rendered with the expected time)
+/// and the ticket the tag that records it. Nothing otherwise.
+pub fn notify_wait(
+    current: &Ticket,
+    expected_start: Timestamp,
+    now: Timestamp,
+    rules: &Rules,
+) -> Result<Decision, CommandError> {
+    let notices = &rules.automations.notices;
+    let (Some(template), Some(tolerance)) = (&notices.template, notices.tolerance(current.channel)) else {
+        return decide::check_sla(current, now, rules);
+    };
+    let wait = expected_start.duration_since(now);
+    if !awaits_wait_notice(current) || wait <= tolerance {
+        return decide::check_sla(current, now, rules);
+    }
+    let mut tags = current.tags.clone();
+    tags.push(WAIT_NOTICE_TAG.to_owned());
+    let kinds =
+        vec![EventKind::FieldsChanged(vec![crate::event::FieldChange::Tags { from: current.tags.clone(), to: tags }])];
+    let mut after = current.clone();
+    for kind in &kinds {
+        apply_kind(&mut after, kind, now);
+    }
+    let expected = templates::Expected { start_at: expected_start, wait };
+    let message = rules
+        .automations
+        .templates
+        .render_with(template, &after, NOTICE_ACTOR, NOTICE_ACTOR, now, Some(&expected))
+        .map_err(|reason| CommandError::Invalid(ValidationErrors::one(format!("templates.{template}"), reason)))?;
+    let mut kinds = kinds;
+    kinds.push(EventKind::MessageQueued {
+        audience: Audience::Customer(current.customer_id.to_string()),
+        template: template.clone(),
+        subject: message.subject,
+        body: message.body,
+    });
+    let actor = Actor { name: NOTICE_ACTOR.to_owned(), ..Actor::system() };
+    decide::record_as(current, kinds, &actor, now, rules)
+}
+
+/// Who sends the wait notices.
+pub const NOTICE_ACTOR: &str = "notice:wait";
+
+/// Checks the notices: the template, the channels' tolerances and the banners.
+pub(crate) fn parse_notices(input: NoticesInput, known: &Known<'_>) -> (Notices, Vec<FieldError>) {
+    let mut errors = Vec::new();
+    let mut notices = Notices::default();
+    if let Some(template) = input.template {
+        if known.templates.contains(&template) {
+            notices.template = Some(template);
+        } else {
+            errors
+                .push(FieldError::new("notices.template", format!("`{template}` is not a template of `[templates]`")));
+        }
+    } else if !input.tolerance_minutes.is_empty() {
+        errors.push(FieldError::new("notices.template", "is missing: what the customers are sent"));
+    }
+    for (channel, minutes) in input.tolerance_minutes {
+        let field = format!("notices.tolerance_minutes.{channel}");
+        let Some(idx) = Channel::parse(&channel).and_then(|c| Channel::ALL.iter().position(|k| *k == c)) else {
+            errors.push(FieldError::new(field, format!("`{channel}` is not a channel: {}", Channel::expected())));
+            continue;
+        };
+        if !(minutes > 0.0 && minutes <= MAX_SINCE_HOURS * 60.0) {
+            errors.push(FieldError::new(
+                field,
+                format!("{minutes} must be above 0 and at most {} minutes", MAX_SINCE_HOURS * 60.0),
+            ));
+            continue;
+        }
+        notices.tolerance[idx] = Some(SignedDuration::from_secs_f64(minutes * 60.0));
+    }
+    for (idx, banner) in input.banners.into_iter().enumerate() {
+        let path = format!("notices.banners[{idx}]");
+        let team = match TeamId::parse(banner.team.clone()) {
+            Ok(team) => team,
+            Err(error) => {
+                errors.push(FieldError::new(format!("{path}.team"), format!("`{}`: {error}", banner.team)));
+                continue;
+            }
+        };
+        let text = banner.text.trim().to_owned();
+        if text.is_empty() || text.chars().count() > 500 {
+            errors.push(FieldError::new(format!("{path}.text"), "must be a text of 1 to 500 characters"));
+            continue;
+        }
+        notices.banners.push(Banner { team, above: banner.above, text });
+    }
+    (notices, errors)
 }
 
 /// Applies macro `name` to `current` for `actor` (if `expected` still holds): its changes,
@@ -844,14 +1015,23 @@ fn parse_condition(
         errors.push(FieldError::new(path, "must be exactly one of `field`, `tag`, `no_tag`, `sla`, `since`"));
         return None;
     }
-    let stray = |name: &str, present: bool, errors: &mut Vec<FieldError>| {
-        if present {
-            errors.push(FieldError::new(format!("{path}.{name}"), "does not go with this kind of condition"));
-        }
+    // A key of another kind of condition is refused, not ignored (an `is` beside a `since`
+    // would otherwise be silently dropped, and the rule match far more than meant).
+    let allowed: &[&str] = match (&input.field, &input.since) {
+        (Some(_), _) => &["is", "is_not", "set"],
+        (_, Some(_)) => &["hours", "calendar"],
+        _ => &[],
     };
+    let given = [
+        ("is", input.is.is_some()),
+        ("is_not", input.is_not.is_some()),
+        ("set", input.set.is_some()),
+        ("hours", input.hours.is_some()),
+        ("calendar", input.calendar.is_some()),
+    ];
+    let stray: Vec<(&str, bool)> = given.into_iter().filter(|(key, _)| !allowed.contains(key)).collect();
+    stray_keys(path, &stray, errors);
     if let Some(tag) = input.tag.as_ref().or(input.no_tag.as_ref()) {
-        stray("is", input.is.is_some(), errors);
-        stray("hours", input.hours.is_some(), errors);
         if tag.trim().is_empty() {
             let name = if input.tag.is_some() { "tag" } else { "no_tag" };
             errors.push(FieldError::new(format!("{path}.{name}"), "must not be empty"));
@@ -912,8 +1092,6 @@ fn parse_condition(
         };
         return Some(Condition::Since { anchor, at_least, calendar });
     }
-    stray("hours", input.hours.is_some(), errors);
-    stray("calendar", input.calendar.is_some(), errors);
     let field = input.field.as_deref().unwrap_or_default();
     if let Some(set) = input.set {
         let settable = match field {
@@ -1028,6 +1206,7 @@ fn parse_action(input: &ActionInput, path: &str, known: &Known<'_>, errors: &mut
         }
     };
     if let Some(name) = &input.message_customer {
+        stray_keys(path, &[("to", input.to.is_some()), ("template", input.template.is_some())], errors);
         return template(name, "message_customer", errors).map(|template| Action::MessageCustomer { template });
     }
     if let Some(team) = &input.notify_team {
@@ -1049,17 +1228,13 @@ fn parse_action(input: &ActionInput, path: &str, known: &Known<'_>, errors: &mut
         return Some(Action::NotifyTeam { team, template });
     }
     if let Some(tag) = input.add_tag.as_ref().or(input.remove_tag.as_ref()) {
-        if tag.trim().is_empty() || tag.contains(';') {
-            let key = if input.add_tag.is_some() { "add_tag" } else { "remove_tag" };
-            errors.push(FieldError::new(format!("{path}.{key}"), "must be a tag: not empty, no `;`"));
-            return None;
-        }
-        return Some(if input.add_tag.is_some() {
-            Action::AddTag(tag.clone())
-        } else {
-            Action::RemoveTag(tag.clone())
-        });
+        let key = if input.add_tag.is_some() { "add_tag" } else { "remove_tag" };
+        stray_keys(path, &[("to", input.to.is_some()), ("template", input.template.is_some())], errors);
+        // The same spelling as a ticket's tags anywhere else.
+        let tag = crate::command::check_slug(errors, &format!("{path}.{key}"), tag.clone())?;
+        return Some(if input.add_tag.is_some() { Action::AddTag(tag) } else { Action::RemoveTag(tag) });
     }
+    stray_keys(path, &[("template", input.template.is_some())], errors);
     let field = input.set.as_deref().unwrap_or_default();
     let Some(to) = &input.to else {
         errors.push(FieldError::new(format!("{path}.to"), format!("is missing: the value `{field}` is set to")));
@@ -1079,7 +1254,10 @@ fn parse_action(input: &ActionInput, path: &str, known: &Known<'_>, errors: &mut
         "customer_tier" => {
             CustomerTier::parse(to).map(Action::SetCustomerTier).or_else(|| bad(errors, CustomerTier::expected()))
         }
-        "category" if !to.trim().is_empty() => Some(Action::SetCategory(to.clone())),
+        "category" => match crate::command::parse_category(to.clone()) {
+            Ok(category) => Some(Action::SetCategory(category)),
+            Err(reason) => bad(errors, reason),
+        },
         "team" => match TeamId::parse(to) {
             Ok(team) => Some(Action::SetTeam(team)),
             Err(error) => bad(errors, error.to_string()),
@@ -1096,13 +1274,38 @@ fn parse_action(input: &ActionInput, path: &str, known: &Known<'_>, errors: &mut
             }
             _ => bad(errors, "must be `true` or `false`".to_owned()),
         },
-        "category" => bad(errors, "must not be empty".to_owned()),
         _ => {
             errors.push(FieldError::new(
                 format!("{path}.set"),
                 format!("`{field}` is not a field a rule can set: one of `status`, `priority`, `category`, `team`, `assignee`, `customer_tier`, `legal_risk`, `blocking`"),
             ));
             None
+        }
+    }
+}
+
+/// Whether these conditions name statuses, `solved` among those they allow.
+fn wants_solved(conditions: &[Condition]) -> bool {
+    let named = conditions.iter().any(|c| c.statuses().is_some());
+    named && allowed_statuses(conditions).contains(&Status::Solved)
+}
+
+/// The statuses these conditions allow together (every one when none is named).
+fn allowed_statuses(conditions: &[Condition]) -> Vec<Status> {
+    let mut allowed: Vec<Status> = Status::ALL.to_vec();
+    for condition in conditions {
+        if let Some(statuses) = condition.statuses() {
+            allowed.retain(|s| statuses.contains(s));
+        }
+    }
+    allowed
+}
+
+/// Names each key given that does not go with the kind of condition or action at `path`.
+fn stray_keys(path: &str, keys: &[(&str, bool)], errors: &mut Vec<FieldError>) {
+    for (key, given) in keys {
+        if *given {
+            errors.push(FieldError::new(format!("{path}.{key}"), "does not go with this kind of condition or action"));
         }
     }
 }
@@ -1150,6 +1353,13 @@ fn check_rule(
     }
     match trigger {
         Trigger::Time => {
+            let resolved = conditions.iter().any(|c| matches!(c, Condition::Since { anchor: Anchor::Resolved, .. }));
+            if resolved && !wants_solved(conditions) {
+                errors.push(FieldError::new(
+                    format!("{label}.conditions"),
+                    "`since = \"resolved\"` holds only for solved tickets: add `{ field = \"status\", is = [\"solved\"] }`",
+                ));
+            }
             if !conditions.iter().any(|c| matches!(c, Condition::Since { .. })) {
                 errors.push(FieldError::new(
                     format!("{label}.conditions"),

@@ -393,7 +393,7 @@ pub fn parse_category(category: String) -> Result<String, String> {
 
 /// Categories, tags and skills: short tokens that can be split on `;` in a CSV cell and used
 /// as a label in a chart, so no whitespace and no `;`.
-fn check_slug(errors: &mut Vec<FieldError>, field: &str, slug: String) -> Option<String> {
+pub(crate) fn check_slug(errors: &mut Vec<FieldError>, field: &str, slug: String) -> Option<String> {
     if slug.is_empty() {
         errors.push(FieldError::new(field, "must not be empty"));
         return None;

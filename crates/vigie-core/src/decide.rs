@@ -403,7 +403,7 @@ fn record(
     now: Timestamp,
     rules: &Rules,
 ) -> Result<Decision, CommandError> {
-    let changes_version = kinds.iter().any(|kind| !kind.is_sla_bookkeeping());
+    let changes_version = kinds.iter().any(|kind| !kind.is_bookkeeping());
     let version = if changes_version { current.version + 1 } else { current.version };
     // A command decided with a "now" older than the ticket's last change (two writers, two
     // clocks) is recorded at that change: a ticket's history never goes back in time.

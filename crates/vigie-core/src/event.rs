@@ -51,8 +51,9 @@ pub enum EventKind {
     /// Ticket `from` was merged into this one (its history stays on it).
     MergedFrom { from: TicketId },
     /// A time rule fired on the ticket (once per status: the record is what keeps it from
-    /// firing again until the ticket changes status).
-    RuleApplied { rule: String },
+    /// firing again until someone changes its status), or could not (`failed`: why; it is not
+    /// tried again in this status either, rather than every minute).
+    RuleApplied { rule: String, failed: Option<String> },
     /// A message to send, rendered from a template: written to the outbox in the same
     /// transaction, delivered after the commit. Nothing changes on the ticket.
     MessageQueued { audience: Audience, template: String, subject: String, body: String },
@@ -101,6 +102,13 @@ impl EventKind {
     /// its `updated_at`, so that a deadline passing never makes a client's write stale.
     pub fn is_sla_bookkeeping(&self) -> bool {
         matches!(self, EventKind::SlaApplied { .. } | EventKind::SlaAtRisk { .. } | EventKind::SlaBreached { .. })
+    }
+
+    /// What does not move the ticket's version nor its `updated_at`: the SLA bookkeeping, a
+    /// time rule's record and the messages sent (a rule that only tells the customer must not
+    /// make an agent's open form stale, nor count as an update for other rules).
+    pub fn is_bookkeeping(&self) -> bool {
+        self.is_sla_bookkeeping() || matches!(self, EventKind::RuleApplied { .. } | EventKind::MessageQueued { .. })
     }
 }
 
@@ -229,7 +237,11 @@ pub fn apply(ticket: Option<Ticket>, event: &Event) -> Result<Ticket, ApplyError
         EventKind::StatusChanged { to, .. } => {
             ticket.status = *to;
             ticket.status_history.push(StatusSince { status: *to, since: event.at });
-            ticket.rules_applied.clear();
+            // A new status is a new episode for the time rules, unless a rule made it: a rule
+            // whose move another rule undoes must not fire again (that would loop).
+            if !event.actor.starts_with(crate::automation::RULE_ACTOR_PREFIX) {
+                ticket.rules_applied.clear();
+            }
             if to.is_open() {
                 ticket.resolved_at = None;
             } else if ticket.resolved_at.is_none() {
@@ -252,7 +264,7 @@ pub fn apply(ticket: Option<Ticket>, event: &Event) -> Result<Ticket, ApplyError
         }
         EventKind::SlaAtRisk { target, .. } => ticket.sla_marks.of_mut(*target).at_risk = true,
         EventKind::SlaBreached { target, .. } => ticket.sla_marks.of_mut(*target).breached = true,
-        EventKind::RuleApplied { rule } => {
+        EventKind::RuleApplied { rule, .. } => {
             if !ticket.rules_applied.contains(rule) {
                 ticket.rules_applied.push(rule.clone());
             }
@@ -263,7 +275,7 @@ pub fn apply(ticket: Option<Ticket>, event: &Event) -> Result<Ticket, ApplyError
         | EventKind::MessageQueued { .. } => {}
     }
     ticket.version = event.version;
-    if !event.kind.is_sla_bookkeeping() {
+    if !event.kind.is_bookkeeping() {
         ticket.updated_at = event.at;
     }
     Ok(ticket)

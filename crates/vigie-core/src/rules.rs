@@ -75,6 +75,7 @@ pub struct RulesInput {
     pub automations: Vec<crate::automation::AutomationRuleInput>,
     pub templates: Vec<crate::automation::TemplateInput>,
     pub macros: Vec<crate::automation::MacroInput>,
+    pub notices: crate::automation::NoticesInput,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -313,13 +314,15 @@ impl RulesInput {
         errors.extend(problems);
         let (macros, problems) = crate::automation::parse_macros(self.macros, &known);
         errors.extend(problems);
+        let (notices, problems) = crate::automation::parse_notices(self.notices, &known);
+        errors.extend(problems);
 
         ValidationErrors::finish(errors)?;
         Ok(Rules {
             sla: SlaSettings::new(calendars, policies, pause_statuses, at_risk.unwrap_or(sla::DEFAULT_AT_RISK_MINUTES)),
             queue,
             handle_times: HandleTimes { by_category },
-            automations: crate::automation::Automations { rules: automation_rules, templates, macros },
+            automations: crate::automation::Automations { rules: automation_rules, templates, macros, notices },
         })
     }
 }

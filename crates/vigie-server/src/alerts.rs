@@ -288,46 +288,29 @@ pub async fn deliver_due(state: &AppState, client: &reqwest::Client, now: Timest
 }
 
 /// Evaluates the rules and delivers the alerts while this instance holds the alerts' lease.
-pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
-    let settings = state.operations.alerts.clone();
+pub async fn run(state: AppState, stop: watch::Receiver<bool>) {
+    let every = state.operations.alerts.every;
     // Without rules it still delivers what earlier configurations left pending.
     let client = reqwest::Client::new();
-    let mut lease: Option<vigie_store::SchedulerLease> = None;
-    let mut last_evaluation: Option<std::time::Instant> = None;
-    loop {
-        if lease.is_none() {
-            lease = state.store.alerts_lease().await.unwrap_or_else(|error| {
-                tracing::warn!(%error, "cannot ask for the alerts' lease");
-                None
-            });
-        } else if let Some(held) = lease.as_mut()
-            && !held.is_held().await
-        {
-            tracing::warn!("lost the alerts' lease");
-            lease = None;
-        }
-        if lease.is_some() {
-            if last_evaluation.is_none_or(|at| at.elapsed() >= settings.every) {
-                last_evaluation = Some(std::time::Instant::now());
-                if let Err(error) = evaluate_rules(&state, state.now()).await {
-                    tracing::warn!(%error, "could not evaluate the alert rules");
-                }
+    let last_evaluation = std::sync::Mutex::new(None::<std::time::Instant>);
+    let (state, client, last_evaluation) = (&state, &client, &last_evaluation);
+    let work = move || async move {
+        let due = {
+            let mut last = last_evaluation.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let due = last.is_none_or(|at| at.elapsed() >= every);
+            if due {
+                *last = Some(std::time::Instant::now());
             }
-            if let Err(error) = deliver_due(&state, &client, state.now()).await {
-                tracing::warn!(%error, "could not deliver alerts");
-            }
+            due
+        };
+        if due && let Err(error) = evaluate_rules(state, state.now()).await {
+            tracing::warn!(%error, "could not evaluate the alert rules");
         }
-        let wait = if lease.is_some() { DELIVERY_TICK } else { Duration::from_secs(15) };
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = stop.changed() => {
-                if let Some(held) = lease.take() {
-                    held.release().await;
-                }
-                return;
-            }
+        if let Err(error) = deliver_due(state, client, state.now()).await {
+            tracing::warn!(%error, "could not deliver alerts");
         }
-    }
+    };
+    crate::lease::while_leased("alerts", stop, DELIVERY_TICK, || state.store.alerts_lease(), work).await;
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -12,10 +12,11 @@
 //! **The outbox**: a rule's message is an event (`message_queued`) and an `outbox` row written
 //! in the same transaction. This worker delivers the due rows (customers by SMTP to their
 //! address on record, teams to their `[automation.teams]` destination: `mailto:` or a webhook),
-//! records each attempt, and retries a failure with a doubling wait. A crash between the commit
-//! and the delivery loses nothing: the row waits. A crash between a send and its record sends
-//! the row again after the restart, with the same delivery key (`Message-ID`,
-//! `X-Vigie-Delivery`), which is what receivers deduplicate on.
+//! records each attempt, and retries a failure with a doubling wait; a row whose destination is
+//! not configured is held, not given up. A crash between the commit and the delivery loses
+//! nothing: the row waits, and is sent once. Delivery is at least once: a crash between a send
+//! and its record sends the row again after the restart, with the same delivery key
+//! (`Message-ID`, `X-Vigie-Delivery`) for the receiver to recognise.
 //!
 //! One instance runs both at a time (an advisory lease, like the alerts').
 
@@ -44,7 +45,7 @@ use crate::settings::TeamDestination;
 
 /// How often the worker looks for messages to deliver.
 const DELIVERY_TICK: Duration = Duration::from_secs(1);
-/// Attempts at a message before it is given up (about 4 hours with the default first wait).
+/// Attempts at a message before it is given up (about 3 hours with the default first wait).
 const MAX_ATTEMPTS: i64 = 10;
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(3600);
 const SEND_TIMEOUT: Duration = Duration::from_secs(20);
@@ -63,6 +64,8 @@ pub struct PassSummary {
     /// Of those, the ones recorded (the others changed meanwhile).
     pub fired: usize,
     pub failed: usize,
+    /// Customers told that their wait is longer than their channel tolerates.
+    pub notices: usize,
     /// Finding the matches (the submissions not counted).
     pub evaluation: Duration,
 }
@@ -75,7 +78,12 @@ pub async fn matches(
     time_rules: &[&AutomationRule],
     now: Timestamp,
 ) -> Result<Vec<(TicketId, usize)>, StoreError> {
-    let mut found = state.live.automation_matches(time_rules, now);
+    // Most of a second on every core at a million tickets: off the async workers when it can be.
+    let evaluate = || state.live.automation_matches(time_rules, now);
+    let mut found = match tokio::runtime::Handle::try_current().map(|handle| handle.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(evaluate),
+        _ => evaluate(),
+    };
     let solved_rules: Vec<usize> = (0..time_rules.len()).filter(|idx| time_rules[*idx].wants_solved()).collect();
     if !solved_rules.is_empty() {
         let mut query = TicketQuery { statuses: vec![Status::Solved], limit: SOLVED_PAGE, ..TicketQuery::default() };
@@ -97,42 +105,57 @@ pub async fn matches(
     Ok(found)
 }
 
-/// One pass of the time rules at `now`.
+/// One pass of the time rules at `now`, and of the wait notices.
 pub async fn pass(state: &AppState, now: Timestamp) -> Result<PassSummary, StoreError> {
     let rules = state.rules.rules();
     let time_rules: Vec<&AutomationRule> = rules.automations.time_rules().collect();
-    if time_rules.is_empty() {
+    let notices = &rules.automations.notices;
+    if time_rules.is_empty() && !notices.is_on() {
         return Ok(PassSummary::default());
     }
     let started = std::time::Instant::now();
-    let found = matches(state, &rules, &time_rules, now).await?;
+    let found = if time_rules.is_empty() { Vec::new() } else { matches(state, &rules, &time_rules, now).await? };
+    let waits = if notices.is_on() { state.live.waits_over(notices, &rules, now) } else { Vec::new() };
     let evaluation = started.elapsed();
     let mut summary =
         PassSummary { rules: time_rules.len(), matched: found.len(), evaluation, ..PassSummary::default() };
-    let commands = found.into_iter().map(|(ticket_id, idx)| {
-        let command = TicketCommand::Automate { ticket_id, rule: time_rules[idx].name.clone() };
-        state.submit_at(command, Actor::system(), now)
-    });
+    let rule_commands = found
+        .into_iter()
+        .map(|(ticket_id, idx)| TicketCommand::Automate { ticket_id, rule: time_rules[idx].name.clone() });
+    let notice_commands =
+        waits.into_iter().map(|(ticket_id, expected_start)| TicketCommand::NotifyWait { ticket_id, expected_start });
+    let commands = rule_commands.chain(notice_commands).map(|command| state.submit_at(command, Actor::system(), now));
     let mut results = futures_util::stream::iter(commands).buffer_unordered(IN_FLIGHT);
     while let Some(result) = results.next().await {
-        match result {
-            Ok(committed)
-                if committed.events.iter().any(|e| matches!(e.kind, vigie_core::EventKind::RuleApplied { .. })) =>
-            {
-                summary.fired += 1;
+        let Ok(committed) = result.inspect_err(|error| {
+            if !matches!(error, SubmitError::Rejected(_)) {
+                tracing::warn!(%error, "an automation command failed");
             }
-            Ok(_) | Err(SubmitError::Rejected(_)) => {}
-            Err(error) => {
-                summary.failed += 1;
-                tracing::warn!(%error, "a time rule's command failed");
+        }) else {
+            summary.failed += 1;
+            continue;
+        };
+        for event in &committed.events {
+            match &event.kind {
+                vigie_core::EventKind::RuleApplied { failed: Some(reason), rule } => {
+                    summary.failed += 1;
+                    tracing::warn!(ticket = %event.ticket_id, rule, reason, "a time rule could not apply");
+                }
+                vigie_core::EventKind::RuleApplied { .. } => summary.fired += 1,
+                vigie_core::EventKind::MessageQueued { .. } if event.actor == vigie_core::automation::NOTICE_ACTOR => {
+                    summary.notices += 1;
+                }
+                _ => {}
             }
         }
     }
-    if summary.matched > 0 {
+    if summary.matched > 0 || summary.notices > 0 {
         tracing::info!(
             rules = summary.rules,
             matched = summary.matched,
             fired = summary.fired,
+            failed = summary.failed,
+            notices = summary.notices,
             evaluation_ms = evaluation.as_millis() as u64,
             "time rules applied"
         );
@@ -180,52 +203,71 @@ async fn post_webhook(client: &reqwest::Client, url: &reqwest::Url, message: &Ou
     if response.status().is_success() { Ok(()) } else { Err(format!("the webhook answered {}", response.status())) }
 }
 
-/// Delivers what is due at `now`; how many messages went out.
-pub async fn deliver_due(state: &AppState, client: &reqwest::Client, now: Timestamp) -> Result<usize, StoreError> {
+/// How long a message whose destination is not configured waits before it is looked at again
+/// (the configuration is read at start: a restart with it set delivers within this).
+const HOLD: Duration = Duration::from_secs(15 * 60);
+
+/// Why a message cannot be tried now, without it being anyone's failure: held, not given up.
+enum Attempt {
+    Tried(Result<(), String>, Option<String>),
+    Held(String),
+}
+
+async fn attempt(state: &AppState, client: &reqwest::Client, message: &OutboxMessage) -> Attempt {
     let settings = &state.operations.automation;
+    let no_smtp = || Attempt::Held("no SMTP server is configured ([automation] smtp and from)".to_owned());
+    match message.audience.as_str() {
+        "customer" => match (&settings.mail, &message.email) {
+            (None, _) => no_smtp(),
+            (_, None) => Attempt::Held(format!("customer `{}` has no e-mail address on record", message.recipient)),
+            (Some((smtp, from)), Some(email)) => match email.parse::<lettre::message::Mailbox>() {
+                Ok(to) => Attempt::Tried(send_mail(smtp, from, to, message).await, Some(email.clone())),
+                Err(error) => Attempt::Tried(Err(format!("`{email}`: {error}")), Some(email.clone())),
+            },
+        },
+        "team" => match (settings.teams.get(&message.recipient), &settings.mail) {
+            (None, _) => {
+                Attempt::Held(format!("team `{}` has no destination in [automation.teams]", message.recipient))
+            }
+            (Some(TeamDestination::Mail(to)), Some((smtp, from))) => {
+                Attempt::Tried(send_mail(smtp, from, to.clone(), message).await, Some(to.to_string()))
+            }
+            (Some(TeamDestination::Mail(_)), None) => no_smtp(),
+            (Some(TeamDestination::Webhook(url)), _) => Attempt::Tried(
+                post_webhook(client, url, message).await,
+                Some(url.host_str().unwrap_or_default().to_owned()),
+            ),
+        },
+        other => Attempt::Tried(Err(format!("`{other}` is not an audience")), None),
+    }
+}
+
+/// Delivers what is due at `now`; how many messages went out. A message that fails is tried
+/// again after a doubling wait, given up after [`MAX_ATTEMPTS`]; one whose destination is not
+/// configured (no SMTP server, no address, no team destination) is held, attempts untouched.
+pub async fn deliver_due(state: &AppState, client: &reqwest::Client, now: Timestamp) -> Result<usize, StoreError> {
+    let retry_base = state.operations.automation.retry_base;
     let mut delivered = 0;
     for message in state.store.due_messages(now, 50).await? {
-        let mailbox =
-            |address: &str| address.parse::<lettre::message::Mailbox>().map_err(|e| format!("`{address}`: {e}"));
-        let (result, destination) = match message.audience.as_str() {
-            "customer" => match (&settings.mail, &message.email) {
-                (None, _) => (Err("no SMTP server is configured ([automation] smtp and from)".to_owned()), None),
-                (_, None) => (Err(format!("customer `{}` has no e-mail address on record", message.recipient)), None),
-                (Some((smtp, from)), Some(email)) => match mailbox(email) {
-                    Ok(to) => (send_mail(smtp, from, to, &message).await, Some(email.clone())),
-                    Err(error) => (Err(error), Some(email.clone())),
-                },
-            },
-            "team" => match (settings.teams.get(&message.recipient), &settings.mail) {
-                (None, _) => {
-                    (Err(format!("team `{}` has no destination in [automation.teams]", message.recipient)), None)
-                }
-                (Some(TeamDestination::Mail(to)), Some((smtp, from))) => {
-                    (send_mail(smtp, from, to.clone(), &message).await, Some(to.to_string()))
-                }
-                (Some(TeamDestination::Mail(_)), None) => {
-                    (Err("no SMTP server is configured ([automation] smtp and from)".to_owned()), None)
-                }
-                (Some(TeamDestination::Webhook(url)), _) => {
-                    (post_webhook(client, url, &message).await, Some(url.host_str().unwrap_or_default().to_owned()))
-                }
-            },
-            other => (Err(format!("`{other}` is not an audience")), None),
-        };
-        let outcome = match result {
-            Ok(()) => {
+        let (outcome, destination) = match attempt(state, client, &message).await {
+            Attempt::Tried(Ok(()), destination) => {
                 delivered += 1;
-                DeliveryOutcome::Delivered { at: state.now() }
+                (DeliveryOutcome::Delivered { at: state.now() }, destination)
             }
-            Err(error) => {
+            Attempt::Tried(Err(error), destination) => {
                 let attempts = message.attempts + 1;
                 let retry_at = (attempts < MAX_ATTEMPTS).then(|| {
-                    let wait = SignedDuration::try_from(retry_wait(settings.retry_base, attempts - 1))
-                        .unwrap_or(SignedDuration::ZERO);
+                    let wait =
+                        SignedDuration::try_from(retry_wait(retry_base, attempts - 1)).unwrap_or(SignedDuration::ZERO);
                     now.checked_add(wait).unwrap_or(now)
                 });
                 tracing::warn!(message = message.id, key = %message.delivery_key, %error, attempts, "message delivery failed");
-                DeliveryOutcome::Failed { error, retry_at }
+                (DeliveryOutcome::Failed { error, retry_at }, destination)
+            }
+            Attempt::Held(reason) => {
+                let until =
+                    now.checked_add(SignedDuration::try_from(HOLD).unwrap_or(SignedDuration::ZERO)).unwrap_or(now);
+                (DeliveryOutcome::Held { reason, until }, None)
             }
         };
         state.store.record_message_delivery(message.id, &outcome, destination.as_deref()).await?;
@@ -234,51 +276,35 @@ pub async fn deliver_due(state: &AppState, client: &reqwest::Client, now: Timest
 }
 
 /// Runs the time rules and delivers the outbox while this instance holds the lease.
-pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+pub async fn run(state: AppState, stop: watch::Receiver<bool>) {
     let every = state.operations.automation.every;
     let client = reqwest::Client::new();
-    let mut lease: Option<vigie_store::SchedulerLease> = None;
-    let mut last_pass: Option<std::time::Instant> = None;
-    loop {
-        if lease.is_none() {
-            lease = state.store.automation_lease().await.unwrap_or_else(|error| {
-                tracing::warn!(%error, "cannot ask for the automation's lease");
-                None
-            });
-        } else if let Some(held) = lease.as_mut()
-            && !held.is_held().await
-        {
-            tracing::warn!("lost the automation's lease");
-            lease = None;
-        }
-        if lease.is_some() {
-            if last_pass.is_none_or(|at| at.elapsed() >= every) {
-                last_pass = Some(std::time::Instant::now());
-                if let Err(error) = pass(&state, state.now()).await {
-                    tracing::warn!(%error, "could not run the time rules");
-                }
+    let last_pass = std::sync::Mutex::new(None::<std::time::Instant>);
+    let (state, client, last_pass) = (&state, &client, &last_pass);
+    let work = move || async move {
+        let due = {
+            let mut last = last_pass.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let due = last.is_none_or(|at| at.elapsed() >= every);
+            if due {
+                *last = Some(std::time::Instant::now());
             }
-            if let Err(error) = deliver_due(&state, &client, state.now()).await {
-                tracing::warn!(%error, "could not deliver the outbox");
-            }
+            due
+        };
+        if due && let Err(error) = pass(state, state.now()).await {
+            tracing::warn!(%error, "could not run the time rules");
         }
-        let wait = if lease.is_some() { DELIVERY_TICK } else { Duration::from_secs(15) };
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = stop.changed() => {
-                if let Some(held) = lease.take() {
-                    held.release().await;
-                }
-                return;
-            }
+        if let Err(error) = deliver_due(state, client, state.now()).await {
+            tracing::warn!(%error, "could not deliver the outbox");
         }
-    }
+    };
+    crate::lease::while_leased("automation", stop, DELIVERY_TICK, || state.store.automation_lease(), work).await;
 }
 
 /// The state of a message, in words.
 pub fn message_status(message: &OutboxMessage) -> &'static str {
     match (message.delivered_at, message.next_attempt_at) {
         (Some(_), _) => "delivered",
+        (None, Some(_)) if message.attempts == 0 && message.last_error.is_some() => "held",
         (None, Some(_)) if message.attempts == 0 => "queued",
         (None, Some(_)) => "retrying",
         (None, None) => "failed",
@@ -545,4 +571,38 @@ async fn dry_run(
         "total": total,
         "tickets": items,
     })))
+}
+
+/// What the public status page says: each team whose open tickets are above its banner's count,
+/// with the banner's text.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusBody {
+    /// `normal`, or `busy` while a banner shows.
+    pub status: &'static str,
+    pub banners: Vec<BannerBody>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BannerBody {
+    pub team: String,
+    pub text: String,
+}
+
+/// The public status (no token): the banners of the teams whose backlog is over their
+/// threshold. Says nothing of any ticket.
+#[utoipa::path(get, path = "/status", tag = "operations", security(()), responses((status = 200, body = StatusBody)))]
+pub async fn public_status(State(state): State<AppState>) -> Json<StatusBody> {
+    let rules = state.rules.rules();
+    let banners = &rules.automations.notices.banners;
+    let shown: Vec<BannerBody> = if banners.is_empty() {
+        Vec::new()
+    } else {
+        let by_team = state.live.backlog(state.now()).backlog.by_team;
+        banners
+            .iter()
+            .filter(|banner| by_team.get(banner.team.as_str()).copied().unwrap_or(0) > banner.above)
+            .map(|banner| BannerBody { team: banner.team.to_string(), text: banner.text.clone() })
+            .collect()
+    };
+    Json(StatusBody { status: if shown.is_empty() { "normal" } else { "busy" }, banners: shown })
 }

@@ -195,6 +195,18 @@ pub async fn create_customer(
 }
 
 #[utoipa::path(get, path = "/api/v1/customers", tag = "directory", responses((status = 200, body = CustomerList), (status = 401, body = Problem)))]
-pub async fn list_customers(State(state): State<AppState>, _caller: Caller) -> Result<Json<CustomerList>, ApiError> {
-    Ok(Json(CustomerList { items: state.store.customers().await?.into_iter().map(Into::into).collect() }))
+pub async fn list_customers(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+) -> Result<Json<CustomerList>, ApiError> {
+    // Addresses are personal data: admins (who set them) read them, nobody else.
+    let admin = actor.can_manage_directory();
+    let items = state
+        .store
+        .customers()
+        .await?
+        .into_iter()
+        .map(|customer| CustomerBody { email: customer.email.clone().filter(|_| admin), ..customer.into() })
+        .collect();
+    Ok(Json(CustomerList { items }))
 }

@@ -22,6 +22,7 @@ pub mod directory;
 pub mod error;
 pub mod extract;
 pub mod history;
+mod lease;
 pub mod live;
 pub mod macros;
 pub mod metrics;
@@ -235,6 +236,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(automation::dry_run_draft))
         .routes(routes!(automation::put_template))
         .routes(routes!(macros::list_macros))
+        .routes(routes!(automation::public_status))
         .routes(routes!(macros::apply_macro))
         .routes(routes!(admin::get_rules, admin::put_rules))
         .routes(routes!(admin::list_calendars))

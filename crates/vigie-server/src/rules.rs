@@ -21,7 +21,9 @@ use std::sync::{Arc, RwLock};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use vigie_core::automation::{ActionInput, AutomationRuleInput, ConditionInput, MacroInput, TemplateInput};
+use vigie_core::automation::{
+    ActionInput, AutomationRuleInput, BannerInput, ConditionInput, MacroInput, NoticesInput, TemplateInput,
+};
 use vigie_core::calendar::{CalendarInput, HolidayInput, WEEKDAYS};
 use vigie_core::rules::{QueueInput, RulesInput, SlaInput, SlaPolicyInput};
 use vigie_core::{FieldError, Rules, ValidationErrors};
@@ -55,6 +57,40 @@ pub struct RulesDocument {
     /// Replies and changes agents apply in one action, by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub macros: BTreeMap<String, MacroDocument>,
+    /// Telling customers before they ask: wait notices and the status page's banners.
+    #[serde(default, skip_serializing_if = "NoticesDocument::is_empty")]
+    pub notices: NoticesDocument,
+}
+
+/// `[notices]`: a customer whose ticket's expected wait (its place in its team's queue and the
+/// team's capacity) goes past what its channel tolerates gets `template` once; `[[banners]]`
+/// are shown by the public `GET /status` while their team's open tickets are above `above`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoticesDocument {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// Minutes of wait each channel tolerates (`chat`, `phone`, `web`, `email`, `social`); a
+    /// channel left out gets no notice.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tolerance_minutes: BTreeMap<String, f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub banners: Vec<BannerDocument>,
+}
+
+impl NoticesDocument {
+    fn is_empty(&self) -> bool {
+        *self == NoticesDocument::default()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BannerDocument {
+    pub team: String,
+    /// Shown while the team has more open tickets than this.
+    pub above: u64,
+    pub text: String,
 }
 
 /// A macro: a reply (a template, with `agent` among its variables) and changes (the rules'
@@ -296,6 +332,16 @@ impl RulesDocument {
             },
             handle_time: self.handle_time.iter().map(|(category, minutes)| (category.clone(), *minutes)).collect(),
             automations: self.automations.iter().map(AutomationDocument::to_input).collect(),
+            notices: NoticesInput {
+                template: self.notices.template.clone(),
+                tolerance_minutes: self.notices.tolerance_minutes.iter().map(|(c, m)| (c.clone(), *m)).collect(),
+                banners: self
+                    .notices
+                    .banners
+                    .iter()
+                    .map(|b| BannerInput { team: b.team.clone(), above: b.above, text: b.text.clone() })
+                    .collect(),
+            },
             macros: self
                 .macros
                 .iter()

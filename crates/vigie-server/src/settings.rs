@@ -26,8 +26,8 @@ use vigie_core::operations::{Roster, RosterInput, ShiftInput, Threshold};
 use vigie_core::{FieldError, ValidationErrors};
 
 use crate::rules::{
-    AutomationDocument, CalendarDocument, MacroDocument, QueueDocument, RulesDocument, SlaDocument, TemplateDocument,
-    resolve_time_zone,
+    AutomationDocument, CalendarDocument, MacroDocument, NoticesDocument, QueueDocument, RulesDocument, SlaDocument,
+    TemplateDocument, resolve_time_zone,
 };
 
 /// The whole configuration file. The rules' part is also [`RulesDocument`] (kept apart: it is
@@ -56,6 +56,8 @@ pub struct ConfigFile {
     #[serde(default)]
     pub macros: BTreeMap<String, MacroDocument>,
     #[serde(default)]
+    pub notices: NoticesDocument,
+    #[serde(default)]
     pub automation: AutomationSettingsDocument,
 }
 
@@ -74,6 +76,7 @@ impl ConfigFile {
             automations: self.automations.clone(),
             templates: self.templates.clone(),
             macros: self.macros.clone(),
+            notices: self.notices.clone(),
         }
     }
 

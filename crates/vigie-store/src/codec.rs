@@ -349,7 +349,8 @@ pub fn event_data(kind: &EventKind) -> Value {
         }
         EventKind::MergedInto { into } => json!({"into": into.as_str()}),
         EventKind::MergedFrom { from } => json!({"from": from.as_str()}),
-        EventKind::RuleApplied { rule } => json!({"rule": rule}),
+        EventKind::RuleApplied { rule, failed: None } => json!({"rule": rule}),
+        EventKind::RuleApplied { rule, failed: Some(reason) } => json!({"rule": rule, "failed": reason}),
         EventKind::MessageQueued { audience, template, subject, body } => json!({
             "audience": audience.kind(),
             "recipient": audience.id(),
@@ -442,7 +443,13 @@ fn decode_kind(kind: &str, data: &Value) -> Option<EventKind> {
         }
         "merged_into" => Some(EventKind::MergedInto { into: TicketId::parse(text("into")?.to_owned()).ok()? }),
         "merged_from" => Some(EventKind::MergedFrom { from: TicketId::parse(text("from")?.to_owned()).ok()? }),
-        "rule_applied" => Some(EventKind::RuleApplied { rule: text("rule")?.to_owned() }),
+        "rule_applied" => Some(EventKind::RuleApplied {
+            rule: text("rule")?.to_owned(),
+            failed: match data.get("failed") {
+                None | Some(Value::Null) => None,
+                Some(reason) => Some(reason.as_str()?.to_owned()),
+            },
+        }),
         "message_queued" => Some(EventKind::MessageQueued {
             audience: vigie_core::event::Audience::parse(text("audience")?, text("recipient")?)?,
             template: text("template")?.to_owned(),

@@ -137,6 +137,12 @@ pub enum TicketCommand {
         expected: ExpectedVersion,
         name: String,
     },
+    /// Tells the customer the expected wait (`expected_start`, the pass's prediction) if it is
+    /// longer than its channel tolerates and they were not told yet.
+    NotifyWait {
+        ticket_id: TicketId,
+        expected_start: Timestamp,
+    },
     /// Fires time rule `rule` on the ticket if it still applies (the automation pass's
     /// command; see `vigie_core::automation::automate`).
     Automate {
@@ -312,6 +318,12 @@ pub enum DeliveryOutcome {
     Failed {
         error: String,
         retry_at: Option<Timestamp>,
+    },
+    /// Not tried: its destination is not configured. Looked at again at `until`, without
+    /// counting as an attempt.
+    Held {
+        reason: String,
+        until: Timestamp,
     },
 }
 

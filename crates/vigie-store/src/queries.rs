@@ -926,12 +926,13 @@ where
         outcome: &DeliveryOutcome,
         destination: Option<&str>,
     ) -> Result<(), StoreError> {
-        let (delivered, next, error) = match outcome {
-            DeliveryOutcome::Delivered { at } => (Some(micros(*at)), None, None),
-            DeliveryOutcome::Failed { error, retry_at } => (None, retry_at.map(micros), Some(error.clone())),
+        let (delivered, next, error, tried) = match outcome {
+            DeliveryOutcome::Delivered { at } => (Some(micros(*at)), None, None, 1_i64),
+            DeliveryOutcome::Failed { error, retry_at } => (None, retry_at.map(micros), Some(error.clone()), 1),
+            DeliveryOutcome::Held { reason, until } => (None, Some(micros(*until)), Some(reason.clone()), 0),
         };
         sqlx::query(
-            "UPDATE outbox SET attempts = attempts + 1, delivered_at = $1, next_attempt_at = $2, last_error = $3, \
+            "UPDATE outbox SET attempts = attempts + $6, delivered_at = $1, next_attempt_at = $2, last_error = $3, \
              destination = $4 WHERE id = $5 AND delivered_at IS NULL",
         )
         .bind(delivered)
@@ -939,6 +940,7 @@ where
         .bind(error)
         .bind(destination.map(str::to_owned))
         .bind(id)
+        .bind(tried)
         .execute(&mut *conn)
         .await?;
         Ok(())
@@ -952,6 +954,7 @@ where
         let (delivered, next, error) = match outcome {
             DeliveryOutcome::Delivered { at } => (Some(micros(*at)), None, None),
             DeliveryOutcome::Failed { error, retry_at } => (None, retry_at.map(micros), Some(error.clone())),
+            DeliveryOutcome::Held { reason, until } => (None, Some(micros(*until)), Some(reason.clone())),
         };
         sqlx::query(
             "UPDATE alerts SET attempts = attempts + 1, delivered_at = $1, next_attempt_at = $2, last_error = $3 \
@@ -1151,7 +1154,8 @@ where
                 | TicketCommand::CheckSla { ticket_id }
                 | TicketCommand::ApplySla { ticket_id }
                 | TicketCommand::Automate { ticket_id, .. }
-                | TicketCommand::ApplyMacro { ticket_id, .. } => vec![ticket_id.to_string()],
+                | TicketCommand::ApplyMacro { ticket_id, .. }
+                | TicketCommand::NotifyWait { ticket_id, .. } => vec![ticket_id.to_string()],
                 TicketCommand::Claim { candidates, .. } => candidates.iter().map(ToString::to_string).collect(),
                 TicketCommand::Merge { ticket_id, into, .. } => vec![ticket_id.to_string(), into.to_string()],
                 TicketCommand::Create { .. } => Vec::new(),
@@ -1296,7 +1300,10 @@ where
                     decide_on(&mut tickets, &mut touched, ticket_id, decide)
                 }
                 TicketCommand::ApplySla { ticket_id } => {
-                    let decide = |current: &Ticket| decide::apply_sla(current, actor, now, rules);
+                    let decide = |current: &Ticket| {
+                        decide::apply_sla(current, actor, now, rules)
+                            .map(|d| automation::fire_triggers(d, now, &directory, rules))
+                    };
                     decide_on(&mut tickets, &mut touched, ticket_id, decide)
                 }
                 TicketCommand::ApplyMacro { ticket_id, expected, name } => {
@@ -1306,8 +1313,18 @@ where
                     };
                     decide_on(&mut tickets, &mut touched, ticket_id, decide)
                 }
+                TicketCommand::NotifyWait { ticket_id, expected_start } => {
+                    let decide = |current: &Ticket| {
+                        automation::notify_wait(current, *expected_start, now, rules)
+                            .map(|d| automation::fire_triggers(d, now, &directory, rules))
+                    };
+                    decide_on(&mut tickets, &mut touched, ticket_id, decide)
+                }
                 TicketCommand::Automate { ticket_id, rule } => {
-                    let decide = |current: &Ticket| automation::automate(current, rule, now, &directory, rules);
+                    let decide = |current: &Ticket| {
+                        automation::automate(current, rule, now, &directory, rules)
+                            .map(|d| automation::fire_triggers(d, now, &directory, rules))
+                    };
                     decide_on(&mut tickets, &mut touched, ticket_id, decide)
                 }
                 TicketCommand::Merge { ticket_id, expected, into } => {
@@ -1514,6 +1531,7 @@ where
                 | TicketCommand::ApplySla { .. }
                 | TicketCommand::Automate { .. }
                 | TicketCommand::ApplyMacro { .. }
+                | TicketCommand::NotifyWait { .. }
                 | TicketCommand::Merge { .. } => {}
             }
             // What the rules' actions name: a trigger may fire in any command.

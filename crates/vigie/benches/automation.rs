@@ -10,34 +10,22 @@
 //! Run: `cargo bench -p vigie --bench automation`. `VIGIE_BENCH_TICKETS` sets the size (default
 //! 1,000,000).
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde_json::{Value, json};
+use vigie_core::Ticket;
 use vigie_core::automation::AutomationRule;
-use vigie_core::directory::Team;
-use vigie_core::{
-    Channel, CustomerId, CustomerTier, Priority, SlaMarks, Status, StatusSince, TeamId, Ticket, TicketId,
-};
 use vigie_server::AppState;
 use vigie_server::rules::{RulesDocument, RulesHandle};
 use vigie_testdb::{Backend, TestDb};
 
 const RULES: &str = include_str!("../src/rules.example.toml");
-const TEAMS: [&str; 8] =
-    ["front_office", "back_office", "billing_ops", "outsourced", "claims", "field_service", "retention", "legal"];
-const CATEGORIES: [&str; 9] = [
-    "billing",
-    "complaint",
-    "incident",
-    "admin_update",
-    "account",
-    "delivery",
-    "meter_reading",
-    "technician_visit",
-    "gdpr_request",
-];
+use common::{AGENTS_PER_TEAM, CATEGORIES, TEAMS};
+
 const N_RULES: usize = 50;
 
 fn main() {
@@ -86,6 +74,9 @@ fn rules_document() -> RulesDocument {
         })
         .collect();
     document.automations = serde_json::from_value(Value::Array(rules)).expect("rules");
+    // The wait notices are measured apart (`waits_over`): a first pass would tell most of a
+    // million customers, which is not what a minute costs.
+    document.notices = Default::default();
     document
 }
 
@@ -95,7 +86,7 @@ async fn bench(n_tickets: usize) {
     let time_rules: Vec<&AutomationRule> = rules.automations.time_rules().collect();
     assert_eq!(time_rules.len(), N_RULES);
     let now = Timestamp::now();
-    let tickets = tickets(&rules, n_tickets, now);
+    let tickets: Vec<Ticket> = common::synthetic(&rules, n_tickets, now, "A", false).collect();
 
     // The evaluation alone, on a live state built from the tickets in memory.
     let live = vigie_server::live::LiveState::new(rules.clone());
@@ -123,10 +114,7 @@ async fn bench(n_tickets: usize) {
     // Whole passes, on a real store.
     let db = TestDb::create(Backend::Sqlite).await.expect("SQLite");
     let store = db.open().await;
-    for team in TEAMS {
-        let team = Team { id: TeamId::parse(team).expect("id"), name: team.into(), calendar: None };
-        store.create_team(&team, now).await.expect("a team");
-    }
+    common::directory(&store, None, now).await;
     let started = Instant::now();
     for chunk in tickets.chunks(10_000) {
         store.load_tickets(chunk, "bench").await.expect("loaded");
@@ -137,6 +125,22 @@ async fn bench(n_tickets: usize) {
     let state = AppState::start(store.clone(), clock, RulesHandle::fixed(document).expect("valid"))
         .await
         .expect("the app starts");
+    // The wait notices of the example rules: each team's queue walked in order.
+    let example = RulesDocument::from_toml(RULES).expect("parses").to_rules().expect("holds");
+    let mut times = Vec::new();
+    let mut waiting = 0;
+    for _ in 0..5 {
+        let started = Instant::now();
+        waiting = state.live.waits_over(&example.automations.notices, &rules, now).len();
+        times.push(started.elapsed());
+    }
+    times.sort();
+    println!(
+        "wait notices over {} open tickets ({} agents): median {:.0} ms; {waiting} customers would be told",
+        state.live.len(),
+        TEAMS.len() * AGENTS_PER_TEAM,
+        ms(times[2])
+    );
     for label in ["first pass (fires every match)", "next pass (nothing left to fire)"] {
         let started = Instant::now();
         let summary = vigie_server::automation::pass(&state, now).await.expect("a pass");
@@ -156,71 +160,4 @@ async fn bench(n_tickets: usize) {
 
 fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1_000.0
-}
-
-/// Open tickets over the last 60 days: statuses, priorities, categories, teams, tiers and flags
-/// spread as in the queue bench.
-fn tickets(rules: &vigie_core::Rules, n: usize, now: Timestamp) -> Vec<Ticket> {
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = move || {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    };
-    let span = 60 * 24 * 3_600;
-    (0..n)
-        .map(|i| {
-            let roll = next();
-            let priority = match roll % 100 {
-                0..5 => Priority::P1,
-                5..25 => Priority::P2,
-                25..80 => Priority::P3,
-                _ => Priority::P4,
-            };
-            let status = match (roll >> 8) % 100 {
-                0..30 => Status::New,
-                30..60 => Status::Open,
-                60..85 => Status::PendingCustomer,
-                _ => Status::PendingInternal,
-            };
-            let category = CATEGORIES[usize::try_from((roll >> 16) % 9).unwrap_or(0)];
-            let team = TEAMS[usize::try_from((roll >> 24) % 8).unwrap_or(0)];
-            let age = i64::try_from((roll >> 32) % span).unwrap_or(0);
-            let created_at = now.checked_sub(SignedDuration::from_secs(age)).expect("in range");
-            let mut status_history = vec![StatusSince { status: Status::New, since: created_at }];
-            let mut updated_at = created_at;
-            if status != Status::New {
-                updated_at = created_at.checked_add(SignedDuration::from_secs(age / 2)).expect("in range");
-                status_history.push(StatusSince { status, since: updated_at });
-            }
-            Ticket {
-                id: TicketId::parse(format!("A-{i}")).expect("valid"),
-                version: 1,
-                created_at,
-                updated_at,
-                first_response_at: None,
-                resolved_at: None,
-                status,
-                priority,
-                category: category.into(),
-                channel: Channel::ALL[usize::try_from((roll >> 44) % 5).unwrap_or(0)],
-                customer_id: CustomerId::parse(format!("c-{}", (roll >> 48) % 5_000)).expect("valid"),
-                customer_tier: CustomerTier::ALL[usize::try_from((roll >> 52) % 3).unwrap_or(0)],
-                team: Some(TeamId::parse(team).expect("valid")),
-                assignee: None,
-                subject: format!("Request {i}"),
-                body: String::new(),
-                csat: None,
-                tags: if (roll >> 40) % 4 == 0 { vec!["vip".into()] } else { Vec::new() },
-                legal_risk: (roll >> 56) % 50 == 0,
-                blocking: (roll >> 58) % 40 == 0,
-                language: None,
-                status_history,
-                sla_targets: rules.sla.select(category, priority, Channel::Email),
-                sla_marks: SlaMarks::default(),
-                rules_applied: Vec::new(),
-            }
-        })
-        .collect()
 }

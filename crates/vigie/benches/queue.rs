@@ -10,15 +10,14 @@
 //! sequential (one client): this is latency, not throughput (see `http_creates` and W6 for that).
 //! "Next ticket" claims a ticket each time: 3,000 claims (with warm-up) of a million.
 
+mod common;
+
 use std::time::Instant;
 
 use hdrhistogram::Histogram;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use tower::ServiceExt;
-use vigie_core::directory::{Agent, Team};
-use vigie_core::{
-    AgentId, Channel, CustomerId, CustomerTier, Priority, Role, SlaMarks, Status, StatusSince, TeamId, Ticket, TicketId,
-};
+use vigie_core::{Role, TeamId};
 use vigie_server::AppState;
 use vigie_server::live::LiveQuery;
 use vigie_server::rules::{RulesDocument, RulesHandle};
@@ -26,20 +25,7 @@ use vigie_store::{Store, TokenRecord};
 use vigie_testdb::{Backend, TestDb};
 
 const RULES: &str = include_str!("../src/rules.example.toml");
-const TEAMS: [&str; 8] =
-    ["front_office", "back_office", "billing_ops", "outsourced", "claims", "field_service", "retention", "legal"];
-const CATEGORIES: [&str; 9] = [
-    "billing",
-    "complaint",
-    "incident",
-    "admin_update",
-    "account",
-    "delivery",
-    "meter_reading",
-    "technician_visit",
-    "gdpr_request",
-];
-const AGENTS_PER_TEAM: usize = 6;
+use common::{AGENTS_PER_TEAM, TEAMS};
 
 fn main() {
     let n_tickets: usize = env("VIGIE_BENCH_TICKETS", 1_000_000);
@@ -337,82 +323,10 @@ fn rss_mib() -> f64 {
 /// the customer, a third assigned, created over the last 60 days; each with the targets of the
 /// example rules.
 async fn load(store: &Store, rules: &vigie_core::Rules, n_tickets: usize, now: Timestamp) {
-    for team in TEAMS {
-        let team =
-            Team { id: TeamId::parse(team).expect("valid"), name: team.into(), calendar: Some("paris-office".into()) };
-        store.create_team(&team, now).await.expect("a team");
-        for idx in 0..AGENTS_PER_TEAM {
-            let agent = Agent {
-                id: AgentId::parse(format!("{}-{idx}", team.id)).expect("valid"),
-                name: "Agent".into(),
-                teams: vec![team.id.clone()],
-                skill_categories: Vec::new(),
-                skill_languages: Vec::new(),
-            };
-            store.create_agent(&agent, now).await.expect("an agent");
-        }
-    }
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut next = move || {
-        // xorshift64*: a reproducible spread without a dependency.
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    };
-    let span = 60 * 24 * 3_600;
+    common::directory(store, Some("paris-office"), now).await;
     let mut batch = Vec::with_capacity(10_000);
-    for i in 0..n_tickets {
-        let roll = next();
-        let priority = match roll % 100 {
-            0..5 => Priority::P1,
-            5..25 => Priority::P2,
-            25..80 => Priority::P3,
-            _ => Priority::P4,
-        };
-        let status = match (roll >> 8) % 100 {
-            0..30 => Status::New,
-            30..60 => Status::Open,
-            60..85 => Status::PendingCustomer,
-            _ => Status::PendingInternal,
-        };
-        let category = CATEGORIES[usize::try_from((roll >> 16) % 9).unwrap_or(0)];
-        let team = TEAMS[usize::try_from((roll >> 24) % 8).unwrap_or(0)];
-        let age = i64::try_from((roll >> 32) % span).unwrap_or(0);
-        let created_at = now.checked_sub(SignedDuration::from_secs(age)).expect("in range");
-        let assigned = status != Status::New && (roll >> 40) % 3 == 0;
-        let mut status_history = vec![StatusSince { status: Status::New, since: created_at }];
-        if status != Status::New {
-            let moved = created_at.checked_add(SignedDuration::from_secs(age / 2)).expect("in range");
-            status_history.push(StatusSince { status, since: moved });
-        }
-        batch.push(Ticket {
-            id: TicketId::parse(format!("Q-{i}")).expect("valid"),
-            version: 1,
-            created_at,
-            updated_at: created_at,
-            first_response_at: None,
-            resolved_at: None,
-            status,
-            priority,
-            category: category.into(),
-            channel: Channel::ALL[usize::try_from((roll >> 44) % 5).unwrap_or(0)],
-            customer_id: CustomerId::parse(format!("c-{}", (roll >> 48) % 5_000)).expect("valid"),
-            customer_tier: CustomerTier::ALL[usize::try_from((roll >> 52) % 3).unwrap_or(0)],
-            team: Some(TeamId::parse(team).expect("valid")),
-            assignee: assigned.then(|| AgentId::parse(format!("{team}-{}", i % AGENTS_PER_TEAM)).expect("valid")),
-            subject: format!("Request {i}"),
-            body: format!("The body of request {i}."),
-            csat: None,
-            tags: Vec::new(),
-            legal_risk: (roll >> 56) % 50 == 0,
-            blocking: (roll >> 58) % 40 == 0,
-            language: None,
-            status_history,
-            sla_targets: rules.sla.select(category, priority, Channel::Email),
-            sla_marks: SlaMarks::default(),
-            rules_applied: Vec::new(),
-        });
+    for ticket in common::synthetic(rules, n_tickets, now, "Q", true) {
+        batch.push(ticket);
         if batch.len() == batch.capacity() {
             store.load_tickets(&batch, "bench").await.expect("loaded");
             batch.clear();

@@ -8,57 +8,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::Server;
 use serde_json::{Value, json};
 use vigie_testdb::{Backend, TestDb};
-
-const BIN: &str = env!("CARGO_BIN_EXE_vigie");
-
-/// A running `vigie serve` and its address.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    fn start(db: &str, config: &std::path::Path) -> Server {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--db", db, "--listen", "127.0.0.1:0", "--config"])
-            .arg(config)
-            .env("VIGIE_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("vigie serve starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let mut lines = BufReader::new(stderr).lines();
-        let address = loop {
-            let line = lines.next().expect("the server logs its address before exiting").expect("a log line");
-            if let Some(rest) = line.split("address=").nth(1) {
-                break rest.split_whitespace().next().expect("an address").to_owned();
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, base: format!("http://{address}") }
-    }
-
-    fn kill_9(mut self) {
-        self.child.kill().expect("SIGKILL is delivered");
-        self.child.wait().expect("the killed server is reaped");
-    }
-}
-
-fn token(db: &str) -> String {
-    let output = Command::new(BIN)
-        .args(["token", "create", "--db", db, "--role", "admin", "--name", "e2e"])
-        .output()
-        .expect("vigie token create runs");
-    assert!(output.status.success(), "token create failed: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8(output.stdout).expect("UTF-8").trim().to_owned()
-}
 
 fn mails(maildir: &std::path::Path) -> Vec<String> {
     std::fs::read_dir(maildir.join("new"))
@@ -130,10 +85,10 @@ async fn reminder_and_notice_exactly_once_across_sigkill(backend: Backend) {
         ),
     )
     .expect("the configuration is written");
-    let secret = token(&url);
+    let secret = common::admin_token(&url, "e2e");
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("a client");
 
-    let server = Server::start(&url, &config);
+    let server = Server::start(&url, &["--config".as_ref(), config.as_os_str()]);
     let base = server.base.clone();
     let customer = json!({"id": "acme", "name": "Acme", "email": "help@acme.example"});
     let reply = client.post(format!("{base}/api/v1/customers")).bearer_auth(&secret).json(&customer).send().await;
@@ -180,7 +135,7 @@ async fn reminder_and_notice_exactly_once_across_sigkill(backend: Backend) {
         command
     })
     .await;
-    let server = Server::start(&url, &config);
+    let server = Server::start(&url, &["--config".as_ref(), config.as_os_str()]);
     let b = server.base.as_str();
     let delivered = eventually(Duration::from_secs(60), "both messages delivered", async || {
         let items = outbox(c, b, s, &id).await;

@@ -48,7 +48,31 @@ const VARIABLES: &[(&str, &[&str])] = &[
     ("rule", &[]),
     ("agent", &[]),
     ("now", &[]),
+    // The wait notices' prediction (empty in other messages).
+    ("expected", &["start_at", "wait_minutes", "wait"]),
 ];
+
+/// What a wait notice tells: when an agent is expected to start, and how long that is from now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expected {
+    pub start_at: Timestamp,
+    pub wait: jiff::SignedDuration,
+}
+
+impl Expected {
+    /// "about 20 minutes", "about 3 hours", "about 2 days".
+    pub fn in_words(&self) -> String {
+        let minutes = (self.wait.as_secs_f64() / 60.0).max(0.0);
+        let (n, unit) = if minutes < 90.0 {
+            (minutes.round().max(1.0), "minute")
+        } else if minutes < 48.0 * 60.0 {
+            ((minutes / 60.0).round(), "hour")
+        } else {
+            ((minutes / 1440.0).round(), "day")
+        };
+        format!("about {n} {unit}{}", if n == 1.0 { "" } else { "s" })
+    }
+}
 
 /// A template as written.
 #[derive(Debug, Clone, Default)]
@@ -82,6 +106,10 @@ fn compile(
     field: &str,
     errors: &mut Vec<FieldError>,
 ) -> bool {
+    if let Some(reason) = forbidden(&source) {
+        errors.push(FieldError::new(field, reason));
+        return false;
+    }
     if let Err(error) = env.add_template_owned(key.clone(), source) {
         errors.push(FieldError::new(field, format!("does not compile: {}", describe(&error))));
         return false;
@@ -155,7 +183,10 @@ impl Templates {
         // the wrong type): render each with a sample ticket now rather than at 3 a.m.
         let sample = sample_ticket();
         for name in templates.names.clone() {
-            if let Err(reason) = templates.render(&name, &sample, "sample", "sample", Timestamp::UNIX_EPOCH) {
+            let expected = Expected { start_at: Timestamp::UNIX_EPOCH, wait: jiff::SignedDuration::from_hours(3) };
+            let rendered =
+                templates.render_with(&name, &sample, "sample", "sample", Timestamp::UNIX_EPOCH, Some(&expected));
+            if let Err(reason) = rendered {
                 errors.push(FieldError::new(format!("templates.{name}"), reason));
             }
         }
@@ -187,14 +218,9 @@ impl Templates {
             .as_ref()
             .filter(|_| self.replies.contains(name))
             .ok_or_else(|| format!("macro `{name}` has no reply"))?;
-        let body = env
-            .get_template(&format!("macro:{name}"))
-            .and_then(|template| template.render(context(ticket, name, agent, now)))
-            .map_err(|error| format!("the reply cannot be rendered: {}", describe(&error)))?;
-        if body.len() > MAX_BODY {
-            return Err(format!("the reply renders to more than {MAX_BODY} bytes"));
-        }
-        Ok(body)
+        let template = env.get_template(&format!("macro:{name}")).map_err(|error| describe(&error))?;
+        render_bounded(&template, &context(ticket, name, agent, now, None), MAX_BODY)
+            .map_err(|reason| format!("the reply cannot be rendered: {reason}"))
     }
 
     /// Renders template `name` for `ticket`, on behalf of `rule` (`agent`: who sends it,
@@ -207,23 +233,108 @@ impl Templates {
         agent: &str,
         now: Timestamp,
     ) -> Result<Rendered, String> {
+        self.render_with(name, ticket, rule, agent, now, None)
+    }
+
+    /// [`Templates::render`] with a wait notice's prediction.
+    pub fn render_with(
+        &self,
+        name: &str,
+        ticket: &Ticket,
+        rule: &str,
+        agent: &str,
+        now: Timestamp,
+        expected: Option<&Expected>,
+    ) -> Result<Rendered, String> {
         let env =
             self.env.as_ref().filter(|_| self.contains(name)).ok_or_else(|| format!("`{name}` is not a template"))?;
-        let context = context(ticket, rule, agent, now);
-        let part = |part: &str| -> Result<String, String> {
-            env.get_template(&format!("{name}.{part}"))
-                .and_then(|template| template.render(&context))
-                .map_err(|error| format!("the {part} cannot be rendered: {}", describe(&error)))
+        let context = context(ticket, rule, agent, now, expected);
+        let part = |part: &str, limit: usize| -> Result<String, String> {
+            let template = env.get_template(&format!("{name}.{part}")).map_err(|error| describe(&error))?;
+            render_bounded(&template, &context, limit)
+                .map_err(|reason| format!("the {part} cannot be rendered: {reason}"))
         };
-        let subject = part("subject")?.trim().to_owned();
-        let body = part("body")?;
-        if subject.len() > MAX_SUBJECT || subject.contains('\n') {
-            return Err(format!("the subject renders to more than one line of {MAX_SUBJECT} bytes"));
+        // A subject is one line; one that renders too long (a long ticket subject quoted in
+        // it) is cut at a character boundary rather than failing the message.
+        let mut subject = part("subject", MAX_BODY)?.replace(['\r', '\n'], " ").trim().to_owned();
+        if subject.len() > MAX_SUBJECT {
+            let mut cut = MAX_SUBJECT - 3;
+            while !subject.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            subject.truncate(cut);
+            subject.push_str("...");
         }
-        if body.len() > MAX_BODY {
-            return Err(format!("the body renders to more than {MAX_BODY} bytes"));
-        }
+        let body = part("body", MAX_BODY)?;
         Ok(Rendered { subject, body })
+    }
+}
+
+/// What a message template may not do, with why: grow a value without bound (`*` repeats a
+/// string a hundred million times; `set` and `namespace` let a loop double one), or reach other
+/// templates. Fuel bounds the steps and [`Bounded`] the output; these bound the values between.
+fn forbidden(source: &str) -> Option<String> {
+    let mut rest = source;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start..];
+        let close = if after.starts_with("{{") {
+            "}}"
+        } else if after.starts_with("{%") {
+            "%}"
+        } else {
+            rest = &after[1..];
+            continue;
+        };
+        let end = after.find(close).map_or(after.len(), |end| end + close.len());
+        let tag = &after[..end];
+        if tag.contains('*') {
+            return Some("uses `*`: multiplying is not allowed in a message (it repeats a text without bound)".into());
+        }
+        for word in tag.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            if matches!(
+                word,
+                "set" | "namespace" | "macro" | "call" | "include" | "import" | "from" | "extends" | "block"
+            ) {
+                return Some(format!(
+                    "uses `{word}`: a message template has variables, conditions, loops and filters only"
+                ));
+            }
+        }
+        rest = &after[end..];
+    }
+    None
+}
+
+/// A writer that refuses to grow past `limit` bytes: a render stops there.
+struct Bounded {
+    text: Vec<u8>,
+    limit: usize,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.text.len() + buf.len() > self.limit {
+            return Err(std::io::Error::other("the message is too long"));
+        }
+        self.text.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Renders `template` into at most `limit` bytes.
+fn render_bounded(template: &minijinja::Template<'_, '_>, context: &Value, limit: usize) -> Result<String, String> {
+    let mut out = Bounded { text: Vec::new(), limit };
+    let result = template.render_captured_to(context.clone(), &mut out);
+    match result {
+        Ok(_) => String::from_utf8(out.text).map_err(|_| "it is not UTF-8 text".to_owned()),
+        Err(error) if error.kind() == minijinja::ErrorKind::WriteFailure => {
+            Err(format!("it renders to more than {limit} bytes"))
+        }
+        Err(error) => Err(describe(&error)),
     }
 }
 
@@ -263,7 +374,7 @@ fn variables_expected() -> String {
     names.join(", ")
 }
 
-fn context(ticket: &Ticket, rule: &str, agent: &str, now: Timestamp) -> Value {
+fn context(ticket: &Ticket, rule: &str, agent: &str, now: Timestamp, expected: Option<&Expected>) -> Value {
     let text = |s: &str| Value::from(s.to_owned());
     let optional = |s: Option<&str>| s.map_or(Value::from(()), text);
     let mut fields: BTreeMap<&str, Value> = BTreeMap::new();
@@ -288,6 +399,14 @@ fn context(ticket: &Ticket, rule: &str, agent: &str, now: Timestamp) -> Value {
     root.insert("customer", Value::from(customer));
     root.insert("rule", text(rule));
     root.insert("agent", text(agent));
+    let mut fields: BTreeMap<&str, Value> = BTreeMap::new();
+    fields.insert("start_at", expected.map_or(Value::from(()), |e| Value::from(e.start_at.to_string())));
+    fields.insert(
+        "wait_minutes",
+        expected.map_or(Value::from(()), |e| Value::from((e.wait.as_secs_f64() / 60.0).round() as i64)),
+    );
+    fields.insert("wait", expected.map_or(Value::from(()), |e| Value::from(e.in_words())));
+    root.insert("expected", Value::from(fields));
     root.insert("now", text(&now.to_string()));
     Value::from(root)
 }

@@ -342,3 +342,99 @@ fn a_prepared_rule_holds_exactly_when_the_rule_does() {
         }
     }
 }
+
+#[test]
+fn rules_that_undo_each_other_do_not_loop() {
+    // A moves open tickets to pending_internal after an hour; B moves them back: each fires
+    // once, since a move made by a rule does not start a new episode.
+    let rules = parse(
+        vec![
+            rule(
+                "park",
+                &["time"],
+                vec![cond("status", &["open"]), since("created", 1.0, None)],
+                vec![set("status", "pending_internal")],
+            ),
+            rule(
+                "unpark",
+                &["time"],
+                vec![cond("status", &["pending_internal"]), since("created", 1.0, None)],
+                vec![set("status", "open")],
+            ),
+        ],
+        Vec::new(),
+    )
+    .expect("valid");
+    let (pending, _) = pending(&rules);
+    let reopen = TicketPatchInput { status: Some("open".into()), ..Default::default() }.parse().expect("valid");
+    let mut ticket = decide::patch(&pending, ExpectedVersion::Any, &reopen, &lead(), at(0.5), &Directory, &rules)
+        .expect("open")
+        .ticket;
+    let mut fired = 0;
+    for step in 0..10 {
+        for name in ["park", "unpark"] {
+            let decision = automate(&ticket, name, at(2.0 + f64::from(step)), &Directory, &rules).expect("decided");
+            fired += usize::from(!decision.events.is_empty());
+            ticket = decision.ticket;
+        }
+    }
+    assert_eq!(fired, 2, "each rule once");
+    assert_eq!(ticket.status, Status::Open);
+}
+
+#[test]
+fn a_rule_the_ticket_refuses_is_recorded_as_failed_once() {
+    // Closing goes through solved; a solved ticket cannot go to pending_customer.
+    let rules = parse(
+        vec![rule(
+            "repend",
+            &["time"],
+            vec![cond("status", &["solved"]), since("created", 1.0, None)],
+            vec![set("status", "pending_customer")],
+        )],
+        Vec::new(),
+    )
+    .expect("valid");
+    let (pending, _) = pending(&rules);
+    let solve = TicketPatchInput { status: Some("solved".into()), ..Default::default() }.parse().expect("valid");
+    let solved =
+        decide::patch(&pending, ExpectedVersion::Any, &solve, &lead(), at(0.5), &Directory, &rules).expect("solved");
+    let failed = automate(&solved.ticket, "repend", at(2.0), &Directory, &rules).expect("decided");
+    let [event] = failed.events.as_slice() else { panic!("one event: {:?}", failed.events) };
+    let EventKind::RuleApplied { failed: Some(reason), .. } = &event.kind else { panic!("a failure: {event:?}") };
+    assert!(reason.contains("solved"), "{reason}");
+    // Bookkeeping: the version and `updated_at` do not move.
+    assert_eq!(failed.ticket.version, solved.ticket.version);
+    assert_eq!(failed.ticket.updated_at, solved.ticket.updated_at);
+    assert!(automate(&failed.ticket, "repend", at(3.0), &Directory, &rules).expect("decided").events.is_empty());
+}
+
+#[test]
+fn templates_cannot_grow_values_and_keys_of_another_kind_are_refused() {
+    let errors = parse(
+        vec![rule(
+            "mixed",
+            &["time"],
+            vec![ConditionInput { is: Some(vec!["solved".into()]), ..since("status_changed", 96.0, None) }],
+            vec![ActionInput {
+                to: Some("x".into()),
+                ..ActionInput { add_tag: Some("bad tag".into()), ..Default::default() }
+            }],
+        )],
+        vec![
+            template("repeat", "x", "{{ ticket.subject * 100000000 }}"),
+            template("double", "x", "{% set s = ticket.subject %}{{ s }}"),
+        ],
+    )
+    .expect_err("refused");
+    let fields: HashSet<String> = errors.0.iter().map(|e| e.field.clone()).collect();
+    for field in [
+        "automations[0] (mixed).conditions[0].is",
+        "automations[0] (mixed).actions[0].to",
+        "automations[0] (mixed).actions[0].add_tag",
+        "templates.repeat.body",
+        "templates.double.body",
+    ] {
+        assert!(fields.contains(field), "{field} not in {errors}");
+    }
+}

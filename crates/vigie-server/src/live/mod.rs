@@ -49,6 +49,8 @@ use backlog::{OpenAggregates, RecentTicket, RecentTickets};
 
 use ordered::{Entry, OrderedQueue};
 
+/// Open tickets evaluated under one read lock by the time rules' pass.
+const AUTOMATION_CHUNK: usize = 8_192;
 /// Open tickets read per query when the live state is rebuilt.
 const REBUILD_PAGE: u32 = 10_000;
 /// How many tickets that left the live state keep their last sequence number: far more than
@@ -577,25 +579,95 @@ impl LiveState {
     }
 
     /// The open tickets the rules apply to at `now` (see `AutomationRule::holds`), as pairs of
-    /// a ticket and the rule's position in `rules`, oldest ticket first. One pass over the open
-    /// tickets under the read lock, every rule tried on each: no cap on how many match.
+    /// a ticket and the rule's position in `rules`, oldest ticket first: every rule tried on
+    /// every open ticket, no cap on how many match.
+    ///
+    /// The ids are taken under one short read lock; then chunks of [`AUTOMATION_CHUNK`]
+    /// tickets are evaluated on every core, each chunk under a read lock of its own, so that
+    /// commits (which need the write lock) wait for a chunk, never for the whole pass. A ticket
+    /// changed between two chunks is read as it is then; one created meanwhile waits for the
+    /// next pass.
     pub fn automation_matches(
         &self,
         rules: &[&vigie_core::automation::AutomationRule],
         now: Timestamp,
     ) -> Vec<(TicketId, usize)> {
-        let inner = self.read();
         let prepared: Vec<_> = rules.iter().map(|rule| rule.at(now)).collect();
-        let mut found: Vec<(Timestamp, &Arc<str>, usize)> = Vec::new();
-        for held in inner.tickets.values() {
-            for (idx, rule) in prepared.iter().enumerate() {
-                if rule.holds(held, now, &inner.rules) {
-                    found.push((held.created_at, &held.id, idx));
+        // For each status, the rules a ticket in it may match: most rules name one or two.
+        let by_status: Vec<Vec<usize>> = Status::ALL
+            .iter()
+            .map(|status| (0..rules.len()).filter(|idx| rules[*idx].statuses().contains(status)).collect())
+            .collect();
+        let ids: Vec<Arc<str>> = self.read().tickets.keys().cloned().collect();
+        let chunks: Vec<&[Arc<str>]> = ids.chunks(AUTOMATION_CHUNK).collect();
+        let next_chunk = std::sync::atomic::AtomicUsize::new(0);
+        let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get).clamp(1, 8);
+        let evaluate = || {
+            let mut found: Vec<(Timestamp, Arc<str>, usize)> = Vec::new();
+            while let Some(chunk) = chunks.get(next_chunk.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) {
+                let inner = self.read();
+                for id in *chunk {
+                    let Some(held) = inner.tickets.get(id) else { continue };
+                    let status = Status::ALL.iter().position(|s| *s == held.status).unwrap_or(0);
+                    for idx in &by_status[status] {
+                        if prepared[*idx].holds(held, now, &inner.rules) {
+                            found.push((held.created_at, id.clone(), *idx));
+                        }
+                    }
                 }
             }
-        }
+            found
+        };
+        let mut found: Vec<(Timestamp, Arc<str>, usize)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (1..threads).map(|_| scope.spawn(evaluate)).collect();
+            let mut found = evaluate();
+            for worker in workers {
+                found.extend(worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+            }
+            found
+        });
         found.sort_unstable();
-        found.into_iter().filter_map(|(_, id, idx)| Some((TicketId::parse(&**id).ok()?, idx))).collect()
+        found.into_iter().filter_map(|(_, id, idx)| Some((TicketId::parse(&*id).ok()?, idx))).collect()
+    }
+
+    /// The open tickets whose expected wait for a first answer is longer than their channel
+    /// tolerates (see `vigie_core::automation::notify_wait`), with when an agent is expected
+    /// to start on each. One walk of each team's queue in order, adding up the work ahead, so
+    /// a million tickets cost one pass; a team without agents on record predicts nothing.
+    pub fn waits_over(
+        &self,
+        notices: &vigie_core::automation::Notices,
+        rules: &Rules,
+        now: Timestamp,
+    ) -> Vec<(TicketId, Timestamp)> {
+        let inner = self.read();
+        let mut found = Vec::new();
+        for (team, queues) in &inner.queues {
+            let Ok(team) = TeamId::parse(&**team) else { continue };
+            let agents = inner.directory.capacity.get(&team).copied().unwrap_or(0.0);
+            let calendar = inner.directory.teams.get(&team).and_then(|t| t.calendar.as_deref());
+            let calendar = rules.sla.calendar_or_always(calendar.unwrap_or(vigie_core::calendar::ALWAYS_OPEN));
+            let capacity = queue::Capacity { agents, calendar };
+            let mut ahead: i64 = 0;
+            for entry in queues.order.iter_after(None) {
+                let held = inner.tickets.get(&entry.id);
+                if let Some(held) = held
+                    && let Some(tolerance) = notices.tolerance(held.channel)
+                    && vigie_core::automation::awaits_wait_notice(held)
+                {
+                    let predicted =
+                        queue::predict(now, capacity, ahead as f64 / 1_000.0, entry.weight as f64 / 1_000.0, None);
+                    if let Some(prediction) = predicted
+                        && prediction.start_at.duration_since(now) > tolerance
+                        && let Ok(id) = TicketId::parse(&*entry.id)
+                    {
+                        found.push((id, prediction.start_at));
+                    }
+                }
+                ahead += entry.weight;
+            }
+        }
+        found
     }
 
     /// An open ticket's rank in its team's queue and what its prediction is computed from;

@@ -110,12 +110,16 @@ async fn time_rules_close_pending_tickets_once_across_business_hours_and_a_resta
     let untouched = app.get(&format!("/api/v1/tickets/{}", other.as_str().expect("id")), &app.lead).await.expect(200);
     assert_eq!(untouched.body["status"], "new");
 
-    // Without an SMTP server configured, delivery fails, is recorded and will be retried.
+    // Without an SMTP server configured, the messages are held (not an attempt: they wait for
+    // one, never given up).
     let client = reqwest::Client::new();
     assert_eq!(automation::deliver_due(&restarted, &client, paris(7, 10, 2)).await.expect("delivered"), 0);
     let messages = outbox(&app, &id).await;
-    assert!(messages.iter().all(|m| m["status"] == "retrying" && m["attempts"] == 1), "{messages:?}");
+    assert!(messages.iter().all(|m| m["status"] == "held" && m["attempts"] == 0), "{messages:?}");
     assert!(messages[0]["last_error"].as_str().expect("an error").contains("no SMTP server"), "{messages:?}");
+    // Held for a quarter of an hour: not looked at again before.
+    assert_eq!(automation::deliver_due(&restarted, &client, paris(7, 10, 3)).await.expect("delivered"), 0);
+    assert!(outbox(&app, &id).await.iter().all(|m| m["attempts"] == 0));
 }
 
 async fn a_reply_starts_a_new_pending_episode(app: TestApp) {
@@ -306,7 +310,58 @@ async fn macros_reply_and_change_in_one_action_also_in_bulk(app: TestApp) {
     assert_eq!(app.get("/api/v1/macros", &app.agent).await.expect(200).body, listed.body);
 }
 
+async fn customers_are_told_once_when_their_wait_is_unusual_and_the_status_page_shows_the_banner(app: TestApp) {
+    app.set_now(paris(0, 9, 0));
+    let mut rules = cleanup_rules(&app);
+    rules["templates"]["wait"] = json!({"subject": "Your request {{ ticket.id }}",
+        "body": "We will answer in {{ expected.wait }} (around {{ expected.start_at }})."});
+    rules["notices"] = json!({"template": "wait", "tolerance_minutes": {"chat": 60},
+        "banners": [{"team": "front_office", "above": 3, "text": "We are busier than usual."}]});
+    app.put("/api/v1/rules", &app.admin, rules.clone()).await.expect(200);
+    let status = app.get("/status", "").await.expect(200);
+    assert_eq!(status.body, json!({"status": "normal", "banners": []}));
+    // Ana alone works the front office, half an hour a ticket: the fourth chat in the queue
+    // waits an hour and a half, the fifth two hours; the e-mails tolerate any wait.
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let created =
+            app.create(&app.lead, json!({"channel": "chat", "subject": format!("Chat {n}"), "priority": "P3"})).await;
+        ids.push(created.expect(201).body["id"].as_str().expect("id").to_owned());
+    }
+    app.create(&app.lead, json!({"channel": "email", "subject": "Mail", "priority": "P4"})).await.expect(201);
+    let pass = automation::pass(&app.state, paris(0, 9, 5)).await.expect("a pass");
+    assert_eq!(pass.notices, 2, "{pass:?}");
+    for (n, id) in ids.iter().enumerate() {
+        let messages = outbox(&app, id).await;
+        assert_eq!(messages.len(), usize::from(n >= 3), "ticket {n}: {messages:?}");
+    }
+    let notice = &outbox(&app, &ids[4]).await[0];
+    assert_eq!(notice["subject"], format!("Your request {}", ids[4]));
+    assert!(notice["body"].as_str().expect("body").starts_with("We will answer in about 2 hours (around "), "{notice}");
+    assert_eq!(notice["actor"], "notice:wait");
+    let ticket = app.get(&format!("/api/v1/tickets/{}", ids[4]), &app.lead).await.expect(200);
+    assert_eq!(ticket.body["tags"], json!(["wait-notified"]));
+    // Once: the next pass, and a restart, tell nobody again.
+    assert_eq!(automation::pass(&app.state, paris(0, 9, 6)).await.expect("a pass").notices, 0);
+    let restarted = app.restarted().await;
+    assert_eq!(automation::pass(&restarted, paris(0, 9, 7)).await.expect("a pass").notices, 0);
+    // Six open tickets for the front office, above 3: the public status shows the banner.
+    let status = app.get("/status", "").await.expect(200);
+    assert_eq!(status.body["status"], "busy");
+    assert_eq!(status.body["banners"], json!([{"team": "front_office", "text": "We are busier than usual."}]));
+    // Bad notices are named.
+    rules["notices"] = json!({"template": "nope", "tolerance_minutes": {"pigeon": 5, "chat": -1},
+        "banners": [{"team": "ghosts", "above": 1, "text": "x"}]});
+    let refused = app.put("/api/v1/rules", &app.admin, rules.clone()).await.problem(422, Some("notices.template"));
+    for field in ["notices.tolerance_minutes.pigeon", "notices.tolerance_minutes.chat"] {
+        assert!(refused.body["detail"].as_str().expect("detail").contains(field), "{field}: {}", refused.body);
+    }
+    rules["notices"] = json!({"banners": [{"team": "ghosts", "above": 1, "text": "x"}]});
+    app.put("/api/v1/rules", &app.admin, rules).await.problem(422, Some("notices.banners[0].team"));
+}
+
 on_both_backends!(
+    customers_are_told_once_when_their_wait_is_unusual_and_the_status_page_shows_the_banner,
     macros_reply_and_change_in_one_action_also_in_bulk,
     time_rules_close_pending_tickets_once_across_business_hours_and_a_restart,
     a_reply_starts_a_new_pending_episode,

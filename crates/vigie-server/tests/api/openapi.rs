@@ -46,6 +46,7 @@ async fn every_route_is_in_the_openapi_document(app: TestApp) {
         ("post", "/api/v1/automations/dry-run"),
         ("put", "/api/v1/templates/{name}"),
         ("get", "/api/v1/macros"),
+        ("get", "/status"),
         ("post", "/api/v1/tickets/{id}/macros/{name}"),
     ];
     for (method, path) in routes {

@@ -133,3 +133,54 @@ impl Listening {
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").expect("a port").local_addr().expect("an address").port()
 }
+
+/// The real binary, `vigie serve` on a loopback port of its choosing; `kill_9` ends it the way
+/// a crash would.
+pub struct Server {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+}
+
+impl Server {
+    /// Starts `vigie serve --db DB --listen 127.0.0.1:0 EXTRA...` and waits for the address it
+    /// logs.
+    pub fn start(db: &str, extra: &[&std::ffi::OsStr]) -> Server {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vigie"))
+            .args(["serve", "--db", db, "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("VIGIE_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("vigie serve starts");
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        let address = loop {
+            let line = lines.next().expect("the server logs its address before exiting").expect("a log line");
+            if let Some(rest) = line.split("address=").nth(1) {
+                break rest.split_whitespace().next().expect("an address").to_owned();
+            }
+        };
+        // Keep draining the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, base: format!("http://{address}") }
+    }
+
+    /// SIGKILL, then reap.
+    pub fn kill_9(mut self) {
+        self.child.kill().expect("SIGKILL is delivered");
+        self.child.wait().expect("the killed server is reaped");
+    }
+}
+
+/// An admin token made with `vigie token create` on `db`.
+pub fn admin_token(db: &str, name: &str) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_vigie"))
+        .args(["token", "create", "--db", db, "--role", "admin", "--name", name])
+        .output()
+        .expect("vigie token create runs");
+    assert!(output.status.success(), "token create failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).expect("the token is UTF-8").trim().to_owned()
+}
