@@ -431,9 +431,7 @@ impl AutomationRule {
     /// Whether the rule applies to the ticket at `now`: every condition holds and, for a time
     /// rule, it has not fired in the ticket's current status. Closed tickets never match.
     pub fn holds(&self, ticket: &impl Facts, now: Timestamp, rules: &Rules) -> bool {
-        ticket.status() != Status::Closed
-            && !(self.trigger == Trigger::Time && ticket.applied(&self.name))
-            && self.conditions.iter().all(|condition| condition.holds(ticket, now, rules))
+        self.at(now).holds(ticket, now, rules)
     }
 
     /// The rule ready to be tried on many tickets at one instant: its conditions in the order of
@@ -494,7 +492,8 @@ pub struct PreparedRule<'a> {
 }
 
 impl PreparedRule<'_> {
-    /// [`AutomationRule::holds`] at the instant the rule was prepared for.
+    /// Whether the rule applies to the ticket at the instant it was prepared for (see
+    /// [`AutomationRule::holds`]).
     pub fn holds(&self, ticket: &impl Facts, now: Timestamp, rules: &Rules) -> bool {
         // The conditions first: most tickets fail one of them, and the record of applied rules
         // is a list of names to compare.
@@ -534,7 +533,7 @@ pub fn automate(
         }
         Err(error) => vec![EventKind::RuleApplied { rule: rule.name.clone(), failed: Some(error.to_string()) }],
     };
-    decide::record_as(current, kinds, &rule.actor(), now, rules)
+    decide::record(current, kinds, &rule.actor(), now, rules)
 }
 
 /// Decides a wait notice: if `current` still waits for its first answer, has not been told, and
@@ -577,7 +576,7 @@ pub fn notify_wait(
         body: message.body,
     });
     let actor = Actor { name: NOTICE_ACTOR.to_owned(), ..Actor::system() };
-    decide::record_as(current, kinds, &actor, now, rules)
+    decide::record(current, kinds, &actor, now, rules)
 }
 
 /// Who sends the wait notices.
@@ -665,7 +664,7 @@ pub fn apply_macro(
             kinds.push(EventKind::StatusChanged { from: Status::New, to: Status::Open });
         }
     }
-    decide::record_as(current, kinds, actor, now, rules)
+    decide::record(current, kinds, actor, now, rules)
 }
 
 /// Checks the macros: their names, replies (compiled with the templates) and actions.
@@ -737,7 +736,7 @@ pub fn fire_triggers(
             else {
                 continue;
             };
-            if let Ok(after) = decide::record_as(&decision.ticket, kinds, &rule.actor(), now, rules)
+            if let Ok(after) = decide::record(&decision.ticket, kinds, &rule.actor(), now, rules)
                 && !after.events.is_empty()
             {
                 decision.ticket = after.ticket;

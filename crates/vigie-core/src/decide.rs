@@ -378,25 +378,11 @@ pub(crate) fn check_access(current: &Ticket, expected: &ExpectedVersion, actor: 
     Ok(())
 }
 
-/// [`record`] for the automation: the rule's changes, recorded as its own.
-pub(crate) fn record_as(
-    current: &Ticket,
-    kinds: Vec<EventKind>,
-    actor: &Actor,
-    now: Timestamp,
-    rules: &Rules,
-) -> Result<Decision, CommandError> {
-    if current.status == Status::Closed {
-        return Err(CommandError::Closed);
-    }
-    record(current, kinds, actor, now, rules)
-}
-
 /// Turns event kinds into events and applies them, then adds the SLA warnings and breaches
 /// that are due at `now` and not recorded yet, so that whatever command touches a ticket keeps
 /// its SLA record current. The events of a command share its new version; SLA bookkeeping alone
 /// keeps the current one (see [`EventKind::is_sla_bookkeeping`]).
-fn record(
+pub(crate) fn record(
     current: &Ticket,
     kinds: Vec<EventKind>,
     actor: &Actor,

@@ -86,12 +86,14 @@ pub async fn matches(
     };
     let solved_rules: Vec<usize> = (0..time_rules.len()).filter(|idx| time_rules[*idx].wants_solved()).collect();
     if !solved_rules.is_empty() {
+        // Prepared once for the pass, not once a ticket.
+        let prepared: Vec<_> = time_rules.iter().map(|rule| rule.at(now)).collect();
         let mut query = TicketQuery { statuses: vec![Status::Solved], limit: SOLVED_PAGE, ..TicketQuery::default() };
         loop {
             let page = state.store.list_tickets(&query).await?;
             for ticket in &page.items {
                 for idx in &solved_rules {
-                    if time_rules[*idx].holds(ticket, now, rules) {
+                    if prepared[*idx].holds(ticket, now, rules) {
                         found.push((ticket.id.clone(), *idx));
                     }
                 }
