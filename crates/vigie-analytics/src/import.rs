@@ -124,6 +124,7 @@ impl HistoryTicket {
             sla_targets: None,
             sla_marks: Default::default(),
             rules_applied: Vec::new(),
+            steps: Vec::new(),
         };
         let mut history = Recorder { id: &self.id, events: Vec::new(), status: Status::New };
         history.push(self.created_at, IMPORT_ACTOR, EventKind::TicketCreated(Box::new(created)));

@@ -56,6 +56,7 @@ crate::ticket::spelled_enum!(
         SlaAtRisk => "sla_at_risk",
         SlaBreached => "sla_breached",
         MergedFrom => "merged_from",
+        HandedOver => "handed_over",
     }
 );
 
@@ -73,6 +74,7 @@ crate::ticket::spelled_enum!(
         StatusChanged => "status_changed",
         FirstResponse => "first_response",
         Resolved => "resolved",
+        StepEntered => "step_entered",
     }
 );
 
@@ -97,6 +99,8 @@ pub enum Condition {
     Assignee(Vec<String>, bool),
     CustomerTier(Vec<CustomerTier>, bool),
     Language(Vec<String>, bool),
+    /// The step of its category's path the ticket is in (see [`crate::workflow`]).
+    Step(Vec<String>, bool),
     LegalRisk(bool),
     Blocking(bool),
     /// Whether the field has a value (`team`, `assignee`, `language`, `first_response`).
@@ -121,6 +125,7 @@ pub enum SettableField {
     Assignee,
     Language,
     FirstResponse,
+    Step,
 }
 
 /// What a rule does.
@@ -145,6 +150,9 @@ pub enum Action {
         team: Option<TeamId>,
         template: String,
     },
+    /// Hands the ticket over along its path: to the next step ([`crate::workflow::NEXT`]) or
+    /// back to the named one.
+    HandOver(String),
 }
 
 /// One rule, checked.
@@ -309,6 +317,8 @@ pub trait Facts {
     fn assignee(&self) -> Option<&str>;
     fn customer_tier(&self) -> CustomerTier;
     fn language(&self) -> Option<&str>;
+    /// The step of its category's path it is in.
+    fn step(&self) -> Option<&str>;
     fn legal_risk(&self) -> bool;
     fn blocking(&self) -> bool;
     fn has_tag(&self, tag: &str) -> bool;
@@ -344,6 +354,9 @@ impl Facts for Ticket {
     fn language(&self) -> Option<&str> {
         self.language.as_deref()
     }
+    fn step(&self) -> Option<&str> {
+        self.current_step()
+    }
     fn legal_risk(&self) -> bool {
         self.legal_risk
     }
@@ -363,6 +376,7 @@ impl Facts for Ticket {
             Anchor::StatusChanged => Some(self.status_history.last().map_or(self.created_at, |s| s.since)),
             Anchor::FirstResponse => self.first_response_at,
             Anchor::Resolved => self.resolved_at,
+            Anchor::StepEntered => self.step_since(),
         }
     }
     fn sla_state(&self, now: Timestamp, rules: &Rules) -> Option<SlaState> {
@@ -387,6 +401,7 @@ impl Condition {
             Condition::Assignee(values, negate) => among_str(values, ticket.assignee(), *negate),
             Condition::CustomerTier(values, negate) => among(values, &ticket.customer_tier(), *negate),
             Condition::Language(values, negate) => among_str(values, ticket.language(), *negate),
+            Condition::Step(values, negate) => among_str(values, ticket.step(), *negate),
             Condition::LegalRisk(value) => ticket.legal_risk() == *value,
             Condition::Blocking(value) => ticket.blocking() == *value,
             Condition::IsSet(field, set) => {
@@ -395,6 +410,7 @@ impl Condition {
                     SettableField::Assignee => ticket.assignee().is_some(),
                     SettableField::Language => ticket.language().is_some(),
                     SettableField::FirstResponse => ticket.instant(Anchor::FirstResponse).is_some(),
+                    SettableField::Step => ticket.step().is_some(),
                 };
                 has == *set
             }
@@ -406,6 +422,53 @@ impl Condition {
                     None => now.duration_since(from) >= *at_least,
                     Some(calendar) => calendar.business_time_between(from, now) >= *at_least,
                 }
+            }
+        }
+    }
+
+    /// What the condition asks, as a phrase ("tag `qualified` is present"): what a refused
+    /// handoff tells the agent is missing.
+    pub fn describe(&self) -> String {
+        fn list(values: &[impl std::fmt::Display]) -> String {
+            let quoted: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+            quoted.join(" or ")
+        }
+        fn field(name: &str, values: &[impl std::fmt::Display], negate: bool) -> String {
+            if negate { format!("{name} is not {}", list(values)) } else { format!("{name} is {}", list(values)) }
+        }
+        match self {
+            Condition::Status(values, negate) => field("status", values, *negate),
+            Condition::Priority(values, negate) => field("priority", values, *negate),
+            Condition::Category(values, negate) => field("category", values, *negate),
+            Condition::Channel(values, negate) => field("channel", values, *negate),
+            Condition::Team(values, negate) => field("team", values, *negate),
+            Condition::Assignee(values, negate) => field("assignee", values, *negate),
+            Condition::CustomerTier(values, negate) => field("customer tier", values, *negate),
+            Condition::Language(values, negate) => field("language", values, *negate),
+            Condition::Step(values, negate) => field("step", values, *negate),
+            Condition::LegalRisk(value) => format!("legal risk is {}", if *value { "set" } else { "not set" }),
+            Condition::Blocking(value) => format!("blocking is {}", if *value { "set" } else { "not set" }),
+            Condition::IsSet(settable, set) => {
+                let name = match settable {
+                    SettableField::Team => "a team",
+                    SettableField::Assignee => "an assignee",
+                    SettableField::Language => "a language",
+                    SettableField::FirstResponse => "a first response",
+                    SettableField::Step => "a step",
+                };
+                if *set { format!("the ticket has {name}") } else { format!("the ticket has no {}", &name[2..]) }
+            }
+            Condition::Tag(tag, true) => format!("it has tag `{tag}`"),
+            Condition::Tag(tag, false) => format!("it does not have tag `{tag}`"),
+            Condition::Sla(states) => {
+                let names: Vec<&str> = states.iter().map(|s| s.map_or("none", |s| s.as_str())).collect();
+                format!("its SLA is {}", list(&names))
+            }
+            Condition::Since { anchor, at_least, calendar } => {
+                let hours = at_least.as_secs_f64() / 3600.0;
+                let business =
+                    calendar.as_ref().map_or(String::new(), |c| format!(" (business hours, `{}`)", c.name()));
+                format!("at least {hours} h have passed since {anchor}{business}")
             }
         }
     }
@@ -460,7 +523,8 @@ impl AutomationRule {
             | Condition::Category(..)
             | Condition::Team(..)
             | Condition::Assignee(..)
-            | Condition::Language(..) => 1,
+            | Condition::Language(..)
+            | Condition::Step(..) => 1,
             Condition::Since { .. } if cutoff.is_some() => 0,
             Condition::Since { .. } => 2,
             Condition::Sla(_) => 3,
@@ -766,6 +830,7 @@ fn action_kinds(
     let mut patch = TicketPatch::default();
     let mut tags = current.tags.clone();
     let mut close = false;
+    let mut hand_over = None;
     for action in actions {
         match action {
             Action::SetStatus(Status::Closed) if current.status != Status::Solved => {
@@ -787,6 +852,7 @@ fn action_kinds(
                 }
             }
             Action::RemoveTag(tag) => tags.retain(|t| t != tag),
+            Action::HandOver(step) => hand_over = Some(step),
             Action::MessageCustomer { .. } | Action::NotifyTeam { .. } => {}
         }
     }
@@ -798,6 +864,15 @@ fn action_kinds(
     let mut after = current.clone();
     for kind in &kinds {
         apply_kind(&mut after, kind, now);
+    }
+    // The handoff after the field changes: it checks the step's requirements on the ticket as
+    // they leave it, and its team wins over a `set team` (the step decides who works it).
+    if let Some(step) = hand_over {
+        let handoff = crate::workflow::handoff_kinds(&after, Some(step), name, actor, now, directory, rules)?;
+        for kind in &handoff {
+            apply_kind(&mut after, kind, now);
+        }
+        kinds.extend(handoff);
     }
     if close {
         kinds.push(EventKind::StatusChanged { from: Status::Solved, to: Status::Closed });
@@ -909,12 +984,16 @@ pub struct ActionInput {
     pub message_customer: Option<String>,
     pub notify_team: Option<String>,
     pub template: Option<String>,
+    /// `next`, or the name of an earlier step.
+    pub hand_over: Option<String>,
 }
 
 /// What a rule's check needs from the rest of the rules.
 pub(crate) struct Known<'a> {
     pub calendar: &'a dyn Fn(&str) -> Option<Arc<Calendar>>,
     pub templates: &'a Templates,
+    /// The names of the workflows' steps.
+    pub steps: &'a HashSet<String>,
 }
 
 /// Checks the rules, every problem named by its path (`automations[2].conditions[0].is[1]`).
@@ -997,7 +1076,7 @@ fn events_expected() -> String {
     TriggerEvent::expected().replacen("must be ", "", 1)
 }
 
-fn parse_condition(
+pub(crate) fn parse_condition(
     input: &ConditionInput,
     path: &str,
     known: &Known<'_>,
@@ -1098,12 +1177,13 @@ fn parse_condition(
             "assignee" => SettableField::Assignee,
             "language" => SettableField::Language,
             "first_response" => SettableField::FirstResponse,
+            "step" => SettableField::Step,
             "legal_risk" => return Some(Condition::LegalRisk(set)),
             "blocking" => return Some(Condition::Blocking(set)),
             _ => {
                 errors.push(FieldError::new(
                     format!("{path}.field"),
-                    format!("`{field}` cannot be tested with `set`: one of `team`, `assignee`, `language`, `first_response`, `legal_risk`, `blocking`"),
+                    format!("`{field}` cannot be tested with `set`: one of `team`, `assignee`, `language`, `first_response`, `step`, `legal_risk`, `blocking`"),
                 ));
                 return None;
             }
@@ -1164,6 +1244,17 @@ fn parse_condition(
         "team" => Condition::Team(strings(errors), negate),
         "assignee" => Condition::Assignee(strings(errors), negate),
         "language" => Condition::Language(strings(errors), negate),
+        "step" => {
+            let steps = each(
+                values,
+                path,
+                key,
+                errors,
+                |v| known.steps.contains(v).then(|| v.to_owned()),
+                "is not a step of any workflow (`[workflows]`)",
+            );
+            Condition::Step(steps, negate)
+        }
         "legal_risk" | "blocking" => {
             errors
                 .push(FieldError::new(format!("{path}.field"), format!("`{field}` is tested with `set = true|false`")));
@@ -1172,7 +1263,7 @@ fn parse_condition(
         _ => {
             errors.push(FieldError::new(
                 format!("{path}.field"),
-                format!("`{field}` is not a ticket field a rule can test: one of `status`, `priority`, `category`, `channel`, `team`, `assignee`, `customer_tier`, `language`, `legal_risk`, `blocking`, `first_response`"),
+                format!("`{field}` is not a ticket field a rule can test: one of `status`, `priority`, `category`, `channel`, `team`, `assignee`, `customer_tier`, `language`, `step`, `legal_risk`, `blocking`, `first_response`"),
             ));
             return None;
         }
@@ -1187,13 +1278,25 @@ fn parse_action(input: &ActionInput, path: &str, known: &Known<'_>, errors: &mut
         input.remove_tag.is_some(),
         input.message_customer.is_some(),
         input.notify_team.is_some(),
+        input.hand_over.is_some(),
     ];
     if kinds.iter().filter(|k| **k).count() != 1 {
         errors.push(FieldError::new(
             path,
-            "must be exactly one of `set`, `add_tag`, `remove_tag`, `message_customer`, `notify_team`",
+            "must be exactly one of `set`, `add_tag`, `remove_tag`, `message_customer`, `notify_team`, `hand_over`",
         ));
         return None;
+    }
+    if let Some(step) = &input.hand_over {
+        stray_keys(path, &[("to", input.to.is_some()), ("template", input.template.is_some())], errors);
+        if step != crate::workflow::NEXT && !known.steps.contains(step) {
+            errors.push(FieldError::new(
+                format!("{path}.hand_over"),
+                format!("`{step}` is neither `next` nor a step of any workflow (`[workflows]`)"),
+            ));
+            return None;
+        }
+        return Some(Action::HandOver(step.clone()));
     }
     let template = |name: &str, key: &str, errors: &mut Vec<FieldError>| {
         if known.templates.contains(name) {
@@ -1374,6 +1477,9 @@ fn check_rule(
             let refires = |action: &Action| match action {
                 Action::SetStatus(_) => on.contains(&TriggerEvent::StatusChanged),
                 Action::MessageCustomer { .. } | Action::NotifyTeam { .. } => false,
+                Action::HandOver(_) => {
+                    on.contains(&TriggerEvent::HandedOver) || on.contains(&TriggerEvent::FieldsChanged)
+                }
                 _ => on.contains(&TriggerEvent::FieldsChanged),
             };
             let changing: Vec<usize> = (0..actions.len()).filter(|n| refires(&actions[*n])).collect();
@@ -1407,6 +1513,10 @@ fn nullifies(action: &Action, condition: &Condition) -> bool {
         (Action::SetBlocking(value), Condition::Blocking(wanted)) => value != wanted,
         (Action::SetAssignee(None), Condition::IsSet(SettableField::Assignee, true)) => true,
         (Action::SetAssignee(Some(_)), Condition::IsSet(SettableField::Assignee, false)) => true,
+        // Moving on always leaves the one step a condition names; going back to a step leaves
+        // every other.
+        (Action::HandOver(step), Condition::Step(values, false)) if step == crate::workflow::NEXT => values.len() == 1,
+        (Action::HandOver(step), Condition::Step(values, negate)) => excluded(values, *negate, step),
         _ => false,
     }
 }

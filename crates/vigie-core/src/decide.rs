@@ -56,6 +56,10 @@ pub enum CommandError {
     /// worked.
     #[error("cannot be claimed: {0}")]
     NotClaimable(&'static str),
+    /// The ticket cannot move along a path now: its category has none, it is at the last step,
+    /// or it is resolved.
+    #[error("cannot be handed over: {0}")]
+    CannotHandOver(String),
 }
 
 /// Creates ticket `id` from a checked [`NewTicket`].
@@ -88,6 +92,14 @@ pub fn create(
     }
     ValidationErrors::finish(errors).map_err(CommandError::Invalid)?;
 
+    // A request of a category with a workflow starts on its path: at the first step its team
+    // works (a request routed straight to the back office starts at the back office's step), or
+    // at the first step, with that step's team when the creator named none.
+    let workflow = rules.workflows.for_category(&new_ticket.category);
+    let team = new_ticket.team.or_else(|| workflow.map(|w| w.first().team.clone()));
+    let steps = workflow
+        .map(|w| vec![crate::workflow::StepSince { step: w.entry(team.as_ref()).name.clone(), since: now }])
+        .unwrap_or_default();
     let customer_tier = new_ticket
         .customer_tier
         .or_else(|| directory.customer_tier(&new_ticket.customer_id))
@@ -105,7 +117,7 @@ pub fn create(
         channel: new_ticket.channel,
         customer_id: new_ticket.customer_id,
         customer_tier,
-        team: new_ticket.team,
+        team,
         assignee: new_ticket.assignee,
         subject: new_ticket.subject,
         body: new_ticket.body,
@@ -118,6 +130,7 @@ pub fn create(
         status_history: vec![StatusSince { status: Status::New, since: now }],
         sla_marks: Default::default(),
         rules_applied: Vec::new(),
+        steps,
     };
     let event = |kind| Event { seq: 0, ticket_id: id.clone(), version: 1, at: now, actor: actor.name.clone(), kind };
     let mut events = vec![event(EventKind::TicketCreated(Box::new(ticket.clone())))];
@@ -150,6 +163,21 @@ pub(crate) fn patch_kinds(
     directory: &impl DirectoryLookup,
     rules: &Rules,
 ) -> Result<Vec<EventKind>, CommandError> {
+    // A new category may put the ticket on another path (or take it off one): it goes to the
+    // first step's team, unless the patch names a team itself.
+    let recategorised = patch
+        .category
+        .as_ref()
+        .filter(|category| **category != current.category)
+        .and_then(|category| crate::workflow::recategorised(current, category, rules));
+    let adjusted;
+    let patch = match &recategorised {
+        Some((_, Some(team))) if patch.team == Patch::Keep => {
+            adjusted = TicketPatch { team: Patch::Set(team.clone()), ..patch.clone() };
+            &adjusted
+        }
+        _ => patch,
+    };
     let mut errors = Vec::new();
     let mut changes = Vec::new();
     if let Some(to) = &patch.priority
@@ -221,6 +249,7 @@ pub(crate) fn patch_kinds(
     if !changes.is_empty() {
         kinds.push(EventKind::FieldsChanged(changes));
     }
+    kinds.extend(recategorised.map(|(kind, _)| kind));
     if let Some(to) = patch.status
         && to != current.status
     {

@@ -57,6 +57,10 @@ pub enum EventKind {
     /// A message to send, rendered from a template: written to the outbox in the same
     /// transaction, delivered after the commit. Nothing changes on the ticket.
     MessageQueued { audience: Audience, template: String, subject: String, body: String },
+    /// The ticket moved along its category's path (see [`crate::workflow`]): from step `from`
+    /// to step `to` (`None`: off the path, or not on it yet), owned by `team`, and why. The team
+    /// change itself is the `fields_changed` recorded with it; the step's clock starts here.
+    HandedOver { from: Option<String>, to: Option<String>, team: Option<TeamId>, reason: String },
 }
 
 /// A ticket found similar to another, with the similarity of their normalised texts.
@@ -94,6 +98,7 @@ impl EventKind {
             EventKind::MergedFrom { .. } => "merged_from",
             EventKind::RuleApplied { .. } => "rule_applied",
             EventKind::MessageQueued { .. } => "message_queued",
+            EventKind::HandedOver { .. } => "handed_over",
         }
     }
 
@@ -268,6 +273,9 @@ pub fn apply(ticket: Option<Ticket>, event: &Event) -> Result<Ticket, ApplyError
             if !ticket.rules_applied.contains(rule) {
                 ticket.rules_applied.push(rule.clone());
             }
+        }
+        EventKind::HandedOver { to, .. } => {
+            ticket.steps.push(crate::workflow::StepSince { step: to.clone().unwrap_or_default(), since: event.at })
         }
         EventKind::DuplicatesSuggested { .. }
         | EventKind::MergedInto { .. }

@@ -29,6 +29,7 @@ pub mod reviews;
 pub mod rules;
 pub mod sla;
 pub mod ticket;
+pub mod workflow;
 
 pub use actor::{Actor, Role};
 pub use command::{

@@ -33,6 +33,8 @@ pub struct Rules {
     pub handle_times: HandleTimes,
     /// Triggers, time rules and the templates they send.
     pub automations: crate::automation::Automations,
+    /// The paths requests follow, by category.
+    pub workflows: crate::workflow::Workflows,
 }
 
 impl Rules {
@@ -43,6 +45,7 @@ impl Rules {
             queue: QueueSettings::DEFAULT,
             handle_times: HandleTimes::default(),
             automations: Default::default(),
+            workflows: Default::default(),
         }
     }
 }
@@ -76,6 +79,7 @@ pub struct RulesInput {
     pub templates: Vec<crate::automation::TemplateInput>,
     pub macros: Vec<crate::automation::MacroInput>,
     pub notices: crate::automation::NoticesInput,
+    pub workflows: Vec<crate::workflow::WorkflowInput>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -309,7 +313,13 @@ impl RulesInput {
             }
             calendars.iter().find(|c| c.name() == name).cloned()
         };
-        let known = crate::automation::Known { calendar: &find_calendar, templates: &templates };
+        // Step names as written, so that a rule naming a step of a workflow refused for another
+        // reason is not also told the step does not exist.
+        let steps: std::collections::HashSet<String> =
+            self.workflows.iter().flat_map(|w| w.steps.iter().map(|s| s.name.clone())).collect();
+        let known = crate::automation::Known { calendar: &find_calendar, templates: &templates, steps: &steps };
+        let (workflows, problems) = crate::workflow::parse_workflows(self.workflows, &known);
+        errors.extend(problems);
         let (automation_rules, problems) = crate::automation::parse_rules(self.automations, &known);
         errors.extend(problems);
         let (macros, problems) = crate::automation::parse_macros(self.macros, &known);
@@ -323,6 +333,7 @@ impl RulesInput {
             queue,
             handle_times: HandleTimes { by_category },
             automations: crate::automation::Automations { rules: automation_rules, templates, macros, notices },
+            workflows,
         })
     }
 }

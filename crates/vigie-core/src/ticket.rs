@@ -147,6 +147,9 @@ pub struct Ticket {
     /// The time rules that fired since the ticket last changed status (each fires once per
     /// status: see [`crate::automation`]).
     pub rules_applied: Vec<String>,
+    /// Every step of its category's workflow it entered, with when, from its creation (empty
+    /// for a category without one): see [`crate::workflow`].
+    pub steps: Vec<crate::workflow::StepSince>,
 }
 
 impl Ticket {

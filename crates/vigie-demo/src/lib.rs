@@ -994,6 +994,7 @@ impl<'a> TicketWriter<'a> {
             sla_targets: None,
             sla_marks: vigie_core::SlaMarks::default(),
             rules_applied: Vec::new(),
+            steps: Vec::new(),
         };
         let draft = Draft {
             created,
@@ -4480,7 +4481,8 @@ mod tests {
                 | EventKind::MergedInto { .. }
                 | EventKind::MergedFrom { .. }
                 | EventKind::RuleApplied { .. }
-                | EventKind::MessageQueued { .. } => event.kind.name().to_owned(),
+                | EventKind::MessageQueued { .. }
+                | EventKind::HandedOver { .. } => event.kind.name().to_owned(),
                 EventKind::FieldsChanged(changes) => {
                     let changes: Vec<String> = changes
                         .iter()

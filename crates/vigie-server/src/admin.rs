@@ -84,6 +84,7 @@ pub(crate) async fn change(
             .named_teams()
             .into_iter()
             .chain(rules.automations.banner_teams())
+            .chain(rules.workflows.named_teams())
             .filter(|(_, team)| !teams.iter().any(|t| &t.id == team))
             .map(|(field, team)| vigie_core::FieldError::new(field, format!("`{team}` is not a team")))
             .collect();

@@ -256,6 +256,10 @@ impl From<CommandError> for ApiError {
                 code: "not_claimable",
                 detail: format!("the ticket cannot be claimed: {why}"),
             },
+            CommandError::CannotHandOver(why) => ApiError::StateConflict {
+                code: "cannot_hand_over",
+                detail: format!("the ticket cannot be handed over: {why}"),
+            },
         }
     }
 }

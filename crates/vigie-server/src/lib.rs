@@ -36,6 +36,7 @@ pub mod stream;
 pub mod tail;
 pub mod tickets;
 pub mod web;
+pub mod workflows;
 
 use std::sync::Arc;
 
@@ -238,6 +239,8 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(macros::list_macros))
         .routes(routes!(automation::public_status))
         .routes(routes!(macros::apply_macro))
+        .routes(routes!(workflows::hand_over))
+        .routes(routes!(workflows::list_workflows))
         .routes(routes!(admin::get_rules, admin::put_rules))
         .routes(routes!(admin::list_calendars))
         .routes(routes!(admin::put_calendar, admin::delete_calendar))

@@ -14,6 +14,7 @@ use vigie_core::backlog_history::BacklogPoint;
 use vigie_core::metrics::{SlaCounts, Stats};
 use vigie_core::reviews::{Outcome, ReviewTicket, Rise, WeekFigures};
 use vigie_core::sla::TicketSla;
+use vigie_core::workflow::StepFigures;
 use vigie_core::{Priority, SlaState, Ticket, TicketId};
 use vigie_store::{Since, StoreError};
 
@@ -264,6 +265,8 @@ pub struct Weekly {
     pub days: Vec<BacklogPoint>,
     /// The clusters of similar tickets that came back most over the last four weeks.
     pub recurring: Vec<RecurringCluster>,
+    /// Each workflow step's load this week: the tickets in it now, the stays that ended.
+    pub steps: Vec<StepFigures>,
 }
 
 /// A cluster among those that came back most.
@@ -352,6 +355,8 @@ impl Weekly {
         let last_week = vigie_core::reviews::week(&review, last_from, this_from);
         let rises =
             vigie_core::reviews::rises(&this_week.inflow_by_category, &last_week.inflow_by_category, RISES_LISTED);
+        let resolved: Vec<Ticket> = tickets.values().filter(|t| !t.status.is_open()).cloned().collect();
+        let steps = state.live.step_figures(&resolved, this_from, now);
         let days = crate::history::daily_points(state, this_from, now).await?;
         let clusters = state.clusters.latest_or_compute(state).await?;
         // What the reader sees of each cluster, with its open tickets.
@@ -373,7 +378,16 @@ impl Weekly {
                     samples: r.volume.samples.clone(),
                 })
                 .collect();
-        Ok(Weekly { at: now, zone: state.operations.day_zone.clone(), this_week, last_week, rises, days, recurring })
+        Ok(Weekly {
+            at: now,
+            zone: state.operations.day_zone.clone(),
+            this_week,
+            last_week,
+            rises,
+            days,
+            recurring,
+            steps,
+        })
     }
 
     pub fn to_json(&self) -> Value {
@@ -446,6 +460,14 @@ impl Weekly {
                         .collect(),
                 ),
             ),
+            ("workflow_steps", Value::Array(self.steps.iter().map(step_json).collect())),
+            (
+                "bottleneck",
+                object([
+                    ("most_waiting", vigie_core::workflow::bottleneck(&self.steps).map_or(Value::Null, step_name)),
+                    ("longest_waits", vigie_core::workflow::longest_waits(&self.steps).map_or(Value::Null, step_name)),
+                ]),
+            ),
             ("days", Value::Array(days)),
         ])
     }
@@ -511,6 +533,28 @@ impl Weekly {
                 );
             }
         }
+        if !self.steps.is_empty() {
+            let _ = writeln!(out, "\nWorkflow steps: waiting now (median and longest wait), and stays ended this week");
+            let bottleneck = vigie_core::workflow::bottleneck(&self.steps);
+            let longest = vigie_core::workflow::longest_waits(&self.steps);
+            for step in &self.steps {
+                let name = format!("{} / {} ({})", step.category, step.step, step.team);
+                let waits = step.waits.map_or("-".to_owned(), |w| {
+                    format!("{} / {}", hours_or_minutes(w.p50), hours_or_minutes(w.p90.max(w.p50)))
+                });
+                let done = step.done.map_or("-".to_owned(), |d| format!("{} in {}", d.count, hours_or_minutes(d.p50)));
+                let mut marks = Vec::new();
+                if bottleneck.is_some_and(|b| std::ptr::eq(b, step)) {
+                    marks.push("most work");
+                }
+                if longest.is_some_and(|l| std::ptr::eq(l, step)) {
+                    marks.push("longest waits");
+                }
+                let marks = if marks.is_empty() { String::new() } else { format!("  <- {}", marks.join(", ")) };
+                let over = if step.over_sla > 0 { format!(", {} past step SLA", step.over_sla) } else { String::new() };
+                let _ = writeln!(out, "  {name:<44}{:>6} waiting  {waits:>17}  done {done}{over}{marks}", step.waiting);
+            }
+        }
         if !self.days.is_empty() {
             let _ = writeln!(out, "\nEach day: the backlog at its end, and its flow");
             for day in &self.days {
@@ -526,6 +570,27 @@ impl Weekly {
         }
         out
     }
+}
+
+fn step_name(step: &StepFigures) -> Value {
+    object([("category", step.category.clone().into()), ("step", step.step.clone().into())])
+}
+
+fn step_json(step: &StepFigures) -> Value {
+    let stats = |s: &Option<Stats>| {
+        s.as_ref().map_or(Value::Null, |s| {
+            object([("count", s.count.into()), ("mean", float(s.mean)), ("p50", float(s.p50)), ("p90", float(s.p90))])
+        })
+    };
+    object([
+        ("category", step.category.clone().into()),
+        ("step", step.step.clone().into()),
+        ("team", step.team.to_string().into()),
+        ("waiting", step.waiting.into()),
+        ("wait_minutes", stats(&step.waits)),
+        ("done_minutes", stats(&step.done)),
+        ("over_sla", step.over_sla.into()),
+    ])
 }
 
 fn hours_or_minutes(minutes: f64) -> String {

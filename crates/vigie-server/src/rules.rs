@@ -26,6 +26,7 @@ use vigie_core::automation::{
 };
 use vigie_core::calendar::{CalendarInput, HolidayInput, WEEKDAYS};
 use vigie_core::rules::{QueueInput, RulesInput, SlaInput, SlaPolicyInput};
+use vigie_core::workflow::{StepInput, WorkflowInput};
 use vigie_core::{FieldError, Rules, ValidationErrors};
 use vigie_store::{NewRulesRevision, Store, StoreError};
 
@@ -60,6 +61,37 @@ pub struct RulesDocument {
     /// Telling customers before they ask: wait notices and the status page's banners.
     #[serde(default, skip_serializing_if = "NoticesDocument::is_empty")]
     pub notices: NoticesDocument,
+    /// The path each category's requests follow across teams, by category: see
+    /// `vigie_core::workflow`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub workflows: BTreeMap<String, WorkflowDocument>,
+}
+
+/// `[workflows.<category>]`: the ordered steps of a request of that category, each with its
+/// owner team, an optional step SLA and the checks it needs before it hands over.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowDocument {
+    /// The calendar the step SLAs run on (default `24x7`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar: Option<String>,
+    /// In order; at least two.
+    pub steps: Vec<StepDocument>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepDocument {
+    /// Letters, digits, `-`, `_`; unique in its workflow.
+    pub name: String,
+    /// The team that works the step (the ticket is handed to it on entering).
+    pub team: String,
+    /// How long the step may take, in business hours of the workflow's calendar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_hours: Option<f64>,
+    /// What must hold before the ticket leaves the step forward: conditions, as in the rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<ConditionDocument>,
 }
 
 /// `[notices]`: a customer whose ticket's expected wait (its place in its team's queue and the
@@ -119,7 +151,7 @@ pub struct AutomationDocument {
     pub name: String,
     /// `["time"]` (every minute), or the events that fire it: `ticket_created`,
     /// `status_changed`, `fields_changed`, `comment_added`, `sla_at_risk`, `sla_breached`,
-    /// `merged_from`.
+    /// `merged_from`, `handed_over`.
     pub on: Vec<String>,
     #[serde(default)]
     pub conditions: Vec<ConditionDocument>,
@@ -131,7 +163,7 @@ pub struct AutomationDocument {
 #[serde(deny_unknown_fields)]
 pub struct ConditionDocument {
     /// A ticket field: `status`, `priority`, `category`, `channel`, `team`, `assignee`,
-    /// `customer_tier`, `language`, `legal_risk`, `blocking`, `first_response`.
+    /// `customer_tier`, `language`, `step`, `legal_risk`, `blocking`, `first_response`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,7 +180,7 @@ pub struct ConditionDocument {
     /// SLA states now: `breached`, `paused`, `running`, `met`, `none`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sla: Option<Vec<String>>,
-    /// `created`, `updated`, `status_changed`, `first_response`, `resolved`.
+    /// `created`, `updated`, `status_changed`, `first_response`, `resolved`, `step_entered`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub since: Option<String>,
     /// At least this many hours since (business hours on `calendar`, if named).
@@ -159,7 +191,7 @@ pub struct ConditionDocument {
 }
 
 /// One of: `{set, to}`, `{add_tag}`, `{remove_tag}`, `{message_customer}`,
-/// `{notify_team, template}` (`notify_team = "ticket"`: the ticket's team).
+/// `{notify_team, template}` (`notify_team = "ticket"`: the ticket's team), `{hand_over}`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionDocument {
@@ -177,6 +209,9 @@ pub struct ActionDocument {
     pub notify_team: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template: Option<String>,
+    /// Hands the ticket over along its path: `next`, or an earlier step's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hand_over: Option<String>,
 }
 
 /// A message: minijinja text with `ticket.*`, `customer.*`, `rule`, `now`.
@@ -353,6 +388,24 @@ impl RulesDocument {
                     actions: m.actions.iter().map(ActionDocument::to_input).collect(),
                 })
                 .collect(),
+            workflows: self
+                .workflows
+                .iter()
+                .map(|(category, workflow)| WorkflowInput {
+                    category: category.clone(),
+                    calendar: workflow.calendar.clone(),
+                    steps: workflow
+                        .steps
+                        .iter()
+                        .map(|step| StepInput {
+                            name: step.name.clone(),
+                            team: step.team.clone(),
+                            sla_hours: step.sla_hours,
+                            requires: step.requires.iter().map(ConditionDocument::to_input).collect(),
+                        })
+                        .collect(),
+                })
+                .collect(),
             templates: self
                 .templates
                 .iter()
@@ -371,23 +424,25 @@ impl AutomationDocument {
         AutomationRuleInput {
             name: self.name.clone(),
             on: self.on.clone(),
-            conditions: self
-                .conditions
-                .iter()
-                .map(|c| ConditionInput {
-                    field: c.field.clone(),
-                    is: c.is.clone(),
-                    is_not: c.is_not.clone(),
-                    set: c.set,
-                    tag: c.tag.clone(),
-                    no_tag: c.no_tag.clone(),
-                    sla: c.sla.clone(),
-                    since: c.since.clone(),
-                    hours: c.hours,
-                    calendar: c.calendar.clone(),
-                })
-                .collect(),
+            conditions: self.conditions.iter().map(ConditionDocument::to_input).collect(),
             actions: self.actions.iter().map(ActionDocument::to_input).collect(),
+        }
+    }
+}
+
+impl ConditionDocument {
+    fn to_input(&self) -> ConditionInput {
+        ConditionInput {
+            field: self.field.clone(),
+            is: self.is.clone(),
+            is_not: self.is_not.clone(),
+            set: self.set,
+            tag: self.tag.clone(),
+            no_tag: self.no_tag.clone(),
+            sla: self.sla.clone(),
+            since: self.since.clone(),
+            hours: self.hours,
+            calendar: self.calendar.clone(),
         }
     }
 }
@@ -402,6 +457,7 @@ impl ActionDocument {
             message_customer: self.message_customer.clone(),
             notify_team: self.notify_team.clone(),
             template: self.template.clone(),
+            hand_over: self.hand_over.clone(),
         }
     }
 }

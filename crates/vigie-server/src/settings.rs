@@ -27,7 +27,7 @@ use vigie_core::{FieldError, ValidationErrors};
 
 use crate::rules::{
     AutomationDocument, CalendarDocument, MacroDocument, NoticesDocument, QueueDocument, RulesDocument, SlaDocument,
-    TemplateDocument, resolve_time_zone,
+    TemplateDocument, WorkflowDocument, resolve_time_zone,
 };
 
 /// The whole configuration file. The rules' part is also [`RulesDocument`] (kept apart: it is
@@ -58,6 +58,8 @@ pub struct ConfigFile {
     #[serde(default)]
     pub notices: NoticesDocument,
     #[serde(default)]
+    pub workflows: BTreeMap<String, WorkflowDocument>,
+    #[serde(default)]
     pub automation: AutomationSettingsDocument,
 }
 
@@ -77,6 +79,7 @@ impl ConfigFile {
             templates: self.templates.clone(),
             macros: self.macros.clone(),
             notices: self.notices.clone(),
+            workflows: self.workflows.clone(),
         }
     }
 

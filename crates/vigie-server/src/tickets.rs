@@ -61,6 +61,11 @@ pub struct TicketBody {
     pub sla: Option<SlaBody>,
     /// Its place in the queue and what is likely to happen to it; `null` once solved or closed.
     pub queue: Option<QueueBody>,
+    /// The step of its category's path it is in (`null`: not on a path).
+    pub step: Option<String>,
+    /// Where it is on its category's path and how long each step took; `null` when its category
+    /// has no workflow (and in lists).
+    pub path: Option<crate::workflows::PathBody>,
 }
 
 /// A ticket's SLA: each target, the overall state, and the predicted breach.
@@ -186,7 +191,8 @@ impl TicketBody {
                 predicted_done_at: prediction.as_ref().map(|p| p.done_at.to_string()),
             }
         });
-        TicketBody { sla, queue, ..TicketBody::from(ticket) }
+        let path = crate::workflows::PathBody::of(ticket, &rules, now);
+        TicketBody { sla, queue, path, ..TicketBody::from(ticket) }
     }
 }
 
@@ -217,6 +223,8 @@ impl From<&Ticket> for TicketBody {
             language: ticket.language.clone(),
             sla: None,
             queue: None,
+            step: ticket.current_step().map(str::to_owned),
+            path: None,
         }
     }
 }

@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use vigie_core::sla::{SlaMarks, SlaTarget, SlaTargets, StatusSince, TargetMarks};
+use vigie_core::workflow::StepSince;
 use vigie_core::{
     AgentId, Channel, CustomerId, CustomerTier, Event, EventKind, FieldChange, Priority, Status, TeamId, Ticket,
     TicketId,
@@ -48,6 +49,8 @@ pub(crate) struct TicketRow {
     pub sla_marks: i64,
     /// The time rules applied since the last status change, `;`-joined.
     pub rules_applied: String,
+    /// The steps of its path it entered, `step@micros;...` (an empty step: it left the path).
+    pub steps: String,
     /// The sequence number of the ticket's last event (set by the writer, not by
     /// [`TicketRow::from_ticket`]).
     pub last_seq: i64,
@@ -56,14 +59,14 @@ pub(crate) struct TicketRow {
 /// The column list of `tickets`, in [`TicketRow`]'s order.
 pub(crate) const TICKET_COLUMNS: &str = "id, version, created_at, updated_at, first_response_at, resolved_at, \
      status, is_open, priority, category, channel, customer_id, customer_tier, team, assignee, subject, body, \
-     csat, tags, legal_risk, blocking, language, status_history, sla_targets, sla_marks, rules_applied, last_seq";
+     csat, tags, legal_risk, blocking, language, status_history, sla_targets, sla_marks, rules_applied, steps, last_seq";
 
 /// [`TICKET_COLUMNS`] with empty texts (subject, body): for reads that never show them (the
 /// live state, which keeps the tags for the time rules' conditions).
 pub(crate) const TICKET_COLUMNS_NO_TEXT: &str = "id, version, created_at, updated_at, first_response_at, \
      resolved_at, status, is_open, priority, category, channel, customer_id, customer_tier, team, assignee, \
      '' AS subject, '' AS body, csat, tags, legal_risk, blocking, language, status_history, sla_targets, \
-     sla_marks, rules_applied, last_seq";
+     sla_marks, rules_applied, steps, last_seq";
 
 /// A JSON boolean, or SQLite's `1`/`0` (its JSON functions write booleans as integers).
 fn flag<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
@@ -129,6 +132,11 @@ fn ticket_to_stored_precision(ticket: Ticket) -> Ticket {
             .iter()
             .map(|entry| StatusSince { since: to_stored_precision(entry.since), ..*entry })
             .collect(),
+        steps: ticket
+            .steps
+            .into_iter()
+            .map(|entry| StepSince { since: to_stored_precision(entry.since), step: entry.step })
+            .collect(),
         ..ticket
     }
 }
@@ -162,6 +170,7 @@ impl TicketRow {
             sla_targets: ticket.sla_targets.as_ref().map(|targets| targets_json(targets).to_string()),
             sla_marks: marks_bits(ticket.sla_marks),
             rules_applied: join_list(&ticket.rules_applied),
+            steps: steps_text(&ticket.steps),
             last_seq: 0,
         }
     }
@@ -219,8 +228,27 @@ impl TicketRow {
             },
             sla_marks: marks_from_bits(self.sla_marks),
             rules_applied: split_list(&self.rules_applied),
+            steps: parse_steps(&self.steps).ok_or_else(|| bad("steps", &self.steps))?,
         })
     }
+}
+
+/// `step@micros;...`.
+fn steps_text(steps: &[StepSince]) -> String {
+    let entries: Vec<String> = steps.iter().map(|entry| format!("{}@{}", entry.step, micros(entry.since))).collect();
+    entries.join(";")
+}
+
+fn parse_steps(text: &str) -> Option<Vec<StepSince>> {
+    if text.is_empty() {
+        return Some(Vec::new());
+    }
+    text.split(';')
+        .map(|entry| {
+            let (step, since) = entry.rsplit_once('@')?;
+            Some(StepSince { step: step.to_owned(), since: Timestamp::from_microsecond(since.parse().ok()?).ok()? })
+        })
+        .collect()
 }
 
 /// `status@micros;...`.
@@ -358,6 +386,12 @@ pub fn event_data(kind: &EventKind) -> Value {
             "subject": subject,
             "body": body,
         }),
+        EventKind::HandedOver { from, to, team, reason } => json!({
+            "from": from,
+            "to": to,
+            "team": team.as_ref().map(TeamId::as_str),
+            "reason": reason,
+        }),
     }
 }
 
@@ -398,6 +432,7 @@ fn ticket_snapshot(ticket: &Ticket) -> Value {
         "language": ticket.language,
         "status_history": status_history_text(&ticket.status_history),
         "sla_targets": optional_targets(ticket.sla_targets.as_ref()),
+        "steps": steps_text(&ticket.steps),
     })
 }
 
@@ -456,6 +491,18 @@ fn decode_kind(kind: &str, data: &Value) -> Option<EventKind> {
             subject: text("subject")?.to_owned(),
             body: text("body")?.to_owned(),
         }),
+        "handed_over" => {
+            let optional = |key: &str| match data.get(key)? {
+                Value::Null => Some(None),
+                value => Some(Some(value.as_str()?.to_owned())),
+            };
+            Some(EventKind::HandedOver {
+                from: optional("from")?,
+                to: optional("to")?,
+                team: optional("team")?.map(TeamId::parse).transpose().ok()?,
+                reason: text("reason")?.to_owned(),
+            })
+        }
         _ => None,
     }
 }
@@ -543,5 +590,10 @@ fn decode_snapshot(data: &Value) -> Option<Ticket> {
         },
         sla_marks: SlaMarks::default(),
         rules_applied: Vec::new(),
+        // Snapshots recorded before workflows existed: not on a path.
+        steps: match data.get("steps") {
+            Some(Value::String(steps)) => parse_steps(steps)?,
+            _ => Vec::new(),
+        },
     })
 }

@@ -137,6 +137,13 @@ pub enum TicketCommand {
         expected: ExpectedVersion,
         name: String,
     },
+    /// Hands the ticket over along its category's path (see `vigie_core::workflow`), if it is
+    /// at `expected`.
+    HandOver {
+        ticket_id: TicketId,
+        expected: ExpectedVersion,
+        handoff: vigie_core::workflow::Handoff,
+    },
     /// Tells the customer the expected wait (`expected_start`, the pass's prediction) if it is
     /// longer than its channel tolerates and they were not told yet.
     NotifyWait {

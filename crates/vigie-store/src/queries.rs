@@ -22,7 +22,7 @@ use crate::{
 };
 
 /// Tickets per transaction in a bulk load: large enough to amortise the commit, small enough
-/// to stay under SQLite's 32,766 bound parameters (25 per ticket row).
+/// to stay under SQLite's 32,766 bound parameters (28 per ticket row).
 pub(crate) const LOAD_CHUNK: usize = 1_000;
 
 /// What a ticket insert does when the id is already stored.
@@ -1155,6 +1155,7 @@ where
                 | TicketCommand::ApplySla { ticket_id }
                 | TicketCommand::Automate { ticket_id, .. }
                 | TicketCommand::ApplyMacro { ticket_id, .. }
+                | TicketCommand::HandOver { ticket_id, .. }
                 | TicketCommand::NotifyWait { ticket_id, .. } => vec![ticket_id.to_string()],
                 TicketCommand::Claim { candidates, .. } => candidates.iter().map(ToString::to_string).collect(),
                 TicketCommand::Merge { ticket_id, into, .. } => vec![ticket_id.to_string(), into.to_string()],
@@ -1180,7 +1181,12 @@ where
         let handed_over_assignees = batch
             .iter()
             .filter_map(|s| match &s.command {
-                TicketCommand::Patch { ticket_id, patch, .. } if patch.team != vigie_core::Patch::Keep => {
+                TicketCommand::Patch { ticket_id, patch, .. }
+                    if patch.team != vigie_core::Patch::Keep || patch.category.is_some() =>
+                {
+                    tickets.get(ticket_id.as_str())?.assignee.as_ref().map(ToString::to_string)
+                }
+                TicketCommand::HandOver { ticket_id, .. } | TicketCommand::ApplyMacro { ticket_id, .. } => {
                     tickets.get(ticket_id.as_str())?.assignee.as_ref().map(ToString::to_string)
                 }
                 _ => None,
@@ -1309,6 +1315,13 @@ where
                 TicketCommand::ApplyMacro { ticket_id, expected, name } => {
                     let decide = |current: &Ticket| {
                         automation::apply_macro(current, expected, name, actor, now, &directory, rules)
+                            .map(|d| automation::fire_triggers(d, now, &directory, rules))
+                    };
+                    decide_on(&mut tickets, &mut touched, ticket_id, decide)
+                }
+                TicketCommand::HandOver { ticket_id, expected, handoff } => {
+                    let decide = |current: &Ticket| {
+                        vigie_core::workflow::hand_over(current, expected, handoff, actor, now, &directory, rules)
                             .map(|d| automation::fire_triggers(d, now, &directory, rules))
                     };
                     decide_on(&mut tickets, &mut touched, ticket_id, decide)
@@ -1531,9 +1544,13 @@ where
                 | TicketCommand::ApplySla { .. }
                 | TicketCommand::Automate { .. }
                 | TicketCommand::ApplyMacro { .. }
+                | TicketCommand::HandOver { .. }
                 | TicketCommand::NotifyWait { .. }
                 | TicketCommand::Merge { .. } => {}
             }
+            // The teams of the paths: a handoff, a recategorisation or a rule may hand a ticket
+            // to any of them.
+            teams.extend(submission.rules.workflows.teams().map(ToString::to_string));
             // What the rules' actions name: a trigger may fire in any command.
             for action in submission.rules.automations.all_actions() {
                 match action {
@@ -1644,6 +1661,7 @@ where
                 .push_bind(row.sla_targets.clone())
                 .push_bind(row.sla_marks)
                 .push_bind(row.rules_applied.clone())
+                .push_bind(row.steps.clone())
                 .push_bind(row.last_seq);
         });
         if on_conflict == OnConflict::Update {
@@ -1657,7 +1675,7 @@ where
              legal_risk = excluded.legal_risk, blocking = excluded.blocking, language = excluded.language, \
              status_history = excluded.status_history, sla_targets = excluded.sla_targets, \
              sla_marks = excluded.sla_marks, rules_applied = excluded.rules_applied, \
-             last_seq = excluded.last_seq",
+             steps = excluded.steps, last_seq = excluded.last_seq",
             );
         }
         qb.build().execute(&mut *conn).await?;

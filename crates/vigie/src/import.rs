@@ -148,8 +148,13 @@ async fn load(store: &Store, args: &ImportArgs, name: &str, options: ReadOptions
                 }
             }
             directory.ensure(store, &new).await?;
-            let histories: Vec<_> =
-                new.iter().map(|t| vigie_core::decide::assign_sla_targets(t.events(), &rules)).collect();
+            let histories: Vec<_> = new
+                .iter()
+                .map(|t| {
+                    let history = vigie_core::decide::assign_sla_targets(t.events(), &rules);
+                    vigie_core::workflow::assign_steps(history, &rules)
+                })
+                .collect();
             if !histories.is_empty() {
                 let summary = store.load_histories(histories).await.context("cannot load a batch of tickets")?;
                 loaded.tickets += summary.n_tickets as u64;

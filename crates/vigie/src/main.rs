@@ -545,8 +545,13 @@ async fn load_demo(
     }
     let (n_teams, n_agents, n_customers) = (data.teams.len(), data.agents.len(), data.customers.len());
     let rules = rules.rules();
-    let histories: Vec<_> =
-        data.histories.into_iter().map(|history| vigie_core::decide::assign_sla_targets(history, &rules)).collect();
+    let histories: Vec<_> = data
+        .histories
+        .into_iter()
+        .map(|history| {
+            vigie_core::workflow::assign_steps(vigie_core::decide::assign_sla_targets(history, &rules), &rules)
+        })
+        .collect();
     let loaded = store.load_histories(histories).await.context("cannot load the demo tickets")?;
     say!(
         "loaded the demo backlog: {} tickets ({} open, {} events), {n_teams} teams, {n_agents} agents, \
@@ -618,6 +623,7 @@ async fn bench_data(args: BenchDataArgs) -> anyhow::Result<()> {
             sla_targets: None,
             sla_marks: vigie_core::SlaMarks::default(),
             rules_applied: Vec::new(),
+            steps: Vec::new(),
         });
         if batch.len() == batch.capacity() {
             store.load_tickets(&batch, "bench").await?;

@@ -42,6 +42,7 @@ const VARIABLES: &[(&str, &[&str])] = &[
             "tags",
             "created_at",
             "updated_at",
+            "step",
         ],
     ),
     ("customer", &["id", "tier"]),
@@ -391,6 +392,7 @@ fn context(ticket: &Ticket, rule: &str, agent: &str, now: Timestamp, expected: O
     fields.insert("tags", Value::from(ticket.tags.clone()));
     fields.insert("created_at", text(&ticket.created_at.to_string()));
     fields.insert("updated_at", text(&ticket.updated_at.to_string()));
+    fields.insert("step", optional(ticket.current_step()));
     let mut customer: BTreeMap<&str, Value> = BTreeMap::new();
     customer.insert("id", text(ticket.customer_id.as_str()));
     customer.insert("tier", text(ticket.customer_tier.as_str()));
@@ -440,5 +442,6 @@ fn sample_ticket() -> Ticket {
         sla_targets: None,
         sla_marks: SlaMarks::default(),
         rules_applied: Vec::new(),
+        steps: Vec::new(),
     }
 }

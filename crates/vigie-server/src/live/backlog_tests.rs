@@ -91,6 +91,7 @@ impl Spec {
             sla_targets: rules.sla.select(self.category, self.priority, Channel::Email),
             sla_marks: SlaMarks::default(),
             rules_applied: Vec::new(),
+            steps: Vec::new(),
         }
     }
 }

@@ -41,6 +41,7 @@ use vigie_core::directory::{Agent, Skills, Team};
 use vigie_core::metrics::{AtRisk, Backlog, SlaCompliance};
 use vigie_core::queue::{self, QueueFacts, QueueKey, QueuePlace};
 use vigie_core::sla::{SlaClock, SlaMarks, SlaState, SlaTargets, StatusSince, TargetSummary, TicketSla};
+use vigie_core::workflow::StepSince;
 use vigie_core::{AgentId, Channel, CustomerId, CustomerTier, Priority, Rules, Status, TeamId, Ticket, TicketId};
 use vigie_store::{Since, Store, StoreError, StoredTicket};
 
@@ -139,6 +140,8 @@ struct LiveTicket {
     /// The time rules applied in its current status (what the automation pass skips).
     rules_applied: Box<[Arc<str>]>,
     status_history: Box<[StatusSince]>,
+    /// The steps of its path it entered (empty, no allocation, off a path).
+    steps: Box<[StepSince]>,
     sla_targets: Option<Arc<SlaTargets>>,
     sla_marks: SlaMarks,
     key: QueueKey,
@@ -692,6 +695,32 @@ impl LiveState {
     }
 
     /// The calendars the open tickets' SLA targets count on.
+    /// Each step's load over `[from, to)` (see `vigie_core::workflow::step_figures`), from the
+    /// open tickets and `resolved` (every ticket resolved in the window).
+    pub fn step_figures(
+        &self,
+        resolved: &[vigie_core::Ticket],
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Vec<vigie_core::workflow::StepFigures> {
+        use vigie_core::workflow::StepsOf;
+        let inner = self.read();
+        if inner.rules.workflows.is_empty() {
+            return Vec::new();
+        }
+        let open = inner.tickets.values().filter(|held| !held.steps.is_empty()).map(|held| StepsOf {
+            category: &held.category,
+            steps: &held.steps,
+            resolved_at: None,
+        });
+        let resolved = resolved.iter().filter(|t| !t.status.is_open() && !t.steps.is_empty()).map(|t| StepsOf {
+            category: &t.category,
+            steps: &t.steps,
+            resolved_at: t.resolved_at,
+        });
+        vigie_core::workflow::step_figures(open.chain(resolved), &inner.rules.workflows, from, to)
+    }
+
     pub fn calendars_in_use(&self) -> HashSet<String> {
         let inner = self.read();
         inner.tickets.values().filter_map(|held| held.sla_targets.as_ref()).map(|t| t.calendar.clone()).collect()
@@ -878,6 +907,7 @@ impl Inner {
             tags: ticket.tags.iter().map(|tag| self.intern(tag)).collect(),
             rules_applied: ticket.rules_applied.iter().map(|rule| self.intern(rule)).collect(),
             status_history: ticket.status_history.clone().into_boxed_slice(),
+            steps: ticket.steps.clone().into_boxed_slice(),
             sla_targets: ticket.sla_targets.as_ref().map(|targets| self.intern_targets(targets)),
             sla_marks: ticket.sla_marks,
             key: QueueKey { class: 0, value: 0, created_at: 0 },
@@ -1069,6 +1099,9 @@ impl vigie_core::automation::Facts for LiveTicket {
     fn language(&self) -> Option<&str> {
         self.language.as_deref()
     }
+    fn step(&self) -> Option<&str> {
+        self.steps.last().map(|s| s.step.as_str()).filter(|step| !step.is_empty())
+    }
     fn legal_risk(&self) -> bool {
         self.legal_risk
     }
@@ -1090,6 +1123,7 @@ impl vigie_core::automation::Facts for LiveTicket {
             Anchor::FirstResponse => self.first_response_at,
             // Open tickets are not resolved.
             Anchor::Resolved => None,
+            Anchor::StepEntered => self.steps.last().filter(|s| !s.step.is_empty()).map(|s| s.since),
         }
     }
     fn sla_state(&self, now: Timestamp, _rules: &Rules) -> Option<SlaState> {

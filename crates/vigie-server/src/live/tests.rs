@@ -69,6 +69,7 @@ fn ticket(spec: &Spec, rules: &Rules) -> Ticket {
         sla_targets: rules.sla.select(spec.category, spec.priority, Channel::Email),
         sla_marks: SlaMarks::default(),
         rules_applied: Vec::new(),
+        steps: Vec::new(),
     }
 }
 

@@ -60,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/reply", post(reply))
         .route("/tickets/{id}/change", post(change))
         .route("/tickets/{id}/macro", post(apply_macro))
+        .route("/tickets/{id}/handoff", post(hand_over))
         .route("/reports/morning", get(morning))
         .route("/alerts", get(alerts))
         .route("/batches", get(batches))
@@ -656,6 +657,24 @@ struct TicketPage {
     sla_rows: Vec<(String, String)>,
     /// (name, title) of the macros in force.
     macros: Vec<(String, String)>,
+    /// The ticket's path, one row per step; empty off a path.
+    path: Vec<PathRow>,
+    /// Where a handoff may send it: (step, label), the next step first; empty when it cannot move.
+    handoff_choices: Vec<(String, String)>,
+}
+
+/// A step of the ticket's path, as its page shows it.
+struct PathRow {
+    name: String,
+    team: String,
+    /// `current`, `done`, `ahead`.
+    state: &'static str,
+    /// Time in the step (business hours), and the visits when more than one.
+    time: String,
+    sla: String,
+    /// The current visit's deadline, or what went past the SLA.
+    due: String,
+    over: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -719,6 +738,15 @@ fn describe(kind: &EventKind) -> (String, Option<String>, &'static str) {
                 vigie_core::event::Audience::Team(id) => format!("team {id}"),
             };
             (format!("sent {to}: {subject}"), Some(body.clone()), "")
+        }
+        EventKind::HandedOver { from, to, team, reason } => {
+            let what = match (from, to, team) {
+                (Some(from), Some(to), Some(team)) => format!("handed it over from step {from} to {to} (team {team})"),
+                (None, Some(to), Some(team)) => format!("put it on its path at step {to} (team {team})"),
+                (Some(from), None, _) => format!("took it off its path (it was at step {from})"),
+                _ => "moved it along its path".to_owned(),
+            };
+            (what, Some(reason.clone()), "handoff")
         }
     }
 }
@@ -807,8 +835,104 @@ async fn ticket(
         priorities: Priority::ALL.iter().map(|p| p.as_str().to_owned()).collect(),
         sla_rows,
         macros: state.rules.rules().automations.macros.iter().map(|m| (m.name.clone(), m.title.clone())).collect(),
+        path: path_rows(&body, zone),
+        handoff_choices: handoff_choices(&body),
     };
     page(&template)
+}
+
+fn path_rows(body: &TicketBody, zone: &jiff::tz::TimeZone) -> Vec<PathRow> {
+    let Some(path) = &body.path else { return Vec::new() };
+    let hours = |minutes: i64| {
+        if minutes >= 120 { format!("{:.1} h", minutes as f64 / 60.0) } else { format!("{minutes} min") }
+    };
+    let local = |at: &str| at.parse::<Timestamp>().map_or_else(|_| at.to_owned(), |t| local_time(t, zone));
+    path.steps
+        .iter()
+        .map(|step| PathRow {
+            name: step.name.clone(),
+            team: step.team.clone(),
+            state: step.state,
+            time: match step.visits {
+                0 => "-".to_owned(),
+                1 => hours(step.business_minutes),
+                n => format!("{} over {n} visits", hours(step.business_minutes)),
+            },
+            sla: step.sla_minutes.map_or_else(|| "-".to_owned(), hours),
+            due: match (&step.due_at, step.over_sla) {
+                (Some(due), 0) => format!("due {}", local(due)),
+                (Some(due), _) => format!("past its SLA (was due {})", local(due)),
+                (None, 0) => String::new(),
+                (None, 1) => "took longer than its SLA".to_owned(),
+                (None, n) => format!("{n} visits longer than its SLA"),
+            },
+            over: step.over_sla > 0,
+        })
+        .collect()
+}
+
+fn handoff_choices(body: &TicketBody) -> Vec<(String, String)> {
+    let Some(path) = &body.path else { return Vec::new() };
+    let Some(current) = path.steps.iter().position(|s| s.state == "current") else { return Vec::new() };
+    let mut choices = Vec::new();
+    if let Some(next) = path.steps.get(current + 1) {
+        choices.push((next.name.clone(), format!("next: {} ({})", next.name, next.team)));
+    }
+    for earlier in path.steps[..current].iter().rev() {
+        choices.push((earlier.name.clone(), format!("back to {} ({})", earlier.name, earlier.team)));
+    }
+    choices
+}
+
+#[derive(Deserialize)]
+struct HandoffForm {
+    csrf: String,
+    to_step: String,
+    reason: String,
+    version: i64,
+}
+
+/// Hands the ticket over from its page: the same command as `POST
+/// /api/v1/tickets/{id}/handoff`, at the version the page showed.
+async fn hand_over(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<HandoffForm>,
+) -> Response {
+    let (ticket, path) = match posted_to(&state, &session, &headers, &form.csrf, &id).await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let handoff = match (vigie_core::workflow::HandoffInput { reason: form.reason, to_step: Some(form.to_step) })
+        .parse()
+    {
+        Ok(handoff) => handoff,
+        Err(errors) => {
+            return Redirect::to(&flash_path(&path, &problem_text(ApiError::invalid(errors)), true)).into_response();
+        }
+    };
+    let command = TicketCommand::HandOver {
+        ticket_id: ticket.id.clone(),
+        expected: vigie_core::ExpectedVersion::Exactly(form.version),
+        handoff,
+    };
+    match state.submit(command, session.actor()).await {
+        Ok(committed) => {
+            let message = match (committed.ticket.current_step(), &committed.ticket.team) {
+                (Some(step), Some(team)) => format!("Handed over: step {step}, team {team}."),
+                _ => "Handed over.".to_owned(),
+            };
+            // The ticket may now be out of the agent's sight (another team's): back to the queue.
+            if session.actor().can_see(&committed.ticket) {
+                Redirect::to(&flash_path(&path, &message, false)).into_response()
+            } else {
+                Redirect::to(&flash_path("/queue", &message, false)).into_response()
+            }
+        }
+        Err(error) => Redirect::to(&flash_path(&path, &problem_text(error.into()), true)).into_response(),
+    }
 }
 
 /// The ticket a form of its page was posted to, and the page's path: once the write is known to

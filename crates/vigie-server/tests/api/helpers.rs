@@ -230,6 +230,7 @@ pub fn stored_part(body: &Value) -> Value {
     if let Some(fields) = body.as_object_mut() {
         fields.remove("sla");
         fields.remove("queue");
+        fields.remove("path");
     }
     body
 }

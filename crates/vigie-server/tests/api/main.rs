@@ -57,3 +57,5 @@ mod similar;
 mod sla;
 /// Creating, reading, changing and commenting: the happy paths and their headers.
 mod tickets;
+/// Workflows: a request's path across teams, handoffs, their checks, the bottleneck, bad paths.
+mod workflows;

@@ -48,6 +48,8 @@ async fn every_route_is_in_the_openapi_document(app: TestApp) {
         ("get", "/api/v1/macros"),
         ("get", "/status"),
         ("post", "/api/v1/tickets/{id}/macros/{name}"),
+        ("post", "/api/v1/tickets/{id}/handoff"),
+        ("get", "/api/v1/workflows"),
     ];
     for (method, path) in routes {
         assert!(doc["paths"][path][method].is_object(), "{method} {path} is missing from the OpenAPI document");

@@ -242,3 +242,55 @@ async fn a_macro_is_applied_from_the_ticket_page(app: TestApp) {
         && matches!(&e.kind, vigie_core::EventKind::CommentAdded { body, public: true, .. }
             if *body == format!("Could you send the invoice of {id}? ana"))));
 }
+
+on_both_backends!(a_ticket_is_handed_over_from_its_page);
+
+/// The ticket page shows where the request is on its path and hands it over: the next team
+/// gets it, the agent goes back to the queue (the ticket is out of their sight), the history
+/// says why; a check not met is named on the page.
+async fn a_ticket_is_handed_over_from_its_page(app: TestApp) {
+    agent_ana(&app).await;
+    let mut rules = serde_json::to_value(&*app.state.rules.snapshot().0).expect("JSON");
+    rules["workflows"] = json!({"billing_dispute": {"steps": [
+        {"name": "qualify", "team": "front_office", "sla_hours": 4, "requires": [{"tag": "qualified"}]},
+        {"name": "investigate", "team": "back_office"}
+    ]}});
+    app.put("/api/v1/rules", &app.admin, rules).await.expect(200);
+    let id = app.create(&app.lead, json!({"category": "billing_dispute"})).await.expect(201).body["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let body = format!("name=ana&password={}", PASSWORD.replace(' ', "+"));
+    let reply = app.send(form("/login", &body, None, Some("same-origin"))).await;
+    let set_cookie = reply.headers[header::SET_COOKIE].to_str().expect("text").to_owned();
+    let cookie = set_cookie.split(';').next().expect("name=value").to_owned();
+    let page_text = app.send(page(&format!("/tickets/{id}"), Some(&cookie))).await.text;
+    assert!(page_text.contains("data-step=\"qualify\""), "{page_text}");
+    assert!(
+        page_text.contains("<option value=\"investigate\">next: investigate (back_office)</option>"),
+        "{page_text}"
+    );
+    let csrf = form_token(&page_text);
+    let path = format!("/tickets/{id}/handoff");
+    let fields = format!("csrf={csrf}&to_step=investigate&version=1&reason=amount+checked");
+    assert_eq!(app.send(form(&path, &fields, Some(&cookie), Some("cross-site"))).await.status, 403);
+    // Not qualified: refused, named on the page.
+    let refused = app.send(form(&path, &fields, Some(&cookie), Some("same-origin"))).await;
+    let location = refused.headers[header::LOCATION].to_str().expect("text").to_owned();
+    assert!(location.contains("kind=error") && location.contains("qualified"), "{location}");
+    app.patch(&format!("/api/v1/tickets/{id}"), &app.agent, Some("*"), json!({"tags": ["qualified"]}))
+        .await
+        .expect(200);
+    let fields = format!("csrf={csrf}&to_step=investigate&version=2&reason=amount+checked");
+    let handed = app.send(form(&path, &fields, Some(&cookie), Some("same-origin"))).await;
+    let location = handed.headers[header::LOCATION].to_str().expect("text").to_owned();
+    assert!(location.starts_with("/queue") && !location.contains("kind=error"), "{location}");
+    let ticket = app.get(&format!("/api/v1/tickets/{id}"), &app.lead).await.expect(200);
+    assert_eq!(
+        (ticket.body["step"].as_str(), ticket.body["team"].as_str()),
+        (Some("investigate"), Some("back_office"))
+    );
+    let events = app.store.ticket_events(&vigie_core::TicketId::parse(id.clone()).expect("id")).await.expect("events");
+    assert!(events.iter().any(|e| e.actor == "ana"
+        && matches!(&e.kind, vigie_core::EventKind::HandedOver { reason, .. } if reason == "amount checked")));
+}

@@ -110,6 +110,7 @@ async fn concurrent_callers_never_get_the_same_ticket(app: TestApp) {
                 sla_targets: rules.sla.select("billing", priority, Channel::Email),
                 sla_marks: SlaMarks::default(),
                 rules_applied: Vec::new(),
+                steps: Vec::new(),
             }
         })
         .collect();

@@ -45,6 +45,7 @@ fn imported(ids: impl Iterator<Item = String>) -> Vec<Ticket> {
                 sla_targets: None,
                 sla_marks: vigie_core::SlaMarks::default(),
                 rules_applied: Vec::new(),
+                steps: Vec::new(),
             }
         })
         .collect()

@@ -94,6 +94,7 @@ pub fn synthetic(
             sla_targets: rules.sla.select(category, priority, Channel::Email),
             sla_marks: SlaMarks::default(),
             rules_applied: Vec::new(),
+            steps: Vec::new(),
         }
     })
 }
