@@ -384,6 +384,14 @@ impl Facts for Ticket {
     }
 }
 
+/// The step the ticket is in, if it is a step of its category's workflow in force (a step of a
+/// path since removed or renamed is no step a rule can act on).
+fn step_on_path<'a>(ticket: &'a impl Facts, rules: &Rules) -> Option<&'a str> {
+    ticket.step().filter(|step| {
+        rules.workflows.for_category(ticket.category()).is_some_and(|workflow| workflow.position(step).is_some())
+    })
+}
+
 impl Condition {
     pub fn holds(&self, ticket: &impl Facts, now: Timestamp, rules: &Rules) -> bool {
         fn among<T: PartialEq>(values: &[T], value: &T, negate: bool) -> bool {
@@ -401,7 +409,7 @@ impl Condition {
             Condition::Assignee(values, negate) => among_str(values, ticket.assignee(), *negate),
             Condition::CustomerTier(values, negate) => among(values, &ticket.customer_tier(), *negate),
             Condition::Language(values, negate) => among_str(values, ticket.language(), *negate),
-            Condition::Step(values, negate) => among_str(values, ticket.step(), *negate),
+            Condition::Step(values, negate) => among_str(values, step_on_path(ticket, rules), *negate),
             Condition::LegalRisk(value) => ticket.legal_risk() == *value,
             Condition::Blocking(value) => ticket.blocking() == *value,
             Condition::IsSet(field, set) => {
@@ -410,12 +418,13 @@ impl Condition {
                     SettableField::Assignee => ticket.assignee().is_some(),
                     SettableField::Language => ticket.language().is_some(),
                     SettableField::FirstResponse => ticket.instant(Anchor::FirstResponse).is_some(),
-                    SettableField::Step => ticket.step().is_some(),
+                    SettableField::Step => step_on_path(ticket, rules).is_some(),
                 };
                 has == *set
             }
             Condition::Tag(tag, present) => ticket.has_tag(tag) == *present,
             Condition::Sla(states) => states.contains(&ticket.sla_state(now, rules)),
+            Condition::Since { anchor: Anchor::StepEntered, .. } if step_on_path(ticket, rules).is_none() => false,
             Condition::Since { anchor, at_least, calendar } => {
                 let Some(from) = ticket.instant(*anchor) else { return false };
                 match calendar {
@@ -449,14 +458,14 @@ impl Condition {
             Condition::LegalRisk(value) => format!("legal risk is {}", if *value { "set" } else { "not set" }),
             Condition::Blocking(value) => format!("blocking is {}", if *value { "set" } else { "not set" }),
             Condition::IsSet(settable, set) => {
-                let name = match settable {
-                    SettableField::Team => "a team",
-                    SettableField::Assignee => "an assignee",
-                    SettableField::Language => "a language",
-                    SettableField::FirstResponse => "a first response",
-                    SettableField::Step => "a step",
+                let (article, noun) = match settable {
+                    SettableField::Team => ("a", "team"),
+                    SettableField::Assignee => ("an", "assignee"),
+                    SettableField::Language => ("a", "language"),
+                    SettableField::FirstResponse => ("a", "first response"),
+                    SettableField::Step => ("a", "step"),
                 };
-                if *set { format!("the ticket has {name}") } else { format!("the ticket has no {}", &name[2..]) }
+                if *set { format!("the ticket has {article} {noun}") } else { format!("the ticket has no {noun}") }
             }
             Condition::Tag(tag, true) => format!("it has tag `{tag}`"),
             Condition::Tag(tag, false) => format!("it does not have tag `{tag}`"),
@@ -565,6 +574,7 @@ impl PreparedRule<'_> {
             && self.conditions.iter().all(|(condition, cutoff)| match (condition, cutoff) {
                 (Condition::Since { anchor, .. }, Some(cutoff)) => {
                     ticket.instant(*anchor).is_some_and(|at| at <= *cutoff)
+                        && (*anchor != Anchor::StepEntered || step_on_path(ticket, rules).is_some())
                 }
                 _ => condition.holds(ticket, now, rules),
             })

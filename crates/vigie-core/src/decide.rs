@@ -74,29 +74,35 @@ pub fn create(
     if !actor.can_write_tickets() {
         return Err(CommandError::Forbidden("viewers cannot create tickets"));
     }
+    // A request of a category with a workflow starts on its path: at the first step its team
+    // works (a request routed straight to the back office starts at the back office's step), or
+    // at the first step, with that step's team when the creator named none.
+    let workflow = rules.workflows.for_category(&new_ticket.category);
+    let team = new_ticket.team.clone().or_else(|| workflow.map(|w| w.first().team.clone()));
     let mut errors = Vec::new();
-    match &new_ticket.team {
-        Some(team) if !directory.team_exists(team) => errors.push(unknown("team", team)),
-        Some(team) if !actor.can_see_team(Some(team)) => {
+    match (&team, &new_ticket.team) {
+        (Some(team), None) if !directory.team_exists(team) => errors.push(crate::FieldError::new(
+            "team",
+            format!(
+                "is missing, and `{team}`, the first step's team of the `{}` path, does not exist",
+                new_ticket.category
+            ),
+        )),
+        (Some(team), _) if !directory.team_exists(team) => errors.push(unknown("team", team)),
+        (Some(team), _) if !actor.can_see_team(Some(team)) => {
             errors.push(crate::FieldError::new("team", "must be one of your teams"));
         }
-        None if actor.team_scope().is_some() => {
+        (None, _) if actor.team_scope().is_some() => {
             errors.push(crate::FieldError::new("team", "is required: an agent creates tickets for one of their teams"));
         }
         _ => {}
     }
     if let Some(agent) = &new_ticket.assignee
-        && let Some(error) = check_assignee(agent, new_ticket.team.as_ref(), directory)
+        && let Some(error) = check_assignee(agent, team.as_ref(), directory)
     {
         errors.push(error);
     }
     ValidationErrors::finish(errors).map_err(CommandError::Invalid)?;
-
-    // A request of a category with a workflow starts on its path: at the first step its team
-    // works (a request routed straight to the back office starts at the back office's step), or
-    // at the first step, with that step's team when the creator named none.
-    let workflow = rules.workflows.for_category(&new_ticket.category);
-    let team = new_ticket.team.or_else(|| workflow.map(|w| w.first().team.clone()));
     let steps = workflow
         .map(|w| vec![crate::workflow::StepSince { step: w.entry(team.as_ref()).name.clone(), since: now }])
         .unwrap_or_default();
@@ -163,17 +169,27 @@ pub(crate) fn patch_kinds(
     directory: &impl DirectoryLookup,
     rules: &Rules,
 ) -> Result<Vec<EventKind>, CommandError> {
-    // A new category may put the ticket on another path (or take it off one): it goes to the
-    // first step's team, unless the patch names a team itself.
-    let recategorised = patch
-        .category
-        .as_ref()
-        .filter(|category| **category != current.category)
-        .and_then(|category| crate::workflow::recategorised(current, category, rules));
+    patch_kinds_on_path(current, patch, actor, directory, rules, false)
+}
+
+/// [`patch_kinds`], from a handoff (`handing_over`: the team change is the handoff's own) or not.
+pub(crate) fn patch_kinds_on_path(
+    current: &Ticket,
+    patch: &TicketPatch,
+    actor: &Actor,
+    directory: &impl DirectoryLookup,
+    rules: &Rules,
+    handing_over: bool,
+) -> Result<Vec<EventKind>, CommandError> {
+    // A new category may put an open ticket on another path (or take it off one): it goes to
+    // the first step's team, unless the patch names a team itself.
+    let new_category = patch.category.as_ref().filter(|category| **category != current.category);
+    let moves_on_paths = new_category.is_some() && patch.status.unwrap_or(current.status).is_open();
+    let entered = new_category.filter(|_| moves_on_paths).and_then(|category| rules.workflows.for_category(category));
     let adjusted;
-    let patch = match &recategorised {
-        Some((_, Some(team))) if patch.team == Patch::Keep => {
-            adjusted = TicketPatch { team: Patch::Set(team.clone()), ..patch.clone() };
+    let patch = match entered {
+        Some(workflow) if patch.team == Patch::Keep => {
+            adjusted = TicketPatch { team: Patch::Set(workflow.first().team.clone()), ..patch.clone() };
             &adjusted
         }
         _ => patch,
@@ -191,6 +207,25 @@ pub(crate) fn patch_kinds(
         changes.push(FieldChange::Category { from: current.category.clone(), to: to.clone() });
     }
     let team_change = resolve(&patch.team, &current.team);
+    // On a path, the team that works another step gets the ticket by a handoff, so that the
+    // step's checks run and the history says why.
+    if !handing_over
+        && new_category.is_none()
+        && let Some(Some(team)) = &team_change
+        && let Some(workflow) = rules.workflows.for_category(&current.category)
+        && let Some(at) = workflow.current(current)
+        && workflow.steps[at].team != *team
+        && let Some(step) = workflow.steps.iter().find(|step| step.team == *team)
+    {
+        errors.push(crate::FieldError::new(
+            "team",
+            format!(
+                "`{team}` works step `{}` of the `{}` path: hand the ticket over (POST \
+                 /api/v1/tickets/{{id}}/handoff) so that the step's checks run and the history says why",
+                step.name, workflow.category
+            ),
+        ));
+    }
     if let Some(to) = &team_change {
         match to {
             Some(team) if !directory.team_exists(team) => errors.push(unknown("team", team)),
@@ -249,7 +284,9 @@ pub(crate) fn patch_kinds(
     if !changes.is_empty() {
         kinds.push(EventKind::FieldsChanged(changes));
     }
-    kinds.extend(recategorised.map(|(kind, _)| kind));
+    if let Some(category) = new_category {
+        kinds.extend(crate::workflow::recategorised(current, category, final_team, moves_on_paths, rules));
+    }
     if let Some(to) = patch.status
         && to != current.status
     {

@@ -48,6 +48,15 @@ impl Rules {
             workflows: Default::default(),
         }
     }
+
+    /// Every team the rules name (rules' actions, banners, workflow steps), each with its path
+    /// in the rules document: what must exist in the directory (the store's, not the rules').
+    pub fn named_teams(&self) -> Vec<(String, crate::ids::TeamId)> {
+        let mut named = self.automations.named_teams();
+        named.extend(self.automations.banner_teams());
+        named.extend(self.workflows.named_teams());
+        named
+    }
 }
 
 /// The mean hands-on minutes a ticket needs, per category (FORMATS.md's handle-time table).

@@ -308,26 +308,33 @@ pub fn assign_steps(history: Vec<crate::event::Event>, rules: &Rules) -> Vec<cra
                     _ => None,
                 });
                 match (category, team) {
-                    (Some(category), _) => recategorised(before, category, rules).map(|(kind, _)| kind),
-                    (None, Some(team)) => rules.workflows.for_category(&after.category).and_then(|workflow| {
-                        let at = workflow.current(&after);
-                        let to = &workflow.steps[workflow.step_of_team(at, team)?];
-                        Some(EventKind::HandedOver {
-                            from: after.current_step().map(str::to_owned),
-                            to: Some(to.name.clone()),
-                            team: Some(to.team.clone()),
-                            reason: format!("handed to team {team}"),
+                    (Some(category), _) => {
+                        recategorised(before, category, after.team.as_ref(), after.status.is_open(), rules)
+                    }
+                    (None, Some(team)) => rules
+                        .workflows
+                        .for_category(&after.category)
+                        .and_then(|workflow| {
+                            let at = workflow.current(&after);
+                            let to = &workflow.steps[workflow.step_of_team(at, team)?];
+                            Some(EventKind::HandedOver {
+                                from: after.current_step().map(str::to_owned),
+                                to: Some(to.name.clone()),
+                                team: Some(to.team.clone()),
+                                reason: format!("handed to team {team}"),
+                            })
                         })
-                    }),
-                    (None, None) => None,
+                        .into_iter()
+                        .collect(),
+                    (None, None) => Vec::new(),
                 }
             }
-            _ => None,
+            _ => Vec::new(),
         };
         assigned.push(event.clone());
         ticket = Some(after);
-        if let Some(kind) = moved {
-            let handed = crate::event::Event { kind, ..event };
+        for kind in moved {
+            let handed = crate::event::Event { kind, ..event.clone() };
             let Ok(after) = event::apply(ticket.take(), &handed) else { return history };
             ticket = Some(after);
             assigned.push(handed);
@@ -459,7 +466,7 @@ pub(crate) fn handoff_kinds(
     }
     let step = &workflow.steps[target];
     let patch = TicketPatch { team: Patch::Set(step.team.clone()), ..TicketPatch::default() };
-    let mut kinds = decide::patch_kinds(current, &patch, actor, directory, rules)?;
+    let mut kinds = decide::patch_kinds_on_path(current, &patch, actor, directory, rules, true)?;
     kinds.push(EventKind::HandedOver {
         from: current.current_step().map(str::to_owned),
         to: Some(step.name.clone()),
@@ -469,32 +476,37 @@ pub(crate) fn handoff_kinds(
     Ok(kinds)
 }
 
-/// The `handed_over` that a change of category to `category` records (entering its path at the
-/// first step, or leaving the path the ticket was on), and the team it hands the ticket to.
-pub(crate) fn recategorised(current: &Ticket, category: &str, rules: &Rules) -> Option<(EventKind, Option<TeamId>)> {
-    let from = current.current_step().map(str::to_owned);
-    match rules.workflows.for_category(category) {
-        Some(workflow) => {
-            let first = workflow.first();
-            let kind = EventKind::HandedOver {
-                from,
-                to: Some(first.name.clone()),
-                team: Some(first.team.clone()),
-                reason: format!("category changed to `{category}`"),
-            };
-            Some((kind, Some(first.team.clone())))
-        }
-        None if from.is_some() => Some((
-            EventKind::HandedOver {
-                from,
-                to: None,
-                team: None,
-                reason: format!("category changed to `{category}`, which has no workflow"),
-            },
-            None,
-        )),
-        None => None,
+/// The `handed_over` events a change of a ticket's category to `category` records, the ticket
+/// going to `team`: it leaves the path it was on (a stay on one path never counts on another),
+/// and, if it is open (`enter`), enters the new category's path at the step `team` works (else
+/// the first).
+pub(crate) fn recategorised(
+    current: &Ticket,
+    category: &str,
+    team: Option<&TeamId>,
+    enter: bool,
+    rules: &Rules,
+) -> Vec<EventKind> {
+    let mut kinds = Vec::new();
+    if let Some(from) = current.current_step() {
+        let why = if rules.workflows.for_category(category).is_some() { "" } else { ", which has no workflow" };
+        kinds.push(EventKind::HandedOver {
+            from: Some(from.to_owned()),
+            to: None,
+            team: None,
+            reason: format!("category changed to `{category}`{why}"),
+        });
     }
+    if let Some(workflow) = rules.workflows.for_category(category).filter(|_| enter) {
+        let entry = workflow.entry(team);
+        kinds.push(EventKind::HandedOver {
+            from: None,
+            to: Some(entry.name.clone()),
+            team: Some(entry.team.clone()),
+            reason: format!("category changed to `{category}`"),
+        });
+    }
+    kinds
 }
 
 fn invalid(field: &str, reason: String) -> CommandError {
@@ -562,8 +574,15 @@ pub fn path<'a>(ticket: &Ticket, rules: &'a Rules, now: Timestamp) -> Option<Pat
 /// Each stay in a step, with the step's name: a stay ends when the next begins, or when the
 /// ticket was resolved (`resolved_at`); the last one of an open ticket has not ended.
 fn visits(steps: &[StepSince], resolved_at: Option<Timestamp>) -> impl Iterator<Item = (Visit, &str)> {
-    steps.iter().enumerate().filter(|(_, s)| !s.step.is_empty()).map(move |(n, s)| {
-        let left = steps.get(n + 1).map(|next| next.since).or(resolved_at);
+    // Only the stays after the ticket last left a path: a stay on another path never counts.
+    let start = steps.iter().rposition(|s| s.step.is_empty()).map_or(0, |off| off + 1);
+    steps.iter().enumerate().skip(start).map(move |(n, s)| {
+        // A stay ends at the next, or at the resolution if that came first.
+        let left = match (steps.get(n + 1).map(|next| next.since), resolved_at) {
+            (Some(next), Some(resolved)) => Some(next.min(resolved)),
+            (next, resolved) => next.or(resolved),
+        };
+        let left = left.map(|left| left.max(s.since));
         (Visit { entered: s.since, left }, s.step.as_str())
     })
 }

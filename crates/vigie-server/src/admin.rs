@@ -80,11 +80,8 @@ pub(crate) async fn change(
     if let Ok(rules) = document.to_rules() {
         let teams = state.store.teams().await?;
         let unknown: Vec<vigie_core::FieldError> = rules
-            .automations
             .named_teams()
             .into_iter()
-            .chain(rules.automations.banner_teams())
-            .chain(rules.workflows.named_teams())
             .filter(|(_, team)| !teams.iter().any(|t| &t.id == team))
             .map(|(field, team)| vigie_core::FieldError::new(field, format!("`{team}` is not a team")))
             .collect();

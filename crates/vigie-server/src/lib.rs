@@ -103,6 +103,17 @@ impl AppState {
             indexing_ms = rebuilt.indexing.as_millis() as u64,
             "live state built"
         );
+        // The teams the rules name should exist. Through the API a rule naming an unknown team is
+        // refused; a configuration file is read before anyone could create its teams, so it is
+        // taken, with a warning per team missing (a ticket handed to it is refused until it
+        // exists).
+        let rules_in_force = rules.rules();
+        let teams = store.teams().await?;
+        for (field, team) in
+            rules_in_force.named_teams().into_iter().filter(|(_, team)| !teams.iter().any(|t| &t.id == team))
+        {
+            tracing::warn!(%field, %team, "the rules name a team that does not exist yet");
+        }
         let similar = Arc::new(similar::SimilarTickets::new(vigie_dedup::DEFAULT_THRESHOLD));
         let started = std::time::Instant::now();
         let held = similar.build(&store).await?;

@@ -192,7 +192,9 @@ impl TicketBody {
             }
         });
         let path = crate::workflows::PathBody::of(ticket, &rules, now);
-        TicketBody { sla, queue, path, ..TicketBody::from(ticket) }
+        // The step of a path in force (not one since removed, nor one of a resolved ticket).
+        let step = path.as_ref().and_then(|path| path.current_step.clone());
+        TicketBody { sla, queue, path, step, ..TicketBody::from(ticket) }
     }
 }
 

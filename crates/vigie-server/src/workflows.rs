@@ -53,6 +53,8 @@ pub struct PathStepBody {
     pub due_at: Option<String>,
     /// Visits that took longer than the step SLA (the current one if it is past it now).
     pub over_sla: u32,
+    /// The current visit is past its deadline now.
+    pub overdue: bool,
 }
 
 impl PathBody {
@@ -83,6 +85,7 @@ impl PathBody {
                 business_minutes: record.business_time.as_secs() / 60,
                 due_at: record.due_at.map(|at| at.to_string()),
                 over_sla: record.over_sla,
+                overdue: view.current == Some(n) && record.due_at.is_some_and(|due| due < now),
             })
             .collect();
         Some(PathBody {

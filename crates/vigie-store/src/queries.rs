@@ -1178,20 +1178,11 @@ where
 
         // 3. The directory records the commands name, and the teams of the current assignees of
         // the tickets a command hands to another team (the handover may unassign them).
-        let handed_over_assignees = batch
-            .iter()
-            .filter_map(|s| match &s.command {
-                TicketCommand::Patch { ticket_id, patch, .. }
-                    if patch.team != vigie_core::Patch::Keep || patch.category.is_some() =>
-                {
-                    tickets.get(ticket_id.as_str())?.assignee.as_ref().map(ToString::to_string)
-                }
-                TicketCommand::HandOver { ticket_id, .. } | TicketCommand::ApplyMacro { ticket_id, .. } => {
-                    tickets.get(ticket_id.as_str())?.assignee.as_ref().map(ToString::to_string)
-                }
-                _ => None,
-            })
-            .collect();
+        // Any command may hand a ticket to another team (a patch, a handoff, a macro, and any
+        // command through a trigger's or a time rule's actions): the teams of every current
+        // assignee, so that one who works for the new team keeps the ticket.
+        let handed_over_assignees =
+            tickets.values().filter_map(|ticket| ticket.assignee.as_ref().map(ToString::to_string)).collect();
         let mut directory = Self::batch_directory(conn, batch, handed_over_assignees).await?;
 
         // 4. Decide each command in order; later commands see earlier ones' results.

@@ -285,6 +285,23 @@ async fn screenshots_of_the_demo() {
     screenshot(&client, "queue.png").await;
     submit(&client, "#take-next").await;
     screenshot(&client, "ticket.png").await;
+    // A complaint on its path, at the front office's step.
+    let token = common::admin_token(db, "screenshots");
+    let api = reqwest::Client::new();
+    let list: serde_json::Value = api
+        .get(format!("{base}/api/v1/tickets?category=complaint&team=front_office&status=open&limit=1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("GET /api/v1/tickets")
+        .json()
+        .await
+        .expect("JSON");
+    let id = list["items"][0]["id"].as_str().expect("an open complaint of the front office");
+    client.goto(&format!("{base}/tickets/{id}")).await.expect("goto");
+    screenshot(&client, "ticket-path.png").await;
+    client.goto(&format!("{base}/reports/weekly")).await.expect("goto");
+    screenshot(&client, "weekly.png").await;
     client.goto(&format!("{base}/reports/morning")).await.expect("goto");
     screenshot(&client, "morning.png").await;
     client.goto(&format!("{base}/batches")).await.expect("goto");

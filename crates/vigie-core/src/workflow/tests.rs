@@ -478,3 +478,84 @@ fn a_recorded_history_is_put_on_its_path_by_its_team_changes() {
     assert_eq!(view.current, None);
     assert_eq!(assign_steps(history.clone(), &Rules::empty()), history, "no workflow: unchanged");
 }
+
+#[test]
+fn a_team_of_another_step_gets_the_ticket_only_by_a_handoff() {
+    let rules = rules();
+    let ticket = create(&rules, "billing_dispute", at(0.0)).ticket;
+    let patch = TicketPatchInput { team: Some(Some("billing_ops".into())), ..Default::default() }.parse().expect("ok");
+    let refused = decide::patch(&ticket, ExpectedVersion::Any, &patch, &Actor::system(), at(1.0), &Directory, &rules)
+        .expect_err("skips the checks");
+    let CommandError::Invalid(errors) = refused else { panic!("expected invalid, got {refused:?}") };
+    assert_eq!(errors.0[0].field, "team");
+    assert!(errors.0[0].reason.contains("works step `investigate`"), "{}", errors.0[0].reason);
+    // Off a path, a team change is a team change.
+    let plain = create(&rules, "password", at(0.0)).ticket;
+    assert!(decide::patch(&plain, ExpectedVersion::Any, &patch, &Actor::system(), at(1.0), &Directory, &rules).is_ok());
+}
+
+#[test]
+fn a_stay_on_one_path_never_counts_on_another() {
+    let mut refund = dispute();
+    refund.category = "refund".into();
+    let rules = parse(vec![dispute(), refund], Vec::new()).expect("valid");
+    let recategorise = |ticket: &Ticket, category: &str, status: Option<&str>, now: f64| {
+        let patch = TicketPatchInput {
+            category: Some(category.into()),
+            status: status.map(str::to_owned),
+            ..Default::default()
+        }
+        .parse()
+        .expect("valid");
+        decide::patch(ticket, ExpectedVersion::Any, &patch, &Actor::system(), at(now), &Directory, &rules)
+            .expect("patched")
+            .ticket
+    };
+    let dispute = create(&rules, "billing_dispute", at(0.0)).ticket;
+    let refund = recategorise(&dispute, "refund", None, 2.0);
+    assert_eq!(refund.current_step(), Some("qualify"));
+    let view = path(&refund, &rules, at(3.0)).expect("on the refund path");
+    assert_eq!(view.steps[0].visits, vec![Visit { entered: at(2.0), left: None }], "the dispute's stay is not counted");
+    // A solved ticket recategorised stays off every path.
+    let solved = recategorise(&refund, "billing_dispute", Some("solved"), 4.0);
+    assert_eq!(solved.steps.len(), refund.steps.len() + 1, "it left the refund path, and entered none");
+    assert_eq!(solved.current_step(), None);
+    assert!(path(&solved, &rules, at(5.0)).expect("a workflow").steps.iter().all(|s| s.visits.is_empty()));
+}
+
+#[test]
+fn a_handoff_starts_a_new_episode_for_the_time_rules() {
+    let rules = rules();
+    let mut ticket = tagged(&create(&rules, "billing_dispute", at(0.0)).ticket, "qualified", &rules);
+    ticket.rules_applied = vec!["nudge".into()];
+    let handed =
+        hand_over(&ticket, &ExpectedVersion::Any, &handoff("why", None), &Actor::system(), at(1.0), &Directory, &rules)
+            .expect("handed over")
+            .ticket;
+    assert!(handed.rules_applied.is_empty());
+}
+
+#[test]
+fn a_step_of_a_removed_workflow_is_no_step_for_the_rules() {
+    use crate::automation::Facts;
+    let rules = rules();
+    let ticket = create(&rules, "billing_dispute", at(0.0)).ticket;
+    let condition = || {
+        let input = AutomationRuleInput {
+            name: "r".into(),
+            on: vec!["ticket_created".into()],
+            conditions: vec![ConditionInput { field: Some("step".into()), set: Some(true), ..Default::default() }],
+            actions: vec![ActionInput { add_tag: Some("x".into()), ..Default::default() }],
+        };
+        let rules = parse(vec![dispute()], vec![input]).expect("valid");
+        let rule = rules.automations.rules[0].clone();
+        rule.conditions[0].clone()
+    };
+    let on_path = condition();
+    assert_eq!(ticket.step(), Some("qualify"));
+    assert!(on_path.holds(&ticket, at(1.0), &rules));
+    assert!(!on_path.holds(&ticket, at(1.0), &Rules::empty()), "the workflow was removed");
+    assert_eq!(on_path.describe(), "the ticket has a step");
+    let no_assignee = crate::automation::Condition::IsSet(crate::automation::SettableField::Assignee, false);
+    assert_eq!(no_assignee.describe(), "the ticket has no assignee");
+}

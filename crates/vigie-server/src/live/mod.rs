@@ -694,7 +694,6 @@ impl LiveState {
         })
     }
 
-    /// The calendars the open tickets' SLA targets count on.
     /// Each step's load over `[from, to)` (see `vigie_core::workflow::step_figures`), from the
     /// open tickets and `resolved` (every ticket resolved in the window).
     pub fn step_figures(
@@ -721,6 +720,7 @@ impl LiveState {
         vigie_core::workflow::step_figures(open.chain(resolved), &inner.rules.workflows, from, to)
     }
 
+    /// The calendars the open tickets' SLA targets count on.
     pub fn calendars_in_use(&self) -> HashSet<String> {
         let inner = self.read();
         inner.tickets.values().filter_map(|held| held.sla_targets.as_ref()).map(|t| t.calendar.clone()).collect()

@@ -859,14 +859,14 @@ fn path_rows(body: &TicketBody, zone: &jiff::tz::TimeZone) -> Vec<PathRow> {
                 n => format!("{} over {n} visits", hours(step.business_minutes)),
             },
             sla: step.sla_minutes.map_or_else(|| "-".to_owned(), hours),
-            due: match (&step.due_at, step.over_sla) {
-                (Some(due), 0) => format!("due {}", local(due)),
-                (Some(due), _) => format!("past its SLA (was due {})", local(due)),
-                (None, 0) => String::new(),
-                (None, 1) => "took longer than its SLA".to_owned(),
-                (None, n) => format!("{n} visits longer than its SLA"),
+            due: match (&step.due_at, step.overdue, step.over_sla) {
+                (Some(due), true, _) => format!("past its SLA (was due {})", local(due)),
+                (Some(due), false, _) => format!("due {}", local(due)),
+                (None, _, 0) => String::new(),
+                (None, _, 1) => "took longer than its SLA".to_owned(),
+                (None, _, n) => format!("{n} visits longer than its SLA"),
             },
-            over: step.over_sla > 0,
+            over: step.overdue || (step.due_at.is_none() && step.over_sla > 0),
         })
         .collect()
 }

@@ -114,6 +114,13 @@ async fn a_request_follows_its_path_across_teams(app: TestApp) {
     // The workflows in force, with the work in each step now; the weekly review's bottleneck.
     let other = app.create(&app.lead, json!({"category": "billing_dispute", "team": null})).await.expect(201);
     assert_eq!(other.body["step"], "qualify");
+    // The back office gets it by a handoff, not by a change of team that would skip the checks.
+    let other_id = other.body["id"].as_str().expect("id");
+    let skipped = app
+        .patch(&format!("/api/v1/tickets/{other_id}"), &app.lead, Some("*"), json!({"team": "back_office"}))
+        .await
+        .problem(422, Some("team"));
+    assert!(skipped.text.contains("handoff"), "{}", skipped.text);
     let workflows = app.get("/api/v1/workflows", &app.viewer).await.expect(200);
     let steps = &workflows.body["items"][0]["steps"];
     assert_eq!(steps[0]["requires"], json!(["it has tag `qualified`"]));
