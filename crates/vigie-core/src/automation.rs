@@ -9,8 +9,10 @@
 //! late records once.
 //!
 //! **Why rules cannot loop forever.** A time rule fires at most once per ticket and status
-//! episode: its firing is recorded (`rule_applied`), and the record is cleared only when the
-//! ticket changes status ([`Ticket::rules_applied`]). A trigger fires at most once per command:
+//! episode (a rule measured from `step_entered`, once per stay in a step as well: its record
+//! carries the stay's start, see [`AutomationRule::record_key`]): its firing is recorded
+//! (`rule_applied`), and the record is cleared only when the ticket changes status
+//! ([`Ticket::rules_applied`]). A trigger fires at most once per command:
 //! [`fire_triggers`] passes over the triggers until none fires, and a trigger that fired is not
 //! tried again, so one command records at most one firing of each trigger. And a trigger that
 //! changes what fires it (a `status_changed` trigger that sets the status, a `fields_changed`
@@ -542,6 +544,19 @@ impl AutomationRule {
         PreparedRule { rule: self, conditions }
     }
 
+    /// What records the rule's firing on a ticket (`Ticket::rules_applied`): its name, or for a
+    /// rule measured from `step_entered`, its name and the instant the ticket entered its step
+    /// (`name@micros`: such a rule fires once per stay in a step, the next step or a send-back
+    /// being a new stay; rule names have no `@`).
+    pub fn record_key<'a>(&'a self, ticket: &impl Facts) -> std::borrow::Cow<'a, str> {
+        let per_stay =
+            self.conditions.iter().any(|c| matches!(c, Condition::Since { anchor: Anchor::StepEntered, .. }));
+        match ticket.instant(Anchor::StepEntered).filter(|_| per_stay) {
+            Some(entered) => std::borrow::Cow::Owned(format!("{}@{}", self.name, entered.as_microsecond())),
+            None => std::borrow::Cow::Borrowed(&self.name),
+        }
+    }
+
     /// The statuses a ticket may be in for the rule to apply: what a pass over many tickets
     /// sorts the rules by, so that each ticket is tried only with the rules of its status.
     pub fn statuses(&self) -> Vec<Status> {
@@ -578,7 +593,7 @@ impl PreparedRule<'_> {
                 }
                 _ => condition.holds(ticket, now, rules),
             })
-            && !(self.rule.trigger == Trigger::Time && ticket.applied(&self.rule.name))
+            && !(self.rule.trigger == Trigger::Time && ticket.applied(&self.rule.record_key(ticket)))
     }
 }
 
@@ -602,10 +617,15 @@ pub fn automate(
     // cannot be rendered for it) is recorded as failed, with why: once, not every minute.
     let kinds = match action_kinds(&rule.name, &rule.actions, &rule.actor(), current, now, directory, rules) {
         Ok(mut kinds) => {
-            kinds.push(EventKind::RuleApplied { rule: rule.name.clone(), failed: None });
+            kinds.push(EventKind::RuleApplied { rule: rule.record_key(current).into_owned(), failed: None });
             kinds
         }
-        Err(error) => vec![EventKind::RuleApplied { rule: rule.name.clone(), failed: Some(error.to_string()) }],
+        Err(error) => {
+            vec![EventKind::RuleApplied {
+                rule: rule.record_key(current).into_owned(),
+                failed: Some(error.to_string()),
+            }]
+        }
     };
     decide::record(current, kinds, &rule.actor(), now, rules)
 }
@@ -869,6 +889,10 @@ fn action_kinds(
     if tags != current.tags {
         patch.tags = Some(tags);
     }
+    if hand_over.is_some() {
+        // The step handed to decides who works it.
+        patch.team = Patch::Keep;
+    }
     let mut kinds = decide::patch_kinds(current, &patch, actor, directory, rules)?;
     // The ticket as the rule's changes leave it, for the messages' variables.
     let mut after = current.clone();
@@ -876,7 +900,7 @@ fn action_kinds(
         apply_kind(&mut after, kind, now);
     }
     // The handoff after the field changes: it checks the step's requirements on the ticket as
-    // they leave it, and its team wins over a `set team` (the step decides who works it).
+    // they leave it.
     if let Some(step) = hand_over {
         let handoff = crate::workflow::handoff_kinds(&after, Some(step), name, actor, now, directory, rules)?;
         for kind in &handoff {

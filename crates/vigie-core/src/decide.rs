@@ -211,6 +211,7 @@ pub(crate) fn patch_kinds_on_path(
     // step's checks run and the history says why.
     if !handing_over
         && new_category.is_none()
+        && current.status.is_open()
         && let Some(Some(team)) = &team_change
         && let Some(workflow) = rules.workflows.for_category(&current.category)
         && let Some(at) = workflow.current(current)

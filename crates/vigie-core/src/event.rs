@@ -275,12 +275,9 @@ pub fn apply(ticket: Option<Ticket>, event: &Event) -> Result<Ticket, ApplyError
             }
         }
         EventKind::HandedOver { to, .. } => {
+            // (The time rules measured from `step_entered` are recorded per stay: see
+            // `AutomationRule::record_key`; the others are not re-armed by a handoff.)
             ticket.steps.push(crate::workflow::StepSince { step: to.clone().unwrap_or_default(), since: event.at });
-            // A new step is a new episode for the time rules too (a rule on `step_entered` fires
-            // again on the next step, or after a send-back), unless a rule handed it over.
-            if !event.actor.starts_with(crate::automation::RULE_ACTOR_PREFIX) {
-                ticket.rules_applied.clear();
-            }
         }
         EventKind::DuplicatesSuggested { .. }
         | EventKind::MergedInto { .. }

@@ -331,6 +331,7 @@ impl RulesInput {
         errors.extend(problems);
         let (automation_rules, problems) = crate::automation::parse_rules(self.automations, &known);
         errors.extend(problems);
+        errors.extend(crate::workflow::check_rule_teams(&automation_rules, &workflows));
         let (macros, problems) = crate::automation::parse_macros(self.macros, &known);
         errors.extend(problems);
         let (notices, problems) = crate::automation::parse_notices(self.notices, &known);

@@ -145,7 +145,8 @@ pub struct Ticket {
     /// The SLA warnings and breaches recorded for its current targets.
     pub sla_marks: SlaMarks,
     /// The time rules that fired since the ticket last changed status (each fires once per
-    /// status: see [`crate::automation`]).
+    /// status, and a rule measured from `step_entered` once per stay in a step, recorded
+    /// `name@micros`: see [`crate::automation`]).
     pub rules_applied: Vec<String>,
     /// Every step of its category's workflow it entered, with when, from its creation (empty
     /// for a category without one): see [`crate::workflow`].

@@ -297,6 +297,11 @@ pub fn assign_steps(history: Vec<crate::event::Event>, rules: &Rules) -> Vec<cra
         }
         let before = ticket.take();
         let Ok(after) = event::apply(before.clone(), &event) else { return history };
+        // As decided live: only a ticket still open once its command is done moves on a path.
+        let resolves = |e: &crate::event::Event| {
+            e.version == event.version && matches!(e.kind, EventKind::StatusChanged { to, .. } if !to.is_open())
+        };
+        let open_after_command = after.status.is_open() && !history.iter().any(resolves);
         let moved = match (&event.kind, &before) {
             (EventKind::FieldsChanged(changes), Some(before)) => {
                 let category = changes.iter().find_map(|c| match c {
@@ -309,11 +314,12 @@ pub fn assign_steps(history: Vec<crate::event::Event>, rules: &Rules) -> Vec<cra
                 });
                 match (category, team) {
                     (Some(category), _) => {
-                        recategorised(before, category, after.team.as_ref(), after.status.is_open(), rules)
+                        recategorised(before, category, after.team.as_ref(), open_after_command, rules)
                     }
                     (None, Some(team)) => rules
                         .workflows
                         .for_category(&after.category)
+                        .filter(|_| open_after_command)
                         .and_then(|workflow| {
                             let at = workflow.current(&after);
                             let to = &workflow.steps[workflow.step_of_team(at, team)?];
@@ -341,6 +347,40 @@ pub fn assign_steps(history: Vec<crate::event::Event>, rules: &Rules) -> Vec<cra
         }
     }
     assigned
+}
+
+/// The rules whose `set team` would move tickets on a path to the team of another step (which
+/// only a handoff does, so that the step's checks run): refused when the rules are checked,
+/// rather than failing on each ticket (a trigger that fails does nothing, without a trace),
+/// unless the rule's category conditions keep it off that path.
+pub(crate) fn check_rule_teams(rules: &[crate::automation::AutomationRule], workflows: &Workflows) -> Vec<FieldError> {
+    use crate::automation::{Action, Condition};
+    let mut errors = Vec::new();
+    for (idx, rule) in rules.iter().enumerate() {
+        for (n, action) in rule.actions.iter().enumerate() {
+            let Action::SetTeam(team) = action else { continue };
+            let reached = workflows.iter().filter_map(|workflow| {
+                let step = workflow.steps.iter().find(|step| step.team == *team)?;
+                let excluded = rule.conditions.iter().any(|condition| match condition {
+                    Condition::Category(values, false) => !values.contains(&workflow.category),
+                    Condition::Category(values, true) => values.contains(&workflow.category),
+                    _ => false,
+                });
+                (!excluded).then_some((workflow, step))
+            });
+            for (workflow, step) in reached {
+                errors.push(FieldError::new(
+                    format!("automations[{idx}] ({}).actions[{n}].to", rule.name),
+                    format!(
+                        "`{team}` works step `{}` of the `{}` path: tickets on it go there by a handoff (`hand_over`), \
+                         or keep the rule off that category (`{{ field = \"category\", is_not = [\"{}\"] }}`)",
+                        step.name, workflow.category, workflow.category
+                    ),
+                ));
+            }
+        }
+    }
+    errors
 }
 
 /// A handoff as submitted.

@@ -524,18 +524,6 @@ fn a_stay_on_one_path_never_counts_on_another() {
 }
 
 #[test]
-fn a_handoff_starts_a_new_episode_for_the_time_rules() {
-    let rules = rules();
-    let mut ticket = tagged(&create(&rules, "billing_dispute", at(0.0)).ticket, "qualified", &rules);
-    ticket.rules_applied = vec!["nudge".into()];
-    let handed =
-        hand_over(&ticket, &ExpectedVersion::Any, &handoff("why", None), &Actor::system(), at(1.0), &Directory, &rules)
-            .expect("handed over")
-            .ticket;
-    assert!(handed.rules_applied.is_empty());
-}
-
-#[test]
 fn a_step_of_a_removed_workflow_is_no_step_for_the_rules() {
     use crate::automation::Facts;
     let rules = rules();
@@ -558,4 +546,64 @@ fn a_step_of_a_removed_workflow_is_no_step_for_the_rules() {
     assert_eq!(on_path.describe(), "the ticket has a step");
     let no_assignee = crate::automation::Condition::IsSet(crate::automation::SettableField::Assignee, false);
     assert_eq!(no_assignee.describe(), "the ticket has no assignee");
+}
+
+#[test]
+fn a_rule_on_step_entered_fires_once_per_stay_and_others_once_per_status() {
+    let since = |anchor: &str, hours: f64| ConditionInput {
+        since: Some(anchor.into()),
+        hours: Some(hours),
+        ..Default::default()
+    };
+    let time_rule = |name: &str, anchor: &str, tag: &str| AutomationRuleInput {
+        name: name.into(),
+        on: vec!["time".into()],
+        conditions: vec![since(anchor, 2.0)],
+        actions: vec![ActionInput { add_tag: Some(tag.into()), ..Default::default() }],
+    };
+    let rules = parse(
+        vec![dispute()],
+        vec![time_rule("step-late", "step_entered", "step-late"), time_rule("status-late", "status_changed", "late")],
+    )
+    .expect("valid");
+    let fire = |ticket: &Ticket, rule: &str, now: f64| {
+        crate::automation::automate(ticket, rule, at(now), &Directory, &rules).expect("decided").ticket
+    };
+    let ticket = create(&rules, "billing_dispute", at(0.0)).ticket;
+    let ticket = fire(&fire(&ticket, "step-late", 3.0), "status-late", 3.0);
+    assert_eq!(ticket.rules_applied.len(), 2, "{:?}", ticket.rules_applied);
+    assert!(ticket.rules_applied[0].starts_with("step-late@"));
+    let again = fire(&fire(&ticket, "step-late", 4.0), "status-late", 4.0);
+    assert_eq!(again.rules_applied, ticket.rules_applied, "once per stay, once per status");
+    // Handed over (same status): the step rule fires again in the new stay, the other does not.
+    let ticket = tagged(&again, "qualified", &rules);
+    let handed =
+        hand_over(&ticket, &ExpectedVersion::Any, &handoff("why", None), &Actor::system(), at(5.0), &Directory, &rules)
+            .expect("handed over")
+            .ticket;
+    let later = fire(&fire(&handed, "step-late", 8.0), "status-late", 8.0);
+    assert_eq!(later.rules_applied.len(), 3, "{:?}", later.rules_applied);
+}
+
+#[test]
+fn a_rule_cannot_move_tickets_on_a_path_to_another_steps_team() {
+    let route = |conditions: Vec<ConditionInput>| AutomationRuleInput {
+        name: "route".into(),
+        on: vec!["ticket_created".into()],
+        conditions,
+        actions: vec![ActionInput { set: Some("team".into()), to: Some("billing_ops".into()), ..Default::default() }],
+    };
+    let errors = parse(vec![dispute()], vec![route(Vec::new())]).expect_err("refused").0;
+    assert_eq!(errors[0].field, "automations[0] (route).actions[0].to");
+    assert!(
+        errors[0].reason.contains("works step `investigate` of the `billing_dispute` path"),
+        "{}",
+        errors[0].reason
+    );
+    let elsewhere = ConditionInput {
+        field: Some("category".into()),
+        is_not: Some(vec!["billing_dispute".into()]),
+        ..Default::default()
+    };
+    assert!(parse(vec![dispute()], vec![route(vec![elsewhere])]).is_ok(), "kept off the path");
 }

@@ -712,11 +712,11 @@ impl LiveState {
             steps: &held.steps,
             resolved_at: None,
         });
-        let resolved = resolved.iter().filter(|t| !t.status.is_open() && !t.steps.is_empty()).map(|t| StepsOf {
-            category: &t.category,
-            steps: &t.steps,
-            resolved_at: t.resolved_at,
-        });
+        // A ticket reopened since the store was read is counted once, as the open one it is now.
+        let resolved = resolved
+            .iter()
+            .filter(|t| !t.status.is_open() && !t.steps.is_empty() && !inner.tickets.contains_key(t.id.as_str()))
+            .map(|t| StepsOf { category: &t.category, steps: &t.steps, resolved_at: t.resolved_at });
         vigie_core::workflow::step_figures(open.chain(resolved), &inner.rules.workflows, from, to)
     }
 

@@ -728,10 +728,15 @@ fn describe(kind: &EventKind) -> (String, Option<String>, &'static str) {
         }
         EventKind::MergedInto { into } => (format!("merged it into {into}"), None, ""),
         EventKind::MergedFrom { from } => (format!("merged {from} into it"), None, ""),
-        EventKind::RuleApplied { rule, failed: None } => (format!("applied the time rule `{rule}`"), None, ""),
-        EventKind::RuleApplied { rule, failed: Some(reason) } => {
-            (format!("could not apply the time rule `{rule}`"), Some(reason.clone()), "")
+        // A rule measured from a step's entry is recorded `name@instant` (once per stay).
+        EventKind::RuleApplied { rule, failed: None } => {
+            (format!("applied the time rule `{}`", rule.split('@').next().unwrap_or(rule)), None, "")
         }
+        EventKind::RuleApplied { rule, failed: Some(reason) } => (
+            format!("could not apply the time rule `{}`", rule.split('@').next().unwrap_or(rule)),
+            Some(reason.clone()),
+            "",
+        ),
         EventKind::MessageQueued { audience, subject, body, .. } => {
             let to = match audience {
                 vigie_core::event::Audience::Customer(id) => format!("the customer ({id})"),
