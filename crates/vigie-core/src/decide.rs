@@ -181,14 +181,18 @@ pub(crate) fn patch_kinds_on_path(
     rules: &Rules,
     handing_over: bool,
 ) -> Result<Vec<EventKind>, CommandError> {
-    // A new category may put an open ticket on another path (or take it off one): it goes to
-    // the first step's team, unless the patch names a team itself.
+    // A new category may put an open ticket on another path (or take it off one): it enters at
+    // the step its team works (as a new ticket does), else at the first step, handed to that
+    // step's team.
     let new_category = patch.category.as_ref().filter(|category| **category != current.category);
     let moves_on_paths = new_category.is_some() && patch.status.unwrap_or(current.status).is_open();
     let entered = new_category.filter(|_| moves_on_paths).and_then(|category| rules.workflows.for_category(category));
     let adjusted;
     let patch = match entered {
-        Some(workflow) if patch.team == Patch::Keep => {
+        Some(workflow)
+            if patch.team == Patch::Keep
+                && !current.team.as_ref().is_some_and(|team| workflow.steps.iter().any(|s| s.team == *team)) =>
+        {
             adjusted = TicketPatch { team: Patch::Set(workflow.first().team.clone()), ..patch.clone() };
             &adjusted
         }
@@ -216,14 +220,17 @@ pub(crate) fn patch_kinds_on_path(
         && let Some(workflow) = rules.workflows.for_category(&current.category)
         && let Some(at) = workflow.current(current)
         && workflow.steps[at].team != *team
-        && let Some(step) = workflow.steps.iter().find(|step| step.team == *team)
+        && workflow.steps.iter().any(|step| step.team == *team)
     {
+        let steps: Vec<String> =
+            workflow.steps.iter().filter(|step| step.team == *team).map(|step| format!("`{}`", step.name)).collect();
         errors.push(crate::FieldError::new(
             "team",
             format!(
-                "`{team}` works step `{}` of the `{}` path: hand the ticket over (POST \
+                "`{team}` works step {} of the `{}` path: hand the ticket over (POST \
                  /api/v1/tickets/{{id}}/handoff) so that the step's checks run and the history says why",
-                step.name, workflow.category
+                steps.join(" and "),
+                workflow.category
             ),
         ));
     }

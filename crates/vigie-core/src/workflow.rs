@@ -235,13 +235,13 @@ pub(crate) fn parse_workflows(inputs: Vec<WorkflowInput>, known: &Known<'_>) -> 
             };
             let sla = match step.sla_hours {
                 None => None,
-                Some(hours) if hours.is_finite() && hours > 0.0 && hours <= MAX_STEP_SLA_HOURS => {
+                Some(hours) if hours.is_finite() && hours * 60.0 >= 1.0 && hours <= MAX_STEP_SLA_HOURS => {
                     Some(SignedDuration::from_secs_f64(hours * 3600.0))
                 }
                 Some(hours) => {
                     errors.push(FieldError::new(
                         format!("{label}.sla_hours"),
-                        format!("{hours} must be above 0 and at most {MAX_STEP_SLA_HOURS} hours"),
+                        format!("{hours} must be at least a minute (1/60) and at most {MAX_STEP_SLA_HOURS} hours"),
                     ));
                     None
                 }
@@ -357,16 +357,28 @@ pub(crate) fn check_rule_teams(rules: &[crate::automation::AutomationRule], work
     use crate::automation::{Action, Condition};
     let mut errors = Vec::new();
     for (idx, rule) in rules.iter().enumerate() {
+        // The paths the rule can act on: those its category conditions do not keep it off.
+        let reachable = |workflow: &Workflow| {
+            !rule.conditions.iter().any(|condition| match condition {
+                Condition::Category(values, false) => !values.contains(&workflow.category),
+                Condition::Category(values, true) => values.contains(&workflow.category),
+                _ => false,
+            })
+        };
         for (n, action) in rule.actions.iter().enumerate() {
+            if let Action::HandOver(step) = action
+                && step != NEXT
+                && !workflows.iter().any(|workflow| reachable(workflow) && workflow.position(step).is_some())
+            {
+                errors.push(FieldError::new(
+                    format!("automations[{idx}] ({}).actions[{n}].hand_over", rule.name),
+                    format!("`{step}` is not a step of the paths this rule can act on (its category conditions)"),
+                ));
+            }
             let Action::SetTeam(team) = action else { continue };
             let reached = workflows.iter().filter_map(|workflow| {
                 let step = workflow.steps.iter().find(|step| step.team == *team)?;
-                let excluded = rule.conditions.iter().any(|condition| match condition {
-                    Condition::Category(values, false) => !values.contains(&workflow.category),
-                    Condition::Category(values, true) => values.contains(&workflow.category),
-                    _ => false,
-                });
-                (!excluded).then_some((workflow, step))
+                reachable(workflow).then_some((workflow, step))
             });
             for (workflow, step) in reached {
                 errors.push(FieldError::new(
@@ -410,7 +422,10 @@ impl HandoffInput {
         } else if reason.contains('\0') {
             errors.push(FieldError::new("reason", "must not contain NUL characters"));
         }
-        let to_step = self.to_step.map(|step| step.trim().to_owned()).filter(|step| !step.is_empty());
+        let to_step = self.to_step.map(|step| step.trim().to_owned());
+        if to_step.as_deref() == Some("") {
+            errors.push(FieldError::new("to_step", "must name a step (leave it out for the next one)"));
+        }
         ValidationErrors::finish(errors)?;
         Ok(Handoff { reason, to_step })
     }
@@ -650,8 +665,10 @@ pub struct StepFigures {
     pub longest_wait: Option<f64>,
     /// The stays that ended in the window (minutes).
     pub done: Option<crate::metrics::Stats>,
-    /// Stays past the step SLA: ended in the window over it, or waiting past it now.
-    pub over_sla: u64,
+    /// Of the tickets waiting, those past the step SLA now.
+    pub waiting_over_sla: u64,
+    /// Of the stays that ended in the window, those that took longer than the step SLA.
+    pub done_over_sla: u64,
 }
 
 /// Each step's load in `[from, to)` (`to` is also "now" for the tickets waiting), in path order.
@@ -667,7 +684,8 @@ pub fn step_figures<'a>(
     struct Tally {
         waits: Vec<i64>,
         done: Vec<i64>,
-        over_sla: u64,
+        waiting_over_sla: u64,
+        done_over_sla: u64,
     }
     let mut tallies: BTreeMap<(&str, usize), Tally> = BTreeMap::new();
     for ticket in tickets {
@@ -682,11 +700,11 @@ pub fn step_figures<'a>(
             match visit.left {
                 None if visit.entered <= to => {
                     tally.waits.push(to.as_second() - visit.entered.as_second());
-                    tally.over_sla += u64::from(over(to));
+                    tally.waiting_over_sla += u64::from(over(to));
                 }
                 Some(left) if left >= from && left < to => {
                     tally.done.push(left.as_second() - visit.entered.as_second());
-                    tally.over_sla += u64::from(over(left));
+                    tally.done_over_sla += u64::from(over(left));
                 }
                 _ => {}
             }
@@ -706,7 +724,8 @@ pub fn step_figures<'a>(
                 longest_wait: tally.waits.iter().max().map(|&seconds| seconds as f64 / 60.0),
                 waits: stats(tally.waits),
                 done: stats(tally.done),
-                over_sla: tally.over_sla,
+                waiting_over_sla: tally.waiting_over_sla,
+                done_over_sla: tally.done_over_sla,
             }
         })
         .collect()

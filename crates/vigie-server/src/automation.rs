@@ -377,6 +377,35 @@ pub async fn list_outbox(
     Ok(Json(json!({ "items": items })))
 }
 
+/// Gives a message that was given up (`failed`: its last attempt failed) a new round of
+/// attempts, from now: once its destination is mended, an admin or a lead sends it again with
+/// the same delivery key. 409 for a message delivered, or still being tried or held.
+#[utoipa::path(post, path = "/api/v1/outbox/{id}/retry", tag = "automation", params(("id" = i64, Path)),
+    responses((status = 200, body = Object, description = "`{id, status: \"queued\"}`"), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)))]
+pub async fn retry_message(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    leads_only(&actor, "send a message again")?;
+    let id: i64 =
+        id.parse().map_err(|_| ApiError::bad_field("id", format!("`{id}` is not a message id (a number)")))?;
+    match state.store.retry_message(id, state.now()).await? {
+        vigie_store::RetryOutcome::Queued => Ok(Json(json!({ "id": id, "status": "queued" }))),
+        vigie_store::RetryOutcome::NotFound => Err(ApiError::NotFound(format!("no outbox message {id}"))),
+        vigie_store::RetryOutcome::Delivered => Err(ApiError::StateConflict {
+            code: "already_delivered",
+            detail: format!("message {id} was delivered: it is not sent twice"),
+        }),
+        vigie_store::RetryOutcome::Pending => Err(ApiError::StateConflict {
+            code: "not_given_up",
+            detail: format!("message {id} is still being tried (or held for its destination): it goes on its own"),
+        }),
+    }
+}
+
 /// The automation rules in force, in order.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AutomationList {

@@ -40,6 +40,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 ApiError::bad_request(format!("the body could not be read: {rejection}"))
             }
         })?;
+        // Every body of the API is an object: an array would otherwise fill a struct by position.
+        if raw.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|first| *first != b'{') {
+            return Err(ApiError::bad_request("the body must be a JSON object"));
+        }
         let value = parse_json(&raw)?;
         Ok(JsonBody { value, raw })
     }

@@ -242,6 +242,7 @@ pub fn api() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(stream::api_stream))
         .routes(routes!(alerts::list_alerts))
         .routes(routes!(automation::list_outbox))
+        .routes(routes!(automation::retry_message))
         .routes(routes!(automation::list_automations))
         .routes(routes!(automation::put_automation, automation::delete_automation))
         .routes(routes!(automation::dry_run_in_force))

@@ -534,7 +534,11 @@ impl Weekly {
             }
         }
         if !self.steps.is_empty() {
-            let _ = writeln!(out, "\nWorkflow steps: waiting now (median and longest wait), and stays ended this week");
+            let _ = writeln!(
+                out,
+                "\nWorkflow steps: tickets waiting now (median / p90 wait, calendar time), and stays ended this week \
+                 (how many, in what median time)"
+            );
             let bottleneck = vigie_core::workflow::bottleneck(&self.steps);
             let longest = vigie_core::workflow::longest_waits(&self.steps);
             for step in &self.steps {
@@ -551,7 +555,10 @@ impl Weekly {
                     marks.push("longest waits");
                 }
                 let marks = if marks.is_empty() { String::new() } else { format!("  <- {}", marks.join(", ")) };
-                let over = if step.over_sla > 0 { format!(", {} past step SLA", step.over_sla) } else { String::new() };
+                let over = match (step.waiting_over_sla, step.done_over_sla) {
+                    (0, 0) => String::new(),
+                    (waiting, done) => format!(" (past the step SLA: {waiting} waiting, {done} done)"),
+                };
                 let _ = writeln!(out, "  {name:<44}{:>6} waiting  {waits:>17}  done {done}{over}{marks}", step.waiting);
             }
         }
@@ -589,7 +596,8 @@ fn step_json(step: &StepFigures) -> Value {
         ("waiting", step.waiting.into()),
         ("wait_minutes", stats(&step.waits)),
         ("done_minutes", stats(&step.done)),
-        ("over_sla", step.over_sla.into()),
+        ("waiting_over_sla", step.waiting_over_sla.into()),
+        ("done_over_sla", step.done_over_sla.into()),
     ])
 }
 

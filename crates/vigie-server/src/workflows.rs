@@ -101,7 +101,8 @@ impl PathBody {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HandOver {
-    /// Why the next team gets the request: recorded in the history.
+    /// Required: why the next team gets the request (recorded in the history). Left out, it is
+    /// refused by name (422), like an empty one.
     pub reason: Option<String>,
     /// The step to go to: default the next one; an earlier step sends it back.
     pub to_step: Option<String>,
@@ -197,7 +198,7 @@ pub async fn list_workflows(State(state): State<AppState>, _caller: Caller) -> J
                         waiting: load.map_or(0, |f| f.waiting),
                         median_wait_minutes: waits.map(|w| w.p50),
                         longest_wait_minutes: load.and_then(|f| f.longest_wait),
-                        over_sla: load.map_or(0, |f| f.over_sla),
+                        over_sla: load.map_or(0, |f| f.waiting_over_sla),
                     }
                 })
                 .collect(),

@@ -315,6 +315,17 @@ pub struct AlertDelivery {
     pub last_error: Option<String>,
 }
 
+/// What asking for another round of attempts at an outbox message did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryOutcome {
+    /// Given up before, queued again from now.
+    Queued,
+    NotFound,
+    Delivered,
+    /// Not given up: still being tried (or held).
+    Pending,
+}
+
 /// How a delivery attempt went.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeliveryOutcome {
@@ -942,6 +953,12 @@ impl Store {
         destination: Option<&str>,
     ) -> Result<(), StoreError> {
         on_writer!(self, |conn, Q| Q::update_outbox(conn, id, outcome, destination).await)
+    }
+
+    /// Gives an outbox message that was given up (after its last attempt) a new round of
+    /// attempts from `now`: its attempts counted from zero, due at once.
+    pub async fn retry_message(&self, id: i64, now: Timestamp) -> Result<RetryOutcome, StoreError> {
+        on_writer!(self, |conn, Q| Q::retry_outbox(conn, id, now).await)
     }
 
     /// Tries to become the one instance that runs the time rules and delivers the outbox (as

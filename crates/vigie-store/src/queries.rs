@@ -75,6 +75,11 @@ struct IdRow {
 }
 
 #[derive(FromRow)]
+struct DeliveredRow {
+    delivered_at: Option<i64>,
+}
+
+#[derive(FromRow)]
 struct AgentTeamsRow {
     id: String,
     teams: String,
@@ -946,6 +951,33 @@ where
         Ok(())
     }
 
+    pub(crate) async fn retry_outbox(
+        conn: &mut DB::Connection,
+        id: i64,
+        now: Timestamp,
+    ) -> Result<crate::RetryOutcome, StoreError> {
+        // Only a message given up (no delivery, no next attempt): one still being tried keeps
+        // its schedule, a delivered one is never sent again.
+        let queued = sqlx::query(
+            "UPDATE outbox SET attempts = 0, next_attempt_at = $1, last_error = NULL \
+             WHERE id = $2 AND delivered_at IS NULL AND next_attempt_at IS NULL",
+        )
+        .bind(micros(now))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+        if DB::rows_affected(&queued) == 1 {
+            return Ok(crate::RetryOutcome::Queued);
+        }
+        let row: Option<DeliveredRow> =
+            sqlx::query_as("SELECT delivered_at FROM outbox WHERE id = $1").bind(id).fetch_optional(&mut *conn).await?;
+        Ok(match row {
+            None => crate::RetryOutcome::NotFound,
+            Some(DeliveredRow { delivered_at: Some(_) }) => crate::RetryOutcome::Delivered,
+            Some(DeliveredRow { delivered_at: None }) => crate::RetryOutcome::Pending,
+        })
+    }
+
     pub(crate) async fn update_delivery(
         conn: &mut DB::Connection,
         id: i64,
@@ -1445,7 +1477,8 @@ where
         Ok(DB::next_values(conn, counter, count(n)?).await?)
     }
 
-    /// The tickets as first recorded (their `ticket_created` snapshots), by id.
+    /// Each ticket as its creating command left it: what a repeat of that command (same
+    /// idempotency key) is answered.
     async fn created_snapshots(
         conn: &mut DB::Connection,
         ids: impl Iterator<Item = String>,
@@ -1455,15 +1488,28 @@ where
         if ids.is_empty() {
             return Ok(found);
         }
+        // The creating command's events: all recorded at its instant (its triggers' changes and
+        // SLA bookkeeping included; a later command comes with a later instant).
         let mut qb = where_in::<DB>(
             "SELECT seq, ticket_id, version, at, actor, kind, data FROM events \
-             WHERE kind = 'ticket_created' AND ticket_id IN (",
+             WHERE ticket_id IN (",
             ids,
         );
+        qb.push(
+            " AND at = (SELECT created.at FROM events created \
+             WHERE created.ticket_id = events.ticket_id AND created.kind = 'ticket_created') ORDER BY seq",
+        );
         let rows: Vec<EventRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+        let mut histories: HashMap<String, Vec<Event>> = HashMap::new();
         for row in rows {
-            if let vigie_core::EventKind::TicketCreated(ticket) = row.into_event()?.kind {
-                found.insert(ticket.id.to_string(), *ticket);
+            let event = row.into_event()?;
+            histories.entry(event.ticket_id.to_string()).or_default().push(event);
+        }
+        for (id, history) in histories {
+            let ticket = vigie_core::event::replay(&history)
+                .map_err(|error| StoreError::corrupt(format!("ticket {id}: {error}")))?;
+            if let Some(ticket) = ticket {
+                found.insert(id, ticket);
             }
         }
         Ok(found)

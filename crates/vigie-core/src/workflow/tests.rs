@@ -607,3 +607,42 @@ fn a_rule_cannot_move_tickets_on_a_path_to_another_steps_team() {
     };
     assert!(parse(vec![dispute()], vec![route(vec![elsewhere])]).is_ok(), "kept off the path");
 }
+
+#[test]
+fn what_a_new_user_tried_is_refused_or_consistent() {
+    // A step SLA under a minute is a typo.
+    let mut tiny = dispute();
+    tiny.steps[1].sla_hours = Some(0.0001);
+    let errors = parse(vec![tiny], Vec::new()).expect_err("refused").0;
+    assert_eq!(errors[0].field, "workflows.billing_dispute.steps[1] (investigate).sla_hours");
+    // An empty target is not "the next step".
+    let empty = HandoffInput { reason: "x".into(), to_step: Some(" ".into()) }.parse().expect_err("refused");
+    assert_eq!(empty.0[0].field, "to_step");
+    // A rule kept to one category cannot hand over to a step of another path.
+    let mut refund = dispute();
+    refund.category = "refund".into();
+    refund.steps[1].name = "pay".into();
+    let hand = AutomationRuleInput {
+        name: "jump".into(),
+        on: vec!["comment_added".into()],
+        conditions: vec![ConditionInput {
+            field: Some("category".into()),
+            is: Some(vec!["billing_dispute".into()]),
+            ..Default::default()
+        }],
+        actions: vec![ActionInput { hand_over: Some("pay".into()), ..Default::default() }],
+    };
+    let errors = parse(vec![dispute(), refund], vec![hand]).expect_err("refused").0;
+    assert_eq!(errors[0].field, "automations[0] (jump).actions[0].hand_over");
+    // A ticket recategorised enters at the step its team works, as a new ticket does.
+    let rules = rules();
+    let mut ticket = create(&rules, "password", at(0.0)).ticket;
+    ticket.team = Some(TeamId::parse("billing_ops").expect("id"));
+    let patch =
+        TicketPatchInput { category: Some("billing_dispute".into()), ..Default::default() }.parse().expect("ok");
+    let moved = decide::patch(&ticket, ExpectedVersion::Any, &patch, &Actor::system(), at(1.0), &Directory, &rules)
+        .expect("patched")
+        .ticket;
+    assert_eq!(moved.current_step(), Some("investigate"));
+    assert_eq!(moved.team.as_ref().map(TeamId::as_str), Some("billing_ops"));
+}

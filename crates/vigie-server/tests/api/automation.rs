@@ -368,3 +368,33 @@ on_both_backends!(
     triggers_fire_in_the_command_and_dry_runs_list_what_rules_would_touch,
     bad_rules_are_refused_by_name_and_field_and_change_nothing,
 );
+
+/// A message given up is sent again on an admin's word, once; a delivered one never is.
+async fn a_message_given_up_is_queued_again_on_request(app: TestApp) {
+    app.put("/api/v1/rules", &app.admin, cleanup_rules(&app)).await.expect(200);
+    let id = app.create(&app.lead, json!({"legal_risk": true})).await.expect(201).body["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let messages = outbox(&app, &id).await;
+    assert_eq!(messages.len(), 1, "the escalation: {messages:?}");
+    let message = messages[0]["id"].as_i64().expect("an id");
+    let retry = format!("/api/v1/outbox/{message}/retry");
+    // Still queued: nothing to retry.
+    assert_eq!(app.post(&retry, &app.admin, json!({})).await.expect(409).body["code"], "not_given_up");
+    let failed = vigie_store::DeliveryOutcome::Failed { error: "connection refused".into(), retry_at: None };
+    app.store.record_message_delivery(message, &failed, Some("https://hooks.example/x")).await.expect("recorded");
+    assert_eq!(outbox(&app, &id).await[0]["status"], "failed");
+    app.post(&retry, &app.agent, json!({})).await.problem(403, None);
+    app.post("/api/v1/outbox/abc/retry", &app.admin, json!({})).await.problem(400, Some("id"));
+    app.post("/api/v1/outbox/999999/retry", &app.admin, json!({})).await.problem(404, None);
+    let queued = app.post(&retry, &app.lead, json!({})).await.expect(200);
+    assert_eq!(queued.body, json!({"id": message, "status": "queued"}));
+    let again = &outbox(&app, &id).await[0];
+    assert_eq!((again["status"].as_str(), again["attempts"].as_i64()), (Some("queued"), Some(0)), "{again}");
+    let delivered = vigie_store::DeliveryOutcome::Delivered { at: app.state.now() };
+    app.store.record_message_delivery(message, &delivered, None).await.expect("recorded");
+    assert_eq!(app.post(&retry, &app.admin, json!({})).await.expect(409).body["code"], "already_delivered");
+}
+
+on_both_backends!(a_message_given_up_is_queued_again_on_request);

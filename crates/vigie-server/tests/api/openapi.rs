@@ -50,6 +50,7 @@ async fn every_route_is_in_the_openapi_document(app: TestApp) {
         ("post", "/api/v1/tickets/{id}/macros/{name}"),
         ("post", "/api/v1/tickets/{id}/handoff"),
         ("get", "/api/v1/workflows"),
+        ("post", "/api/v1/outbox/{id}/retry"),
     ];
     for (method, path) in routes {
         assert!(doc["paths"][path][method].is_object(), "{method} {path} is missing from the OpenAPI document");

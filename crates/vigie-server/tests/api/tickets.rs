@@ -22,6 +22,11 @@ async fn create_then_get_with_etag(app: TestApp) {
 }
 
 async fn idempotency_key_returns_the_first_result(app: TestApp) {
+    // A trigger changes the ticket in the creating command: the repeat answers that result.
+    let mut rules = serde_json::to_value(&*app.state.rules.snapshot().0).expect("JSON");
+    rules["automations"] = json!([{"name": "tag-new", "on": ["ticket_created"], "conditions": [{"no_tag": "seen"}],
+        "actions": [{"add_tag": "seen"}]}]);
+    app.put("/api/v1/rules", &app.admin, rules).await.expect(200);
     let send = |body: serde_json::Value| {
         TestApp::request(Method::POST, "/api/v1/tickets", &app.agent)
             .header(header::CONTENT_TYPE, "application/json")
@@ -30,8 +35,11 @@ async fn idempotency_key_returns_the_first_result(app: TestApp) {
             .expect("a request")
     };
     let first = app.send(send(ticket_body())).await.expect(201);
+    assert_eq!(first.body["tags"], json!(["seen"]));
     let again = app.send(send(ticket_body())).await.expect(201);
     assert_eq!(first.body["id"], again.body["id"]);
+    assert_eq!(stored_part(&again.body), stored_part(&first.body));
+    assert_eq!(again.etag(), first.etag());
     assert_eq!(app.n_tickets().await, 1);
     // The same request re-serialised (other key order and spacing) is the same request.
     let mut reordered = String::from("{ ");

@@ -48,6 +48,9 @@ async fn a_request_follows_its_path_across_teams(app: TestApp) {
     assert!(refused.text.contains("has tag `qualified`"), "{}", refused.text);
     let unknown = app.post(&handoff, &app.agent, json!({"reason": "x", "extra": 1})).await;
     assert_eq!(unknown.status, 400);
+    // An array is not an object filled by position.
+    app.post(&handoff, &app.agent, json!(["x", "qualify"])).await.problem(400, None);
+    app.post(&handoff, &app.agent, json!({"reason": "x", "to_step": ""})).await.problem(422, Some("to_step"));
     app.patch(&format!("/api/v1/tickets/{id}"), &app.agent, Some("*"), json!({"tags": ["qualified"]}))
         .await
         .expect(200);
